@@ -1,0 +1,60 @@
+"""MediaPipe FaceLandmarker backend: 478 landmarks + 52 blendshapes, offline from a shipped .task file."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .backend import FaceBackend, register_backend
+from .face import Face, bbox_of
+from .model_files import mediapipe_landmarker_task
+
+
+@register_backend("mediapipe")
+class MediaPipeBackend(FaceBackend):
+    """FaceLandmarker (tasks API, IMAGE mode). num_faces bounds how many faces are looked for."""
+
+    name = "mediapipe"
+    scheme = "mediapipe478"
+
+    def __init__(self, model_path: str | Path | None = None, num_faces: int = 4, min_confidence: float = 0.5,
+                 blendshapes: bool = True):
+        os.environ.setdefault("GLOG_minloglevel", "2")  # quieten MediaPipe's C++ start-up logging
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python import vision
+
+        self._mp = mp
+        path = Path(model_path) if model_path else mediapipe_landmarker_task()
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=path.read_bytes()),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=num_faces,
+            min_face_detection_confidence=min_confidence,
+            min_face_presence_confidence=min_confidence,
+            output_face_blendshapes=blendshapes,
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        # Close before the interpreter shuts MediaPipe's dispatcher thread down, or its __del__ errors at exit.
+        # Thread-exit hooks run newest first, so this one runs before the executor's own.
+        threading._register_atexit(self.close)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        h, w = image.shape[:2]
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        result = self._landmarker.detect(mp_image)
+        faces = []
+        for i, lms in enumerate(result.face_landmarks):
+            pts = np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32)
+            shapes = None
+            if result.face_blendshapes:
+                shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
+            faces.append(Face(bbox=bbox_of(pts), landmarks=pts, scheme=self.scheme, blendshapes=shapes))
+        return sorted(faces, key=lambda f: -f.area)
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
