@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "mexkit.commands",
     "mexkit.datasets.cli",
     "mexkit.synth.cli",
+    "mexkit.synth.train_cli",
     "mexkit.recog.cli",
     "mexkit.eval.cli",
     "mexkit.demo",
