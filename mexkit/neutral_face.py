@@ -1,0 +1,46 @@
+"""`NeutralFace`: the aligned input every generator animates, and how to make one from any image."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MexkitInputError
+from .face import FacePipeline
+
+MIN_FACE_PX = 48  # inter-ocular distances below ~20 px (faces under ~48 px) are too small to animate
+
+
+@dataclass
+class NeutralFace:
+    """crop: uint8 (S, S, 3) template-aligned; landmarks: (68, 2) iBUG layout in crop pixels."""
+
+    crop: np.ndarray
+    landmarks: np.ndarray
+    subject: str = ""
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.crop.shape[0])
+
+
+def prepare_face(image: np.ndarray, size: int = 128, pipeline: FacePipeline | None = None, source: str | Path = "",
+                 subject: str = "") -> NeutralFace:
+    """Detect, align and crop the largest face of an RGB image; clear errors for no face or a tiny image."""
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_FACE_PX:
+        raise MexkitInputError(source or None, f"image is too small ({w}×{h} px)", f"use a face image of at least {MIN_FACE_PX} px", stage="detect")
+    pipeline = pipeline or FacePipeline("mediapipe", crop_size=size)
+    aligned = pipeline.align_image(image, size=size, source=source or None)
+    from .face.landmark_schemes import to68
+
+    return NeutralFace(
+        crop=aligned.crop,
+        landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
+        subject=subject,
+        source=str(source),
+        meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name},
+    )
