@@ -112,7 +112,8 @@ class Clip:
 
     def with_frames(self, frames: np.ndarray, **changes: Any) -> "Clip":
         """A copy with new frames (same annotations unless overridden)."""
-        return replace(self, frames=frames, meta=dict(self.meta), **changes)
+        changes.setdefault("meta", dict(self.meta))
+        return replace(self, frames=frames, **changes)
 
     def record(self) -> dict[str, Any]:
         """The manifest row of this clip (no frames)."""
