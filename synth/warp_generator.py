@@ -14,7 +14,7 @@ import torch
 
 from mexkit.clip import Clip
 
-from .au_templates import au_displacement, check_label, resolve_aus, templates_hash, to_image_frame
+from .au_templates import au_displacement, check_label, normalize_aus, resolve_aus, templates_hash, to_image_frame
 from .condition import Condition
 from .dense_warp import LandmarkWarper, identity_grid, rendered_points_scaled, warp_frames_scaled
 from .generator import GeneratorMixin
@@ -68,6 +68,11 @@ class WarpGenerator(GeneratorMixin):
         cfg = f"{templates_hash()}|{self.resolution}|{self.grid}|{self.au_jitter}"
         return hashlib.sha256(cfg.encode()).hexdigest()[:16]
 
+    def check_condition(self, condition: Condition) -> None:
+        """Raise MexkitInputError for a class or AU the templates do not know (before any work)."""
+        check_label(condition.label)
+        normalize_aus(condition.aus)
+
     def warper(self, face: NeutralFace) -> LandmarkWarper:
         """The spline system of this face (cached for the last face: the writer animates each face N times)."""
         key = np.ascontiguousarray(face.landmarks, np.float32).tobytes()
@@ -78,7 +83,7 @@ class WarpGenerator(GeneratorMixin):
 
     def sample_aus(self, condition: Condition, generator: torch.Generator) -> tuple[str, dict[str, float]]:
         """Seeded choice of the AU set (variant for multi-variant classes) and per-AU jitter."""
-        check_label(condition.label)
+        self.check_condition(condition)
         u = torch.rand(1 + 32, generator=generator, dtype=torch.float64).numpy()
         variant, weights = resolve_aus(condition.label, condition.aus, choice=float(u[0]))
         jitter = 1.0 + self.au_jitter * (2.0 * u[1:] - 1.0)
