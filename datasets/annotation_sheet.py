@@ -1,0 +1,100 @@
+"""Reading the released annotation spreadsheets (xlsx via pandas/openpyxl, or csv) as they are.
+
+Sheets are read raw (no header guessing by pandas), the header row is found by its column names
+(SAMM puts its header on row 13 under a block of notes), and every data row keeps its spreadsheet
+row number in `_row` so errors can point at it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from mexkit.errors import MexkitInputError
+
+from .manifest_validation import require_columns
+
+ROW = "_row"
+
+
+def find_annotation_file(root: Path, patterns: Iterable[str], what: str, depth: int = 3) -> Path:
+    """The first file under root (searching `depth` folder levels) matching one of the glob patterns."""
+    patterns = list(patterns)
+    for level in range(depth + 1):
+        prefix = "*/" * level
+        for pat in patterns:
+            hits = sorted(p for p in root.glob(prefix + pat) if p.is_file() and not p.name.startswith(("~$", ".")))
+            if hits:
+                return hits[0]
+    raise MexkitInputError(
+        root,
+        f"{what} annotation spreadsheet not found (looked for {', '.join(patterns)} up to {depth} folders down)",
+        "put the released spreadsheet in the dataset root or pass annotations=PATH (--annotations)",
+        stage="annotations",
+    )
+
+
+def _read_raw(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    if not path.is_file():
+        raise MexkitInputError(path, "annotation spreadsheet not found", "check the path (or pass --annotations)", stage="annotations")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            try:
+                return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object, engine="openpyxl")
+            except ValueError as err:
+                if "Worksheet" in str(err) or "not found" in str(err):
+                    import openpyxl
+
+                    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+                    raise MexkitInputError(path, f"sheet {sheet!r} not found; sheets: {names}", "use the released workbook", stage="annotations") from None
+                raise
+        if suffix == ".csv":
+            return pd.read_csv(path, header=None, dtype=object, keep_default_na=True)
+        if suffix == ".xls":
+            raise MexkitInputError(path, "old .xls workbooks are not read", "save it as .xlsx (same sheet, same columns) and point mexkit at that", stage="annotations")
+    except MexkitInputError:
+        raise
+    except Exception as err:  # corrupt zip, not a workbook, bad encoding
+        raise MexkitInputError(path, f"cannot read the spreadsheet ({type(err).__name__}: {err})", "re-copy the released file", stage="annotations") from None
+    raise MexkitInputError(path, f"unsupported annotation file type {suffix!r}", "use .xlsx or .csv", stage="annotations")
+
+
+def read_annotation_sheet(
+    path: str | Path,
+    required: list[str],
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    search_rows: int = 40,
+) -> tuple[pd.DataFrame, int]:
+    """Read a sheet whose header row holds `required` column names.
+
+    header_row: 1-based spreadsheet row of the header if known; else the first row (within
+    `search_rows`) containing all of `required` is used. Returns (rows, header_row); the frame has the
+    header's column names (stripped strings) plus `_row`, the spreadsheet row number of each data row.
+    Fully empty rows are dropped.
+    """
+    path = Path(path)
+    raw = _read_raw(path, sheet)
+    if raw.empty:
+        raise MexkitInputError(path, "spreadsheet is empty", "re-copy the released file", stage="annotations")
+    cells = raw.map(lambda v: str(v).strip() if isinstance(v, str) else v)
+    if header_row is None:
+        for i in range(min(search_rows, len(cells))):
+            names = {str(v).strip() for v in cells.iloc[i] if isinstance(v, str)}
+            if all(c in names for c in required):
+                header_row = i + 1
+                break
+        else:
+            # Report against the row that looks most like a header, so renamed columns get a hint.
+            best = max(range(min(search_rows, len(cells))), key=lambda i: sum(isinstance(v, str) for v in cells.iloc[i]))
+            probe = pd.DataFrame(columns=[str(v) for v in cells.iloc[best] if isinstance(v, str)])
+            require_columns(probe, required, path, header_row=best + 1)
+    hdr = [str(v).strip() if not (isinstance(v, float) and pd.isna(v)) else f"Unnamed: {j}" for j, v in enumerate(cells.iloc[header_row - 1])]
+    body = cells.iloc[header_row:].copy()
+    body.columns = hdr
+    body[ROW] = range(header_row + 1, header_row + 1 + len(body))
+    body = body.dropna(how="all", subset=[c for c in hdr])
+    require_columns(body, required, path, header_row=header_row)
+    return body.reset_index(drop=True), header_row

@@ -1,0 +1,41 @@
+"""CASME II (Yan et al., PLoS ONE 2014), read as released.
+
+Layout:  <root>/CASME2_RAW_selected/sub01/EP02_01f/img46.jpg … (also CASME2-RAW / Cropped variants)
+Sheet:   <root>/CASME2-coding-20140508.xlsx, first sheet; columns Subject (1, 2, …), Filename
+         (EP02_01f), OnsetFrame, ApexFrame, OffsetFrame, Action Units, Estimated Emotion, with two
+         unnamed spacer columns as in the release. Frame numbers are the numbers in the file names.
+         Some ApexFrame cells hold "/" (unknown): the middle frame is used and `apex_estimated` set.
+200 fps, colour 640×480. Subjects become "casme2_sub01".
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .sheet_adapter import SheetAdapter, digits_code
+
+
+class CASME2Adapter(SheetAdapter):
+    name = "casme2"
+    fps = 200.0
+    annotation_patterns = ("CASME2-coding*.xlsx", "CASME2*coding*.xlsx", "CASME2*.xlsx")
+    columns = {
+        "subject": "Subject", "filename": "Filename", "onset": "OnsetFrame", "apex": "ApexFrame",
+        "offset": "OffsetFrame", "aus": "Action Units", "label": "Estimated Emotion",
+    }
+    frames_dirs = ("CASME2_RAW_selected", "CASME2-RAW", "CASME2_RAW", "Cropped", "CASME2_Cropped", "Cropped_original")
+
+    def subject_code(self, value: Any, where: str) -> str:
+        return digits_code(value, where, self.annotation_file, "sub{:02d}")
+
+    def folder(self, subject: str, filename: str, row: pd.Series) -> str:
+        return self.rel(self.frames_root / subject / filename)
+
+    def sample_id(self, subject: str, filename: str, onset: int, row: pd.Series) -> str:
+        return f"{self.name}_{subject}_{filename}"
+
+    def frame_folders(self) -> list[str]:
+        root = self.frames_root
+        return sorted(self.rel(p) for p in root.glob("sub*/*") if p.is_dir())
+

@@ -1,0 +1,201 @@
+"""`mexkit datasets check|manifest|composite|splits` and `mexkit prepare`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mexkit.errors import MexkitInputError
+
+from .adapters import adapter_names
+
+
+def _adapter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", required=True, help=f"dataset adapter: {', '.join(adapter_names())}")
+    p.add_argument("--root", required=True, help="the dataset folder as released")
+    p.add_argument("--annotations", help="annotation spreadsheet (generic: manifest CSV) if not under --root")
+    p.add_argument("--frames-dir", help="frames folder relative to --root if not the released name")
+
+
+def _adapter(args):
+    from .adapters import make_adapter
+
+    try:
+        return make_adapter(args.dataset, args.root, annotations=args.annotations, frames_dir=args.frames_dir)
+    except ValueError as err:
+        raise MexkitInputError(None, str(err), f"use one of {', '.join(adapter_names())}", stage="dataset") from None
+
+
+def cmd_check(args) -> int:
+    from mexkit.atomic import atomic_path
+
+    check = _adapter(args).check(decode=not args.quick)
+    print(check.format())
+    if args.rejects:
+        with atomic_path(args.rejects) as tmp:
+            import pandas as pd
+
+            pd.DataFrame(check.rejects.rows, columns=["file", "stage", "reason"]).to_csv(tmp, index=False)
+        print(f"\nrejects written to {args.rejects}")
+    return 1 if args.strict and (len(check.rejects) or check.folders_without_rows) else 0
+
+
+def cmd_manifest(args) -> int:
+    from mexkit.atomic import atomic_path
+    from mexkit.rejects import RejectLog
+
+    from .label_maps import map_labels
+
+    out = Path(args.out)
+    rej = out.with_name("rejects.csv")
+    if rej.exists():
+        rej.unlink()
+    log = RejectLog(rej)
+    df = _adapter(args).manifest(log, decode=args.decode)
+    if args.label_map != "native":
+        df = map_labels(df, args.label_map)
+    with atomic_path(out) as tmp:
+        df.to_csv(tmp, index=False)
+    print(f"{len(df)} samples, {df['subject'].nunique() if len(df) else 0} subjects → {out}")
+    print(log.summary())
+    return 0
+
+
+def cmd_composite(args) -> int:
+    from mexkit.atomic import atomic_path
+    from mexkit.rejects import RejectLog
+
+    from .adapters import make_adapter
+    from .label_maps import composite_counts, megc2019_composite
+
+    out = Path(args.out)
+    rej = out.with_name("rejects.csv")
+    if rej.exists():
+        rej.unlink()
+    log = RejectLog(rej)
+    parts = [make_adapter(name, root).manifest(log) for name, root in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)) if root]
+    if not parts:
+        raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
+    comp = megc2019_composite(parts)
+    with atomic_path(out) as tmp:
+        comp.to_csv(tmp, index=False)
+    print(f"MEGC2019 composite: {len(comp)} samples, {comp['subject'].nunique()} subjects → {out}")
+    print(composite_counts(comp).to_string(index=False))
+    print(log.summary())
+    return 0
+
+
+def cmd_splits(args) -> int:
+    import pandas as pd
+
+    from .splits import holdout_subject_split, kfold_subject_splits, loso_splits
+
+    m = pd.read_csv(args.manifest, dtype={"subject": str, "sample_id": str})
+    if args.kind == "loso":
+        s = loso_splits(m, dataset=args.only)
+    elif args.kind == "kfold":
+        s = kfold_subject_splits(m, k=args.k, seed=args.seed, dataset=args.only)
+    else:
+        s = holdout_subject_split(m, test_fraction=args.test_fraction, seed=args.seed, dataset=args.only)
+    s.save(args.out)
+    print(f"{s.kind}: {len(s)} fold(s) over {s.num_samples} samples → {args.out}")
+    return 0
+
+
+def _roots(values: list[str]) -> str | dict[str, str]:
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out = {}
+    for v in values:
+        if "=" not in v:
+            raise MexkitInputError(None, f"--root {v!r}: with several roots give each as DATASET=PATH", "e.g. --root casme2=/data/CASME2 --root samm=/data/SAMM", stage="dataset")
+        k, p = v.split("=", 1)
+        out[k] = p
+    return out
+
+
+def cmd_prepare(args) -> int:
+    import pandas as pd
+
+    from mexkit.rejects import RejectLog
+
+    from .clip_source import MemoryClipSource, sources_from_manifest
+    from .preprocess_cache import PrepareConfig, PreprocessCache
+
+    config = PrepareConfig(crop_size=args.crop_size, backend=args.backend, flow=args.flow, frames=args.frames)
+    pre_rejects = RejectLog()
+    if args.dataset == "corpus":
+        from . import load_corpus
+
+        sources = [MemoryClipSource(c) for c in load_corpus().clips]
+    elif args.manifest:
+        if not args.root:
+            raise MexkitInputError(args.manifest, "--manifest needs --root (the dataset root its paths are relative to)", "add --root PATH (or DATASET=PATH per dataset)", stage="dataset")
+        m = pd.read_csv(args.manifest, dtype={"subject": str, "sample_id": str})
+        sources = sources_from_manifest(m, _roots(args.root))
+    else:
+        if not args.dataset or not args.root:
+            raise MexkitInputError(None, "say what to prepare", "give --dataset corpus, or --dataset NAME --root PATH, or --manifest CSV --root PATH", stage="dataset")
+        ns = argparse.Namespace(dataset=args.dataset, root=args.root[0], annotations=args.annotations, frames_dir=args.frames_dir)
+        adapter = _adapter(ns)
+        sources = sources_from_manifest(adapter.manifest(pre_rejects), str(adapter.root))
+    cache = PreprocessCache(args.out, config)
+    report = cache.prepare(sources, workers=args.workers, progress=not args.no_progress, retry_rejected=args.retry_rejected)
+    for r in pre_rejects.rows:  # rows the adapter rejected before preprocessing
+        report.rejects.add(r["file"], r["stage"], r["reason"])
+    print(report.summary())
+    print(f"cache: {Path(args.out)} (flow requested {config.flow}, used {config.resolved()['flow_used']})")
+    print(report.rejects.summary())
+    return 0
+
+
+def register(subparsers) -> None:
+    ds = subparsers.add_parser("datasets", help="read released micro-expression datasets: check, manifest, composite, splits")
+    sub = ds.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND")
+
+    p = sub.add_parser("check", help="counts per subject and label, missing frames, rows without frames, folders without rows")
+    _adapter_args(p)
+    p.add_argument("--quick", action="store_true", help="do not decode every frame file (faster; misses unreadable files)")
+    p.add_argument("--rejects", help="also write the rejected rows to this CSV")
+    p.add_argument("--strict", action="store_true", help="exit 1 if anything was rejected or unreferenced")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("manifest", help="write the validated manifest (and rejects.csv beside it)")
+    _adapter_args(p)
+    p.add_argument("--out", required=True, help="manifest CSV to write")
+    p.add_argument("--label-map", default="native", choices=["native", "megc2019", "casme2-5class"])
+    p.add_argument("--decode", action="store_true", help="decode every frame file while validating")
+    p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("composite", help="MEGC2019 composite manifest (SMIC-HS + CASME II + SAMM, 3 classes)")
+    p.add_argument("--smic")
+    p.add_argument("--casme2")
+    p.add_argument("--samm")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_composite)
+
+    p = sub.add_parser("splits", help="write subject-wise splits (LOSO, k-fold, fixed hold-out) to a file")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--kind", choices=["loso", "kfold", "holdout"], default="loso")
+    p.add_argument("--only", metavar="DATASET", help="restrict to one dataset of a composite manifest")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--out", required=True, help="split file (JSON)")
+    p.set_defaults(func=cmd_splits)
+    ds.set_defaults(func=lambda a: (ds.print_help(), 0)[1])
+
+    p = subparsers.add_parser("prepare", help="build the preprocessing cache: aligned crops, onset/apex, flow, strain")
+    p.add_argument("--dataset", help=f"'corpus' (the embedded corpus) or an adapter: {', '.join(adapter_names())}")
+    p.add_argument("--root", action="append", help="dataset root (repeat as DATASET=PATH for a composite manifest)")
+    p.add_argument("--manifest", help="a manifest CSV written by `mexkit datasets manifest/composite` (or a generic one)")
+    p.add_argument("--annotations")
+    p.add_argument("--frames-dir")
+    p.add_argument("--out", required=True, help="cache folder")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each runs its own face pipeline)")
+    p.add_argument("--flow", default="tvl1", choices=["tvl1", "dis", "farneback"], help="TV-L1 falls back to DIS where OpenCV lacks cv2.optflow")
+    p.add_argument("--crop-size", type=int, default=128, choices=[64, 128, 256])
+    p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib", "face-alignment"])
+    p.add_argument("--frames", default="all", choices=["all", "key"], help="store every aligned frame or only onset and apex")
+    p.add_argument("--retry-rejected", action="store_true", help="try items that failed in an earlier run again")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_prepare)

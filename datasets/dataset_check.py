@@ -1,0 +1,87 @@
+"""The report of `mexkit datasets check`: what an adapter found in a dataset tree and what it rejected."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mexkit.rejects import RejectLog
+
+from .label_maps import MEGC2019_MAP, composite_counts, map_labels
+
+
+@dataclass
+class DatasetCheck:
+    """Manifest of usable samples, the rejected rows, and sample folders no annotation row names."""
+
+    dataset: str
+    root: Path
+    manifest: pd.DataFrame
+    rejects: RejectLog
+    folders_without_rows: list[str]
+
+    def _rejects_where(self, pred) -> list[dict[str, str]]:
+        return [r for r in self.rejects.rows if pred(r)]
+
+    @property
+    def rows_without_frames(self) -> list[dict[str, str]]:
+        """Annotation rows whose frame folder is absent or empty."""
+        return self._rejects_where(lambda r: r["stage"] == "frames-folder")
+
+    @property
+    def frames_missing(self) -> list[dict[str, str]]:
+        """Rows whose folder exists but some frame files are missing, empty or unreadable."""
+        return self._rejects_where(lambda r: r["stage"] == "frames")
+
+    @property
+    def other_rejects(self) -> list[dict[str, str]]:
+        return self._rejects_where(lambda r: r["stage"] not in ("frames", "frames-folder"))
+
+    def counts(self) -> pd.DataFrame:
+        """Samples per subject (rows) and label (columns), with totals."""
+        if self.manifest.empty:
+            return pd.DataFrame()
+        return pd.crosstab(self.manifest["subject"], self.manifest["label"].fillna("(none)"), margins=True, margins_name="total")
+
+    def megc_counts(self) -> pd.DataFrame | None:
+        """Found vs expected MEGC2019 counts for this dataset, if it is part of the composite."""
+        if self.dataset not in MEGC2019_MAP or self.manifest.empty:
+            return None
+        return composite_counts(map_labels(self.manifest, "megc2019"))
+
+    @property
+    def dropped_frames(self) -> pd.DataFrame:
+        """Samples kept although frames inside onset..offset are absent (releases with frame drops)."""
+        if "dropped_frames" not in self.manifest:
+            return self.manifest.iloc[0:0]
+        m = self.manifest
+        return m[m["dropped_frames"].astype(str).str.len() > 0][["sample_id", "dropped_frames"]]
+
+    def format(self) -> str:
+        """The text `mexkit datasets check` prints."""
+        m = self.manifest
+        out = [f"{self.dataset} at {self.root}: {len(m)} usable samples, {m['subject'].nunique() if len(m) else 0} subjects, {len(self.rejects)} rejected"]
+        if len(m):
+            out += ["", "samples per subject and label:", self.counts().to_string()]
+            est = int(m["apex_estimated"].sum())
+            if est:
+                out.append(f"apex unknown (middle frame used, flagged apex_estimated): {est} samples")
+        mc = self.megc_counts()
+        if mc is not None:
+            out += ["", "MEGC2019 composite share (found vs expected):", mc[mc["scope"] != "composite"].to_string(index=False)]
+
+        def section(title: str, items: list[str]) -> None:
+            out.append("")
+            out.append(f"{title}: {len(items)}")
+            out.extend(f"  {x}" for x in items[:50])
+            if len(items) > 50:
+                out.append(f"  … {len(items) - 50} more")
+
+        section("frames missing", [f"{r['file']}: {r['reason']}" for r in self.frames_missing])
+        if len(self.dropped_frames):
+            section("samples with dropped frames (kept)", [f"{s}: {d}" for s, d in self.dropped_frames.itertuples(index=False)])
+        section("annotation rows without frames", [f"{r['file']}: {r['reason']}" for r in self.rows_without_frames])
+        section("frame folders without rows", self.folders_without_rows)
+        section("other rejected rows", [f"{r['file']}: [{r['stage']}] {r['reason']}" for r in self.other_rejects])
+        return "\n".join(out)

@@ -1,0 +1,274 @@
+"""Tiny dataset trees that mirror each release's structure, built from the corpus's real faces.
+
+Each builder writes into a folder the released layout (folder names, frame file naming), the
+annotation workbook (sheet name, column names, header offset, odd cells such as CASME II's "/"
+apex and SAMM's notes block) and returns what an adapter should find. The `edit_*` helpers make the
+corrupted variants the tests feed to the adapters.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import openpyxl
+
+from mexkit.video_io import write_video
+
+
+@dataclass
+class Tree:
+    root: Path
+    sheet: Path | None
+    header_row: int
+    samples: dict[str, dict] = field(default_factory=dict)  # sample_id → expected manifest values
+
+
+def _write(path: Path, img: np.ndarray, gray: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if gray:
+        out = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    else:
+        out = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    assert cv2.imwrite(str(path), out), path
+
+
+def _frames(seq: np.ndarray, n: int, offset: int = 0) -> np.ndarray:
+    """n consecutive real frames (wrapping) from a face sequence."""
+    return np.stack([seq[(offset + i) % len(seq)] for i in range(n)])
+
+
+def _workbook(path: Path, sheet_name: str, header: list[str | None], rows: list[list], header_row: int = 1, notes: list[str] = ()) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet_name
+    for i, text in enumerate(notes):
+        ws.cell(row=1 + 2 * i, column=1, value=text)
+    for j, h in enumerate(header):
+        if h is not None:
+            ws.cell(row=header_row, column=j + 1, value=h)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v is not None:
+                ws.cell(row=header_row + 1 + i, column=j + 1, value=v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+# --- corruption helpers ----------------------------------------------------------------------
+def _col(ws, header_row: int, name: str) -> int:
+    for c in range(1, ws.max_column + 1):
+        if ws.cell(row=header_row, column=c).value == name:
+            return c
+    raise KeyError(name)
+
+
+def edit_cell(tree: Tree, data_row: int, column: str, value) -> int:
+    """Set a cell of the data_row-th sample row (0-based); returns its spreadsheet row number."""
+    wb = openpyxl.load_workbook(tree.sheet)
+    ws = wb.active
+    r = tree.header_row + 1 + data_row
+    ws.cell(row=r, column=_col(ws, tree.header_row, column), value=value)
+    wb.save(tree.sheet)
+    return r
+
+
+def rename_column(tree: Tree, old: str, new: str) -> None:
+    wb = openpyxl.load_workbook(tree.sheet)
+    ws = wb.active
+    ws.cell(row=tree.header_row, column=_col(ws, tree.header_row, old), value=new)
+    wb.save(tree.sheet)
+
+
+def duplicate_row(tree: Tree, data_row: int) -> int:
+    """Append a copy of a sample row; returns the new row's spreadsheet number."""
+    wb = openpyxl.load_workbook(tree.sheet)
+    ws = wb.active
+    src = tree.header_row + 1 + data_row
+    dst = ws.max_row + 1
+    for c in range(1, ws.max_column + 1):
+        ws.cell(row=dst, column=c, value=ws.cell(row=src, column=c).value)
+    wb.save(tree.sheet)
+    return dst
+
+
+def corrupt_file(path: Path) -> None:
+    path.write_bytes(b"this is not an image" * 10)
+
+
+# --- CASME II --------------------------------------------------------------------------------
+def build_casme2(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """CASME2_RAW_selected/subXX/EPxx_xx/imgN.jpg + CASME2-coding-20140508.xlsx (Sheet1, spacer
+    columns, a "/" apex)."""
+    frames_root = root / "CASME2_RAW_selected"
+    # subject, filename, first file number, n files, onset, apex, offset, AUs, emotion
+    spec = [
+        (1, "EP02_01f", 46, 8, 46, 50, 53, "12", "happiness"),
+        (1, "EP03_02", 10, 8, 10, "/", 17, "4+7", "repression"),
+        (2, "EP01_11f", 100, 8, 101, 104, 106, "1+2", "surprise"),
+        (2, "EP19_06f", 30, 8, 30, 33, 37, "R4", "others"),
+    ]
+    header = ["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None, "Action Units", "Estimated Emotion"]
+    rows, samples = [], {}
+    for k, (sub, fn, first, n, on, ap, off, aus, emo) in enumerate(spec):
+        for i, img in enumerate(_frames(seqs[(sub - 1) % len(seqs)], n, 3 * k)):
+            _write(frames_root / f"sub{sub:02d}" / fn / f"img{first + i}.jpg", img)
+        rows.append([sub, fn, None, on, ap, off, None, aus, emo])
+        sel = [x for x in range(first, first + n) if on <= x <= off]
+        samples[f"casme2_sub{sub:02d}_{fn}"] = {
+            "subject": f"casme2_sub{sub:02d}", "label": emo, "num_frames": len(sel), "onset": 0,
+            "apex": (len(sel) - 1) // 2 if ap == "/" else sel.index(ap), "apex_estimated": ap == "/",
+        }
+    sheet = root / "CASME2-coding-20140508.xlsx"
+    _workbook(sheet, "Sheet1", header, rows)
+    return Tree(root, sheet, 1, samples)
+
+
+# --- SAMM ------------------------------------------------------------------------------------
+SAMM_HEADER = ["Subject", "Filename", "Inducement Code", "Onset Frame", "Apex Frame", "Offset Frame", "Duration",
+               "Micro", "Action Units", "Notes", "Estimated Emotion", "Objective Classes"]
+
+
+def build_samm(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """SAMM/006/006_1_2/006_05562.jpg (gray) + SAMM_Micro_FACS_Codes_v2.xlsx with notes above the
+    header on row 13; absolute frame numbers; an apex of -1."""
+    spec = [  # subject cell, filename, first file number, n files, onset, apex, offset, AUs, emotion, class
+        (6, "006_1_2", 5562, 12, 5564, 5568, 5571, "R12", "Happiness", 1),
+        ("007", "007_3_1", 1220, 10, 1220, -1, 1227, "4+7", "Anger", 2),
+        (6, "006_5_4", 980, 10, 982, 985, 988, "1+2", "Other", 7),
+    ]
+    rows, samples = [], {}
+    for k, (sub, fn, first, n, on, ap, off, aus, emo, cls) in enumerate(spec):
+        code = f"{int(sub):03d}"
+        for i, img in enumerate(_frames(seqs[k % len(seqs)], n, 2 * k)):
+            _write(root / "SAMM" / code / fn / f"{code}_{first + i:05d}.jpg", img, gray=True)
+        rows.append([sub, fn, 1, on, ap, off, off - on + 1, "Micro - 1/2", aus, None, emo, cls])
+        sel = [x for x in range(first, first + n) if on <= x <= off]
+        samples[f"samm_{fn}"] = {"subject": f"samm_{code}", "label": emo, "num_frames": len(sel), "onset": 0,
+                                 "apex": (len(sel) - 1) // 2 if ap == -1 else sel.index(ap), "apex_estimated": ap == -1}
+    notes = ["SAMM Micro-Expression FACS Codes", "Created for the SAMM dataset release (v2).",
+             "Frame numbers are absolute frame numbers of each subject's recording.", "Micro: duration <= 500 ms.",
+             "Estimated Emotion follows the stimulus and FACS codes.", "Objective Classes 1-7."]
+    sheet = root / "SAMM_Micro_FACS_Codes_v2.xlsx"
+    _workbook(sheet, "FACS_Codes", SAMM_HEADER, rows, header_row=13, notes=notes)
+    return Tree(root, sheet, 13, samples)
+
+
+# --- SMIC-HS ---------------------------------------------------------------------------------
+def build_smic(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """HS/sN/micro/{positive,negative,surprise}/sN_xx_NN/imageNNNNNN.bmp (labels from folders)."""
+    spec = [("s1", "positive", "s1_po_01", 106720, 9), ("s1", "negative", "s1_ne_03", 20431, 7), ("s3", "surprise", "s3_sur_02", 5501, 11)]
+    samples = {}
+    for k, (sub, emo, name, first, n) in enumerate(spec):
+        for i, img in enumerate(_frames(seqs[k % len(seqs)], n, k)):
+            _write(root / "HS" / sub / "micro" / emo / name / f"image{first + i}.bmp", img)
+        samples[f"smic_{name}"] = {"subject": f"smic_{sub}", "label": emo, "num_frames": n, "onset": 0, "apex": (n - 1) // 2, "apex_estimated": True}
+    return Tree(root, None, 0, samples)
+
+
+# --- CAS(ME)^3 Part A ------------------------------------------------------------------------
+CASME3_HEADER = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion"]
+
+
+def build_casme3(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """part_A/data/part_A_split/part_A/spNO.X/<letter>/color/N.jpg (+ depth/N.png), one recording
+    holding two samples, a dropped frame; part_A/annotation/cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx."""
+    base = root / "part_A" / "data" / "part_A_split" / "part_A"
+    recordings = {("spNO.1", "a"): (1, 24, [14]), ("spNO.2", "c"): (1, 12, [])}  # first, last, dropped
+    for k, ((sub, fn), (first, last, dropped)) in enumerate(recordings.items()):
+        seq = _frames(seqs[k % len(seqs)], last - first + 1)
+        for i, n in enumerate(range(first, last + 1)):
+            if n in dropped:
+                continue
+            _write(base / sub / fn / "color" / f"{n}.jpg", seq[i])
+            d = (cv2.cvtColor(seq[i], cv2.COLOR_RGB2GRAY).astype(np.uint16) * 16)
+            (base / sub / fn / "depth").mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(base / sub / fn / "depth" / f"{n}.png"), d)
+    spec = [("spNO.1", "a", 3, 6, 10, "4+7", "negative", "disgust"),
+            ("spNO.1", "a", 12, 16, 20, "12", "positive", "happy"),
+            ("spNO.2", "c", 2, 5, 9, "1+2", "surprise", "surprise")]
+    rows, samples = [], {}
+    for sub, fn, on, ap, off, aus, obj, emo in spec:
+        first, last, dropped = recordings[(sub, fn)]
+        sel = [x for x in range(on, off + 1) if x not in dropped]
+        rows.append([sub, fn, on, ap, off, aus, obj, emo])
+        samples[f"casme3_{sub}_{fn}_{on}"] = {"subject": f"casme3_{sub}", "label": emo, "num_frames": len(sel), "onset": 0,
+                                               "apex": sel.index(ap), "apex_estimated": False,
+                                               "dropped_frames": ";".join(str(d) for d in dropped if on <= d <= off)}
+    sheet = root / "part_A" / "annotation" / "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx"
+    _workbook(sheet, "Sheet1", CASME3_HEADER, rows)
+    return Tree(root, sheet, 1, samples)
+
+
+# --- MMEW ------------------------------------------------------------------------------------
+MMEW_HEADER = ["Subject", "Filename", "OnsetFrame", "ApexFrame", "OffsetFrame", "Action Units", "Estimated Emotion", "remarks"]
+
+
+def build_mmew(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """Micro_Expression/<emotion>/<Filename>/N.jpg (from 1) + MMEW_Micro_Exp.xlsx."""
+    spec = [("S01", "S01-01-001", "happiness", 10, 2, 5, 9, "AU12"), ("S03", "S03-01-002", "happiness", 9, 1, 4, 8, "AU6+AU12"),
+            ("S03", "S03-02-001", "surprise", 11, 3, 6, 10, "AU1+AU2"), ("S01", "S01-04-001", "disgust", 8, 1, 3, 7, "AU9")]
+    rows, samples = [], {}
+    for k, (sub, fn, emo, n, on, ap, off, aus) in enumerate(spec):
+        for i, img in enumerate(_frames(seqs[k % len(seqs)], n, k)):
+            _write(root / "Micro_Expression" / emo / fn / f"{i + 1}.jpg", img)
+        rows.append([sub, fn, on, ap, off, aus, emo, None])
+        samples[f"mmew_{fn}"] = {"subject": f"mmew_{sub}", "label": emo, "num_frames": off - on + 1, "onset": 0, "apex": ap - on, "apex_estimated": False}
+    sheet = root / "MMEW_Micro_Exp.xlsx"
+    _workbook(sheet, "Sheet1", MMEW_HEADER, rows)
+    return Tree(root, sheet, 1, samples)
+
+
+# --- 4DME ------------------------------------------------------------------------------------
+FOURDME_HEADER = ["sub_ID", "fold_name", "Onset", "Apex", "Offset", "AUs", "Emotion", "Positive", "Negative", "Surprise", "Repression", "Others"]
+
+
+def build_fourdme(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """gray_micro/<sub_ID>/<fold_name>/imgN.jpg (gray, recording frame numbers) +
+    "4DME_Labelling_Micro_release v1.xlsx"."""
+    spec = [("S01", "S01_1st_001_01_1", 2480, 10, 2481, 2484, 2488, "AU4+L7", "Negative", (0, 1, 0, 0, 0)),
+            ("S02", "S02_2nd_003_02_1", 700, 9, 700, 703, 708, "AU1+AU2+AU12", "Surprise+Positive", (1, 0, 1, 0, 0))]
+    rows, samples = [], {}
+    for k, (sub, fn, first, n, on, ap, off, aus, emo, onehot) in enumerate(spec):
+        for i, img in enumerate(_frames(seqs[k % len(seqs)], n, k)):
+            _write(root / "gray_micro" / sub / fn / f"img{first + i}.jpg", img, gray=True)
+        rows.append([sub, fn, on, ap, off, aus, emo, *onehot])
+        sel = [x for x in range(first, first + n) if on <= x <= off]
+        samples[f"fourdme_{fn}"] = {"subject": f"fourdme_{sub}", "label": emo, "num_frames": len(sel), "onset": 0, "apex": sel.index(ap), "apex_estimated": False}
+    sheet = root / "4DME_Labelling_Micro_release v1.xlsx"
+    _workbook(sheet, "Sheet1", FOURDME_HEADER, rows)
+    return Tree(root, sheet, 1, samples)
+
+
+# --- generic ---------------------------------------------------------------------------------
+def build_generic(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """clips/<id>/00000.png frame folders and a clips/<id>.mp4 video + manifest.csv."""
+    import pandas as pd
+
+    clips = root / "clips"
+    for i, img in enumerate(_frames(seqs[0], 10)):
+        _write(clips / "user_a" / f"{i:05d}.png", img)
+    for i, img in enumerate(_frames(seqs[1 % len(seqs)], 8, 2)):
+        _write(clips / "user_b" / f"frame_{i + 1}.jpg", img)
+    write_video(clips / "user_c.mp4", _frames(seqs[0], 12, 5), fps=25.0)
+    df = pd.DataFrame([
+        {"sample_id": "user_a", "subject": "alice", "label": "positive", "onset": 1, "apex": 5, "offset": 9, "fps": 30, "path": "clips/user_a"},
+        {"sample_id": "user_b", "subject": "bob", "label": "surprise", "onset": None, "apex": None, "offset": None, "fps": 60, "path": "clips/user_b"},
+        {"sample_id": "user_c", "subject": "alice", "label": "negative", "onset": 0, "apex": 6, "offset": 11, "fps": None, "path": "clips/user_c.mp4"},
+    ])
+    sheet = root / "manifest.csv"
+    df.to_csv(sheet, index=False)
+    samples = {
+        "user_a": {"subject": "alice", "label": "positive", "num_frames": 10, "onset": 1, "apex": 5, "apex_estimated": False},
+        "user_b": {"subject": "bob", "label": "surprise", "num_frames": 8, "onset": 0, "apex": 3, "apex_estimated": True},
+        "user_c": {"subject": "alice", "label": "negative", "num_frames": 12, "onset": 0, "apex": 6, "apex_estimated": False},
+    }
+    return Tree(root, sheet, 1, samples)
+
+
+def copy_tree(tree: Tree, dst: Path) -> Tree:
+    shutil.copytree(tree.root, dst)
+    sheet = dst / tree.sheet.relative_to(tree.root) if tree.sheet else None
+    return Tree(dst, sheet, tree.header_row, dict(tree.samples))
