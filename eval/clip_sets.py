@@ -1,0 +1,209 @@
+"""Sets of clips to evaluate, opened from what users point `mexkit eval` at, loaded lazily.
+
+- "corpus": the embedded real corpus (`mexkit.datasets.load_corpus()`);
+- a folder with manifest.csv / manifest.parquet (the synth writer's output — manifest + clips/ — or a
+  real dataset in the shared manifest format), or the manifest file itself;
+- a folder of videos and/or frame folders without a manifest (one clip each, apex unknown);
+- one video file or frame folder.
+Clips are read one at a time while iterating, so memory stays flat in the number of clips. Rows that
+cannot be read are skipped and recorded in the reject log.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from mexkit.clip import Clip
+from mexkit.errors import MexkitInputError
+from mexkit.rejects import RejectLog
+from mexkit.video_io import IMAGE_EXTS, VIDEO_EXTS, read_clip, read_image
+
+MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
+CLIP_FIELDS = ("sample_id", "subject", "dataset", "label", "aus", "onset", "apex", "offset", "fps", "source")
+# Manifest columns that name a clip's ground truth (for perceptual metrics), in order of preference.
+REFERENCE_COLUMNS = ("reference_id", "driving_sample_id", "gt_sample_id")
+
+
+def _clean(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return v.item() if isinstance(v, np.generic) else v
+
+
+class ClipSet:
+    """A named, lazily loaded sequence of clips with one record (manifest row) per clip."""
+
+    def __init__(self, name: str, records: pd.DataFrame, load: Callable[[dict], Clip], root: Path | None = None,
+                 rejects: RejectLog | None = None):
+        self.name = name
+        self.records = records.reset_index(drop=True)
+        self._load = load
+        self.root = root
+        self.rejects = rejects if rejects is not None else RejectLog()
+        self.faces: dict | None = None  # face id → NeutralFace, for looking up a clip's source face
+
+    @classmethod
+    def from_clips(cls, name: str, clips: list[Clip], root: Path | None = None) -> "ClipSet":
+        records = pd.DataFrame([dict(c.record(), _index=i) for i, c in enumerate(clips)])
+        return cls(name, records, lambda row: clips[int(row["_index"])], root)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def head(self, n: int | None) -> "ClipSet":
+        """The first n clips (all when n is None)."""
+        if n is None or n >= len(self):
+            return self
+        out = ClipSet(self.name, self.records.iloc[:n], self._load, self.root, self.rejects)
+        out.faces = self.faces
+        return out
+
+    def load(self, i: int) -> Clip:
+        return self._load(self.records.iloc[i].to_dict())
+
+    def __iter__(self) -> Iterator[Clip]:
+        """Clips in order; unreadable ones are logged to `rejects` and skipped."""
+        for i in range(len(self)):
+            row = self.records.iloc[i].to_dict()
+            try:
+                yield self._load(row)
+            except (MexkitInputError, ValueError, OSError) as err:
+                self.rejects.add_error(row.get("path") or row.get("sample_id") or f"{self.name}[{i}]", err, stage=f"load {self.name}")
+
+    def find(self, sample_id: str) -> Clip | None:
+        """The clip with this sample_id, or None."""
+        hit = self.records.index[self.records["sample_id"].astype(str) == str(sample_id)]
+        return self.load(int(hit[0])) if len(hit) else None
+
+    @property
+    def labels(self) -> list:
+        return [_clean(v) for v in self.records["label"]] if "label" in self.records else [None] * len(self)
+
+
+def _manifest_path(path: Path) -> Path | None:
+    if path.is_file() and path.suffix.lower() in {".csv", ".parquet"}:
+        return path
+    for name in MANIFEST_NAMES:
+        if (path / name).is_file():
+            return path / name
+    return None
+
+
+def read_manifest(path: Path) -> pd.DataFrame:
+    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    if "sample_id" not in df.columns:
+        raise MexkitInputError(path, "manifest has no sample_id column", "write the shared manifest columns (see DESIGN.md §1)")
+    return df
+
+
+def _clip_path(root: Path, row: dict) -> Path:
+    rel = _clean(row.get("path"))
+    if rel:
+        p = Path(str(rel))
+        if p.is_absolute():
+            raise MexkitInputError(p, "manifest paths must be relative to the dataset root", "rewrite the path column relative to the manifest's folder")
+        return root / p
+    sid = str(row["sample_id"])
+    for cand in (root / "clips" / sid, *(root / "clips" / f"{sid}{ext}" for ext in sorted(VIDEO_EXTS))):
+        if cand.exists():
+            return cand
+    raise MexkitInputError(root / "clips" / sid, "clip not found (manifest row has no path)", "add a path column or write clips under clips/<sample_id>")
+
+
+def manifest_loader(root: Path) -> Callable[[dict], Clip]:
+    """Row → Clip for a manifest whose paths are relative to `root`; extra columns go to clip.meta."""
+
+    def load(row: dict) -> Clip:
+        path = _clip_path(root, row)
+        kw = {k: _clean(row.get(k)) for k in CLIP_FIELDS}
+        fps = kw.pop("fps")
+        kw = {k: v for k, v in kw.items() if v is not None}
+        for k in ("onset", "apex", "offset"):
+            if k in kw:
+                kw[k] = int(kw[k])
+        kw["sample_id"] = str(kw.get("sample_id", path.stem))
+        kw["subject"] = str(kw.get("subject", ""))
+        kw["aus"] = str(kw.get("aus", ""))
+        kw.setdefault("source", str(path))
+        meta = {k: _clean(v) for k, v in row.items() if k not in CLIP_FIELDS and k != "path" and _clean(v) is not None}
+        meta["set_root"] = str(root)
+        clip = read_clip(path, fps=float(fps) if fps else None, meta=meta, **kw)
+        lm = (path if path.is_dir() else path.parent) / ("landmarks.npy" if path.is_dir() else f"{path.stem}_landmarks.npy")
+        if lm.is_file():
+            arr = np.load(lm)
+            if arr.ndim == 3 and len(arr) == clip.num_frames:
+                clip.landmarks = arr.astype(np.float32)
+        return clip
+
+    return load
+
+
+def _folder_records(folder: Path) -> pd.DataFrame:
+    rows = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if (p.is_file() and p.suffix.lower() in VIDEO_EXTS) or (p.is_dir() and any(q.suffix.lower() in IMAGE_EXTS for q in p.iterdir())):
+            rows.append({"sample_id": p.stem if p.is_file() else p.name, "path": p.name})
+    if not rows:
+        raise MexkitInputError(folder, "no manifest, videos or frame folders found",
+                               "point at the synth writer's output (manifest.csv + clips/), a dataset manifest, videos or frame folders")
+    return pd.DataFrame(rows)
+
+
+def open_clip_set(spec: str | Path, name: str | None = None, rejects: RejectLog | None = None) -> ClipSet:
+    """Open "corpus", a manifest (file or folder holding one), a folder of clips, or one clip (see module docstring)."""
+    if str(spec) == "corpus":
+        from mexkit.datasets import load_corpus
+
+        corpus = load_corpus()
+        cs = ClipSet.from_clips(name or "corpus", corpus.clips, corpus.root)
+        cs.faces = {f.meta.get("face_id", f.subject): f for f in corpus.faces}
+        return cs
+    path = Path(spec)
+    if not path.exists():
+        raise MexkitInputError(path, "clip set not found", "give 'corpus', a folder with manifest.csv, a manifest file, a folder of clips or a video")
+    name = name or path.stem
+    manifest = _manifest_path(path)
+    if manifest is not None:
+        return ClipSet(name, read_manifest(manifest), manifest_loader(manifest.parent), manifest.parent, rejects)
+    if path.is_file() or any(q.suffix.lower() in IMAGE_EXTS for q in path.iterdir()):
+        return ClipSet(name, pd.DataFrame([{"sample_id": path.stem if path.is_file() else path.name, "path": path.name}]),
+                       manifest_loader(path.parent), path.parent, rejects)
+    return ClipSet(name, _folder_records(path), manifest_loader(path), path, rejects)
+
+
+def neutral_image(clip: Clip, clip_set: ClipSet | None = None) -> tuple[np.ndarray | None, str | None]:
+    """The generator's neutral input for a synthetic clip, if its manifest names one (`source_face`):
+    an image path relative to the set's root, or a corpus face id. (None, None) → use the onset frame."""
+    ref = clip.meta.get("source_face")
+    if not ref:
+        return None, None
+    root = Path(clip.meta.get("set_root", "."))
+    for cand in (Path(str(ref)), root / str(ref)):
+        if cand.suffix.lower() in IMAGE_EXTS and cand.is_file():
+            return read_image(cand), str(cand)
+    faces = clip_set.faces if clip_set is not None else None
+    if faces is None:
+        try:
+            from mexkit.datasets import load_corpus
+
+            faces = {f.meta.get("face_id", f.subject): f for f in load_corpus().faces}
+        except (ImportError, FileNotFoundError):
+            faces = {}
+        if clip_set is not None:
+            clip_set.faces = faces
+    face = faces.get(str(ref))
+    return (face.crop, f"corpus:{ref}") if face is not None else (None, None)
+
+
+def reference_id(clip: Clip) -> str | None:
+    """The sample_id of this clip's ground truth, if its manifest names one."""
+    for col in REFERENCE_COLUMNS:
+        v = clip.meta.get(col)
+        if v:
+            return str(v)
+    return None

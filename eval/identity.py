@@ -1,0 +1,193 @@
+"""Identity metrics: embedding cosine to the neutral input (mean, min over frames) and ACD (MoCoGAN).
+
+Embedders take template-aligned crops (N, S, S, 3) uint8 and return (N, D) embeddings. The default is
+dlib's ResNet descriptor (offline, `mexkit.face.identity.DlibIdentity`); a user model can be given by
+path: TorchScript (.pt/.pth/.ts/.jit, torch.jit.load) or ONNX (.onnx, needs the optional onnxruntime).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import cv2
+import numpy as np
+
+from mexkit.clip import Clip
+from mexkit.errors import MexkitInputError
+from mexkit.face.identity import cosine_similarity
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 aligned crops → (N, D) float embeddings."""
+
+
+def _model_inputs(crops: np.ndarray, size: int, mean: Sequence[float], std: Sequence[float], bgr: bool) -> np.ndarray:
+    """(N, S, S, 3) uint8 → (N, 3, size, size) float32 normalised as (x/255 - mean) / std."""
+    crops = np.asarray(crops)
+    if crops.ndim == 3:
+        crops = crops[None]
+    x = np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA if c.shape[0] > size else cv2.INTER_LINEAR) for c in crops])
+    if bgr:
+        x = x[..., ::-1]
+    x = (x.astype(np.float32) / 255.0 - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+class TorchScriptIdentity:
+    """A user's TorchScript face-embedding model: (N, 3, size, size) float → (N, D).
+
+    The whole aligned crop is resized to `size`; inputs are RGB (or BGR) scaled as (x/255 - mean)/std
+    (ArcFace-style models: size 112, mean = std = 0.5).
+    """
+
+    def __init__(self, path: str | Path, size: int = 112, mean: Sequence[float] = (0.5, 0.5, 0.5),
+                 std: Sequence[float] = (0.5, 0.5, 0.5), bgr: bool = False, batch_size: int = 32):
+        import torch
+
+        path = Path(path)
+        if not path.is_file():
+            raise MexkitInputError(path, "identity model file not found", "pass the path of a TorchScript (.pt) or ONNX (.onnx) face-embedding model", stage="identity")
+        try:
+            self.model = torch.jit.load(str(path), map_location="cpu").eval()
+        except RuntimeError as err:
+            raise MexkitInputError(path, f"not a TorchScript model ({str(err).splitlines()[0]})",
+                                   "export it with torch.jit.script(model).save(path) or torch.jit.trace, or give an .onnx file", stage="identity") from None
+        self.name = f"torchscript:{path.name}"
+        self.size, self.mean, self.std, self.bgr, self.batch_size = size, mean, std, bgr, batch_size
+
+    def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
+        import torch
+
+        x = _model_inputs(crops, self.size, self.mean, self.std, self.bgr)
+        with torch.no_grad():
+            out = [self.model(torch.from_numpy(x[i:i + self.batch_size])) for i in range(0, len(x), self.batch_size)]
+        return torch.cat([o if o.ndim == 2 else o.flatten(1) for o in out]).float().numpy()
+
+
+class OnnxIdentity:
+    """A user's ONNX face-embedding model (needs `pip install onnxruntime`); inputs as TorchScriptIdentity."""
+
+    def __init__(self, path: str | Path, size: int = 112, mean: Sequence[float] = (0.5, 0.5, 0.5),
+                 std: Sequence[float] = (0.5, 0.5, 0.5), bgr: bool = False):
+        path = Path(path)
+        if not path.is_file():
+            raise MexkitInputError(path, "identity model file not found", "check the path of the .onnx file", stage="identity")
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise MexkitInputError(path, "ONNX identity models need onnxruntime, which is not installed",
+                                   "pip install onnxruntime (optional dependency), or convert the model to TorchScript", stage="identity") from None
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.name = f"onnx:{path.name}"
+        self.size, self.mean, self.std, self.bgr = size, mean, std, bgr
+
+    def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
+        x = _model_inputs(crops, self.size, self.mean, self.std, self.bgr)
+        return np.asarray(self.session.run(None, {self.input_name: x})[0], np.float32).reshape(len(x), -1)
+
+
+def load_identity_model(model: str | Path | Embedder | None = None, **kwargs) -> Embedder:
+    """None or "dlib" → dlib ResNet; a path → TorchScript (.pt/.pth/.ts/.jit) or ONNX (.onnx); an embedder is returned as is."""
+    if model is None or (isinstance(model, str) and model == "dlib"):
+        from mexkit.face.identity import DlibIdentity
+
+        return DlibIdentity()
+    if not isinstance(model, (str, Path)):
+        return model
+    path = Path(model)
+    if path.suffix.lower() == ".onnx":
+        return OnnxIdentity(path, **kwargs)
+    if path.suffix.lower() in {".pt", ".pth", ".ts", ".jit", ".torchscript"}:
+        return TorchScriptIdentity(path, **kwargs)
+    raise MexkitInputError(path, f"unknown identity model type {path.suffix!r}", "use 'dlib', a TorchScript .pt file or an .onnx file", stage="identity")
+
+
+def normalize(emb: np.ndarray) -> np.ndarray:
+    emb = np.asarray(emb, np.float64)
+    return emb / np.maximum(np.linalg.norm(emb, axis=-1, keepdims=True), 1e-12)
+
+
+def average_content_distance(emb: np.ndarray) -> float:
+    """ACD (MoCoGAN, Tulyakov et al. 2018): mean pairwise L2 distance of a clip's unit-normalised frame embeddings."""
+    e = normalize(emb)
+    n = len(e)
+    if n < 2:
+        return 0.0
+    d = np.sqrt(np.maximum(((e[:, None] - e[None]) ** 2).sum(-1), 0.0))
+    return float(d[np.triu_indices(n, 1)].mean())
+
+
+class IdentityScorer:
+    """Per-clip identity scores. `neutral`: the generator's input crop; default the clip's onset frame.
+
+    Returns id_cos_mean / id_cos_min (cosine of each frame's embedding to the neutral one; the neutral
+    frame itself is left out when it is taken from the clip) and acd. Embeddings of the neutral input
+    are cached per source, so many clips from one face embed it once.
+    """
+
+    family = "identity"
+
+    def __init__(self, model: str | Path | Embedder | None = None, frame_stride: int = 1):
+        self.embedder = load_identity_model(model)
+        self.frame_stride = max(1, int(frame_stride))
+        self._cache: dict[str, np.ndarray] = {}
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        return np.asarray(self.embedder.embed_aligned(np.asarray(crops)), np.float64)
+
+    def _neutral_embedding(self, neutral: np.ndarray, key: str | None) -> np.ndarray:
+        if key and key in self._cache:
+            return self._cache[key]
+        e = self.embed(neutral[None])[0]
+        if key:
+            self._cache[key] = e
+        return e
+
+    def __call__(self, clip: Clip, neutral: np.ndarray | None = None, neutral_key: str | None = None) -> dict[str, float]:
+        idx = np.arange(0, clip.num_frames, self.frame_stride)
+        if clip.apex not in idx:
+            idx = np.sort(np.append(idx, clip.apex))
+        emb = self.embed(clip.frames[idx])
+        if neutral is None:
+            ref = emb[list(idx).index(clip.onset)] if clip.onset in idx else self.embed(clip.frames[clip.onset][None])[0]
+            others = emb[idx != clip.onset] if len(idx) > 1 else emb
+        else:
+            ref = self._neutral_embedding(self._fit(neutral, clip.size), neutral_key)
+            others = emb
+        cos = cosine_similarity(others, ref)
+        return {
+            "id_cos_mean": float(cos.mean()),
+            "id_cos_min": float(cos.min()),
+            "id_cos_apex": float(cosine_similarity(emb[list(idx).index(clip.apex)], ref)),
+            "acd": average_content_distance(emb),
+            "id_frames": int(len(idx)),
+        }
+
+    @staticmethod
+    def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Resize an aligned neutral crop to the clip's crop size (both use the same template)."""
+        if image.shape[:2] == size:
+            return image
+        return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
+def verification_pairs(emb: np.ndarray, subjects: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine of every pair of embeddings, split into (same-subject, different-subject) pairs."""
+    e = normalize(emb)
+    s = np.asarray(subjects)
+    cos = e @ e.T
+    iu = np.triu_indices(len(e), 1)
+    same = s[iu[0]] == s[iu[1]]
+    return cos[iu][same], cos[iu][~same]
+
+
+def verification_auc(same: np.ndarray, different: np.ndarray) -> float:
+    """ROC AUC of cosine as a same-person score (probability a same pair beats a different pair)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.r_[np.ones(len(same)), np.zeros(len(different))]
+    return float(roc_auc_score(y, np.r_[same, different]))

@@ -1,0 +1,103 @@
+"""Temporal metrics of a clip: warping error, flicker, jitter and tLPIPS.
+
+- warp_error (Lai et al., ECCV 2018): frame t warped onto t+1 by the optical flow t+1 → t; mean squared
+  RGB error (values in [0, 1]) over pixels that pass a forward–backward flow consistency check (occlusions
+  and pixels warped from outside the frame are left out), averaged over frame pairs.
+- flicker: the same motion-compensated comparison on low-frequency luminance (Gaussian σ = size/16),
+  mean absolute difference ×255 (grey levels) — brightness pumping that motion cannot explain.
+- jitter: RMS change of the global (median) frame-to-frame displacement, in inter-ocular distances
+  (the template IOD of an aligned crop) — shake that a smooth expression does not have.
+- lpips_consecutive: mean LPIPS between consecutive frames; tlpips (TecoGAN, Chu et al. 2020): mean
+  |LPIPS(g_t, g_t+1) − LPIPS(r_t, r_t+1)| against a reference clip. Both need an `LPIPS` instance.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mexkit.clip import Clip
+from mexkit.face.align import template_iod
+from mexkit.optical_flow import compute_flow, resolve_method, warp_backward
+
+from .perceptual import LPIPS
+
+
+def clip_flows(frames: np.ndarray, method: str = "dis") -> tuple[np.ndarray, np.ndarray]:
+    """Forward (t → t+1) and backward (t+1 → t) flows of consecutive frames: two (T-1, H, W, 2) arrays."""
+    fw = np.stack([compute_flow(frames[t], frames[t + 1], method) for t in range(len(frames) - 1)])
+    bw = np.stack([compute_flow(frames[t + 1], frames[t], method) for t in range(len(frames) - 1)])
+    return fw, bw
+
+
+def consistent_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
+    """Pixels of frame t+1 whose backward flow is confirmed by the forward flow (H, W) bool.
+
+    Test of Sundaram et al. (2010) as used by Ruder et al.: |b + f(x+b)|² ≤ 0.01 (|b|² + |f(x+b)|²) + 0.5;
+    pixels whose source x + b lies outside the frame are invalid too.
+    """
+    h, w = bw.shape[:2]
+    fw_at = warp_backward(fw, bw)
+    lhs = ((bw + fw_at) ** 2).sum(-1)
+    rhs = 0.01 * ((bw**2).sum(-1) + (fw_at**2).sum(-1)) + 0.5
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    sx, sy = gx + bw[..., 0], gy + bw[..., 1]
+    inside = (sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1)
+    return (lhs <= rhs) & inside
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def temporal_scores(frames: np.ndarray, flow_method: str = "dis") -> dict[str, float]:
+    """warp_error, flicker, jitter and the share of pixels left out as occluded, for uint8 (T, H, W, 3) frames."""
+    frames = np.asarray(frames)
+    if len(frames) < 2:
+        raise ValueError("temporal metrics need at least two frames")
+    h, w = frames.shape[1:3]
+    fw, bw = clip_flows(frames, flow_method)
+    sigma = max(h, w) / 16.0
+    errs, flick, occluded = [], [], []
+    for t in range(len(frames) - 1):
+        mask = consistent_mask(fw[t], bw[t])
+        if mask.sum() < 0.05 * mask.size:  # nothing reliable to compare: fall back to all pixels
+            mask = np.ones_like(mask)
+        occluded.append(1.0 - mask.mean())
+        warped = warp_backward(frames[t], bw[t]).astype(np.float32) / 255.0
+        target = frames[t + 1].astype(np.float32) / 255.0
+        errs.append(float(((warped - target) ** 2).sum(-1)[mask].mean() / 3.0))
+        lw = cv2.GaussianBlur(_luma(warped), (0, 0), sigma)
+        lt = cv2.GaussianBlur(_luma(target), (0, 0), sigma)
+        flick.append(float(np.abs(lw - lt)[mask].mean() * 255.0))
+    # global motion per pair: median flow over the frame; jitter = RMS of its change between pairs
+    d = np.median(fw.reshape(len(fw), -1, 2), axis=1)
+    jitter = float(np.sqrt((np.diff(d, axis=0) ** 2).sum(-1).mean())) if len(d) > 1 else 0.0
+    return {
+        "warp_error": float(np.mean(errs)),
+        "flicker": float(np.mean(flick)),
+        "jitter": jitter / template_iod(min(h, w)),
+        "occluded_share": float(np.mean(occluded)),
+    }
+
+
+class TemporalScorer:
+    """Per-clip temporal scores (see the module docstring); tLPIPS when an `LPIPS` is given."""
+
+    family = "temporal"
+
+    def __init__(self, flow_method: str = "dis", lpips: LPIPS | None = None):
+        self.flow_method = resolve_method(flow_method)
+        self.lpips = lpips
+
+    def __call__(self, clip: Clip, reference: Clip | None = None) -> dict[str, float]:
+        row = temporal_scores(clip.frames, self.flow_method)
+        if self.lpips is not None:
+            g = self.lpips(clip.frames[:-1], clip.frames[1:])
+            row["lpips_consecutive"] = float(g.mean())
+            if reference is not None:
+                from .perceptual import match_reference
+
+                ref = match_reference(clip, reference)
+                row["tlpips"] = float(np.abs(g - self.lpips(ref[:-1], ref[1:])).mean())
+        row["flow_method"] = self.flow_method
+        return row
