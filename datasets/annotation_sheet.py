@@ -6,6 +6,7 @@ row number in `_row` so errors can point at it.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -16,6 +17,7 @@ from mexkit.errors import MexkitInputError
 from .manifest_validation import require_columns
 
 ROW = "_row"
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 
 
 def find_annotation_file(root: Path, patterns: Iterable[str], what: str, depth: int = 3) -> Path:
@@ -35,6 +37,17 @@ def find_annotation_file(root: Path, patterns: Iterable[str], what: str, depth: 
     )
 
 
+def _typed(raw: pd.DataFrame) -> pd.DataFrame:
+    """CSV cells arrive as text; turn numeric-looking cells into numbers as a workbook would hold them."""
+
+    def conv(v):
+        if not isinstance(v, str) or not _NUMBER.fullmatch(v.strip()):
+            return v  # text, and ids with leading zeros ("006") stay as written
+        return float(v) if "." in v else int(v)
+
+    return raw.map(conv)
+
+
 def _read_raw(path: Path, sheet: str | int | None) -> pd.DataFrame:
     if not path.is_file():
         raise MexkitInputError(path, "annotation spreadsheet not found", "check the path (or pass --annotations)", stage="annotations")
@@ -51,7 +64,7 @@ def _read_raw(path: Path, sheet: str | int | None) -> pd.DataFrame:
                     raise MexkitInputError(path, f"sheet {sheet!r} not found; sheets: {names}", "use the released workbook", stage="annotations") from None
                 raise
         if suffix == ".csv":
-            return pd.read_csv(path, header=None, dtype=object, keep_default_na=True)
+            return _typed(pd.read_csv(path, header=None, dtype=object, keep_default_na=True))
         if suffix == ".xls":
             raise MexkitInputError(path, "old .xls workbooks are not read", "save it as .xlsx (same sheet, same columns) and point mexkit at that", stage="annotations")
     except MexkitInputError:

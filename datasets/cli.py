@@ -130,7 +130,13 @@ def cmd_prepare(args) -> int:
     elif args.manifest:
         if not args.root:
             raise MexkitInputError(args.manifest, "--manifest needs --root (the dataset root its paths are relative to)", "add --root PATH (or DATASET=PATH per dataset)", stage="dataset")
+        from .manifest_validation import validate_manifest_rows
+
         m = pd.read_csv(args.manifest, dtype={"subject": str, "sample_id": str})
+        bad = validate_manifest_rows(m, args.manifest)
+        for pos, err in bad:
+            pre_rejects.add(args.manifest, err.stage, err.reason)
+        m = m.drop(index=m.index[[p for p, _ in bad]]).reset_index(drop=True)
         sources = sources_from_manifest(m, _roots(args.root))
     else:
         if not args.dataset or not args.root:

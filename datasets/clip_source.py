@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mexkit.clip import Clip
+from mexkit.errors import MexkitInputError
 from mexkit.video_io import VIDEO_EXTS, list_frame_files
 
 from .adapter_base import load_manifest_clip
@@ -113,6 +114,7 @@ def sources_from_manifest(manifest: pd.DataFrame, root: str | Path | dict[str, s
     for row in manifest.to_dict("records"):
         r = root.get(row.get("dataset"), None) if isinstance(root, dict) else root
         if r is None:
-            raise KeyError(f"no root given for dataset {row.get('dataset')!r} (sample {row.get('sample_id')})")
+            raise MexkitInputError(None, f"no root given for dataset {row.get('dataset')!r} (sample {row.get('sample_id')})",
+                                   "give one root per dataset of the manifest (--root DATASET=PATH)", stage="dataset")
         out.append(ManifestClipSource(str(r), row))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import numbers
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -121,7 +122,7 @@ def validate_manifest_rows(df: pd.DataFrame, file: str | Path = "manifest") -> l
     for p, r in enumerate(df.itertuples(index=False)):
         where = f"row {p + 2} ({r.sample_id})"
         try:
-            if not (isinstance(r.fps, (int, float)) and r.fps > 0):
+            if not (isinstance(r.fps, numbers.Real) and r.fps > 0):
                 raise MexkitInputError(file, f"{where}: fps must be > 0, got {r.fps!r}", "give the clip's frame rate", stage="manifest")
             check_timing(int(r.onset), int(r.apex), int(r.offset), where, file)
             if int(r.offset) >= int(r.num_frames):

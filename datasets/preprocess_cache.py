@@ -161,17 +161,18 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def _run_one(source, key: str, cache_dir: str, config: PrepareConfig) -> tuple[str, str, str, str]:
-    """(key, status, stage, reason): load, compute and write one item; errors become a rejection."""
+def _run_one(source, key: str, cache_dir: str, config: PrepareConfig) -> tuple[str, str, str, str, str]:
+    """(key, status, file, stage, reason): load, compute and write one item; errors become a rejection
+    naming the file at fault (a frame file, or the clip)."""
     item_dir = Path(cache_dir) / "items" / key
     try:
         clip = source.load()
         write_item(item_dir, compute_item(clip, config))
-        return key, "computed", "", ""
+        return key, "computed", "", "", ""
     except MexkitInputError as err:
-        return key, "rejected", err.stage, err.reason
+        return key, "rejected", err.path or source.describe(), err.stage, err.reason
     except Exception as err:  # a broken item must not stop the batch
-        return key, "rejected", "process", f"{type(err).__name__}: {err}"
+        return key, "rejected", source.describe(), "process", f"{type(err).__name__}: {err}"
 
 
 # --- the cache --------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class PreprocessCache:
                 continue
             failed = None if retry_rejected else self._failed(key)
             if failed is not None:
-                log.add(src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
+                log.add(failed.get("file") or src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
                 rows[-1]["status"] = "rejected"
                 continue
             if key in pending:  # same frames and timing under another id: computed once, shared
@@ -272,13 +273,13 @@ class PreprocessCache:
 
     def _collect(self, results: Iterable, todo, pending: dict[str, list[int]], rows, log: RejectLog, bar) -> None:
         src_of = {key: src for _, src, key in todo}
-        for key, status, stage, reason in results:
+        for key, status, file, stage, reason in results:
             src = src_of[key]
             for pos in pending[key]:
                 rows[pos]["status"] = status
             if status == "rejected":
-                log.add(src.describe(), stage, reason)
-                atomic_write_text(self.dir / "failed" / f"{key}.json", json.dumps({"sample_id": src.sample_id, "stage": stage, "reason": reason}))
+                log.add(file, stage, reason)
+                atomic_write_text(self.dir / "failed" / f"{key}.json", json.dumps({"sample_id": src.sample_id, "file": file, "stage": stage, "reason": reason}))
             bar.update(1)
 
     def _write_index(self, index: pd.DataFrame, cfg_hash: str) -> None:

@@ -96,6 +96,7 @@ class SheetAdapter(DatasetAdapter):
     def read_annotations(self, rejects: RejectLog) -> list[Annotation]:
         file = self.annotation_file
         df, _ = read_annotation_sheet(file, self.required_columns(), self.sheet, self.header_row)
+        self.frames_root  # a missing frames folder is a dataset-level error, not one per row
         c = self.columns
         anns: list[Annotation] = []
         for _, row in df.iterrows():

@@ -1,0 +1,68 @@
+"""`mexkit datasets check|manifest|composite|splits` and `mexkit prepare --manifest` on fixture trees."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from mexkit.cli import main
+
+
+def test_check_prints_counts_and_problems(fresh, capsys):
+    tree = fresh("casme2")
+    assert main(["datasets", "check", "--dataset", "casme2", "--root", str(tree.root)]) == 0
+    out = capsys.readouterr().out
+    assert "casme2 at" in out and "4 usable samples, 2 subjects, 0 rejected" in out
+    assert "samples per subject and label:" in out and "casme2_sub01" in out and "repression" in out
+    assert "MEGC2019 composite share (found vs expected):" in out
+    assert "frames missing: 0" in out and "annotation rows without frames: 0" in out and "frame folders without rows: 0" in out
+
+    (tree.root / "CASME2_RAW_selected/sub01/EP03_02/img13.jpg").unlink()
+    (tree.root / "CASME2_RAW_selected/sub02/EP19_06f").rename(tree.root / "CASME2_RAW_selected/sub02/EP19_07f")
+    rej = tree.root.parent / "rejects.csv"
+    assert main(["datasets", "check", "--dataset", "casme2", "--root", str(tree.root), "--rejects", str(rej), "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "2 usable samples" in out and "frames missing: 1" in out
+    assert "frame file(s) missing between onset 10 and offset 17: 13" in out
+    assert "annotation rows without frames: 1" in out and "frame folders without rows: 1" in out
+    assert "CASME2_RAW_selected/sub02/EP19_07f" in out
+    assert len(pd.read_csv(rej)) == 2
+
+
+def test_check_errors_exit_2(fresh, capsys, tmp_path):
+    tree = fresh("samm")
+    tree.sheet.unlink()
+    assert main(["datasets", "check", "--dataset", "samm", "--root", str(tree.root)]) == 2
+    assert "annotation spreadsheet not found" in capsys.readouterr().err
+    assert main(["datasets", "check", "--dataset", "casme9", "--root", str(tmp_path)]) == 2
+    assert "unknown dataset 'casme9'" in capsys.readouterr().err
+
+
+def test_manifest_composite_splits_prepare(pristine, tmp_path, capsys):
+    roots = {n: pristine(n).root for n in ("smic", "casme2", "samm")}
+    man = tmp_path / "casme2.csv"
+    assert main(["datasets", "manifest", "--dataset", "casme2", "--root", str(roots["casme2"]), "--out", str(man), "--label-map", "casme2-5class"]) == 0
+    df = pd.read_csv(man)
+    assert len(df) == 4 and set(df["label"]) == {"happiness", "repression", "surprise", "others"}
+    assert (tmp_path / "rejects.csv").is_file()
+
+    comp = tmp_path / "megc" / "composite.csv"
+    assert main(["datasets", "composite", "--smic", str(roots["smic"]), "--casme2", str(roots["casme2"]), "--samm", str(roots["samm"]), "--out", str(comp)]) == 0
+    out = capsys.readouterr().out
+    assert "MEGC2019 composite: 8 samples, 6 subjects" in out and "442" in out and "250" in out
+    c = pd.read_csv(comp)
+    assert set(c["label"]) == {"negative", "positive", "surprise"}
+
+    sp = tmp_path / "loso.json"
+    assert main(["datasets", "splits", "--manifest", str(comp), "--kind", "loso", "--out", str(sp)]) == 0
+    doc = json.loads(sp.read_text())
+    assert doc["kind"] == "loso" and len(doc["folds"]) == 6
+
+    cache = tmp_path / "cache"
+    args = ["prepare", "--manifest", str(comp), "--out", str(cache), "--flow", "dis", "--crop-size", "64", "--no-progress"]
+    args += [x for n, r in roots.items() for x in ("--root", f"{n}={r}")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "8 samples: 8 computed" in out
+    idx = pd.read_csv(cache / "index.csv")
+    assert set(idx["sample_id"]) == set(c["sample_id"]) and (idx["status"] == "computed").all()
