@@ -61,17 +61,41 @@ def border_anchors(size: int, per_side: int = 8) -> np.ndarray:
     return np.concatenate([top, right, bottom, left]).astype(np.float64)
 
 
+# iBUG-68 inner lip contour (60 → 64 upper, 64 → 60 lower) and the upper/lower point pairs across the mouth.
+INNER_LIP = (60, 61, 62, 63, 64, 65, 66, 67)
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+CLOSED_MOUTH_INNER = (61, 62, 63, 65, 66, 67)
+
+
+def mouth_opening(landmarks: np.ndarray) -> np.ndarray:
+    """Inner-lip opening (pixels) of (..., 68, 2) landmarks: mean over the three upper/lower pairs of
+    the lower point's offset below the upper one, measured across the eye line's perpendicular."""
+    from .au_templates import face_frame
+
+    lm = np.asarray(landmarks, np.float64)
+    _, ey, _ = face_frame(lm.reshape(-1, 68, 2)[0])
+    up = lm[..., [a for a, _ in INNER_LIP_PAIRS], :]
+    low = lm[..., [b for _, b in INNER_LIP_PAIRS], :]
+    return ((low - up) @ ey).mean(-1)
+
+
 class LandmarkWarper:
     """Thin-plate-spline warps of one aligned face, from landmark displacements to dense backward flow.
 
     landmarks: (K, 2) neutral landmark positions in crop pixels (K = 68 for the iBUG layout).
     size: crop side in pixels. grid: side of the coarse evaluation grid (None → size // 4, at least 16).
     anchors_per_side: zero-motion control points per crop edge. regularization: TPS smoothing λ (in
-    units of the normalised kernel); a small value keeps nearly coincident points (closed lips) stable.
+    units of the normalised kernel).
+
+    Closed mouth (68 points, inner-lip opening < closed_mouth_gap · IOD): the inner lips sit on top
+    of each other, and no continuous warp can pull coincident points apart without folding the image
+    (a spline overshoots around them). Their six upper/lower inner points are then left out of the
+    spline — the lips stretch with the outer lip contour and the corners — and an opening mouth is
+    painted in by `paint_mouth` instead (`mouth_closed` says which case applies).
     """
 
     def __init__(self, landmarks: np.ndarray, size: int, grid: int | None = None, anchors_per_side: int = 8,
-                 regularization: float = 1e-4):
+                 regularization: float = 1e-4, closed_mouth_gap: float = 0.05):
         lm = np.asarray(landmarks, np.float64)
         if lm.ndim != 2 or lm.shape[1] != 2 or not np.isfinite(lm).all():
             raise MexkitInputError(None, f"landmarks must be finite (K, 2) points, got shape {lm.shape}", "pass the face's (68, 2) landmarks", stage="warp")
@@ -79,11 +103,18 @@ class LandmarkWarper:
         self.grid = int(grid or max(16, self.size // 4))
         self.num_landmarks = len(lm)
         self.scale = float(self.size - 1)
+        self.mouth_closed = False
+        if self.num_landmarks == 68:
+            from .au_templates import face_frame
+
+            self.mouth_closed = bool(mouth_opening(lm) < closed_mouth_gap * face_frame(lm)[2])
+        skip = set(CLOSED_MOUTH_INNER) if self.mouth_closed else set()
+        self.control_idx = np.array([i for i in range(self.num_landmarks) if i not in skip], np.intp)
         anchors = border_anchors(self.size, anchors_per_side)
         # Anchors too close to a landmark would pin it; drop those (faces reaching the crop edge).
         far = _sq_dist(anchors, lm).min(1) > (0.05 * self.size) ** 2
         self.anchors = anchors[far]
-        ctrl = np.concatenate([lm, self.anchors]) / self.scale  # normalised to [0, 1]
+        ctrl = np.concatenate([lm[self.control_idx], self.anchors]) / self.scale  # normalised to [0, 1]
         self.control = ctrl
         n = len(ctrl)
         k = _tps_kernel(_sq_dist(ctrl, ctrl)) + regularization * np.eye(n)
@@ -95,9 +126,10 @@ class LandmarkWarper:
         gx, gy = np.meshgrid(g, g)
         pts = np.stack([gx.ravel(), gy.ravel()], 1)
         evaluation = np.hstack([_tps_kernel(_sq_dist(pts, ctrl)), np.ones((len(pts), 1)), pts])  # (G², n+3)
+        m = len(self.control_idx)
         with single_thread_blas():
             # Only landmark values are ever non-zero, so fold solve and evaluation into one (G², K) map.
-            self._landmark_to_grid = (evaluation @ np.linalg.inv(a)[:, : self.num_landmarks]).astype(np.float32)
+            self._landmark_to_grid = (evaluation @ np.linalg.inv(a)[:, :m]).astype(np.float32)
 
     def forward_field(self, displacements: np.ndarray) -> np.ndarray:
         """Forward displacement f on the coarse grid: (..., K, 2) → (..., grid, grid, 2) in pixels."""
@@ -105,9 +137,9 @@ class LandmarkWarper:
         lead = d.shape[:-2]
         if d.shape[-2:] != (self.num_landmarks, 2):
             raise MexkitInputError(None, f"displacements must be (..., {self.num_landmarks}, 2), got {d.shape}", "pass one (x, y) offset per landmark", stage="warp")
-        d = d.reshape(-1, self.num_landmarks, 2).astype(np.float32)
+        d = d.reshape(-1, self.num_landmarks, 2)[:, self.control_idx].astype(np.float32)
         b = len(d)
-        values = d.transpose(1, 0, 2).reshape(self.num_landmarks, 2 * b)  # (K, B·2)
+        values = d.transpose(1, 0, 2).reshape(len(self.control_idx), 2 * b)  # (K, B·2)
         if b == 1:  # one small product: no thread pool involved
             field = np.dot(self._landmark_to_grid, values)
         else:
@@ -221,3 +253,47 @@ def rendered_points_scaled(points: np.ndarray, flow: np.ndarray, scales: np.ndar
         y = pts - s * sample_flow(flow, y)
     y[s[:, 0, 0] == 0] = pts  # frames with zero flow: exactly the neutral points
     return y
+
+
+def mouth_colour(crop: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """RGB float colour for a mouth interior: the dark line between closed lips, darkened further."""
+    pts = np.asarray(landmarks, np.float32)[list(INNER_LIP[:5])]
+    t = np.linspace(0.0, 1.0, 25)[:, None]
+    line = np.concatenate([pts[i] * (1 - t) + pts[i + 1] * t for i in range(4)])
+    samples = np.concatenate([line + (0.0, dy) for dy in (-1.0, 0.0, 1.0)]).astype(np.float32)
+    vals = cv2.remap(crop, samples[None, :, 0].copy(), samples[None, :, 1].copy(), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
+    lum = vals.mean(1)
+    darkest = vals[lum <= np.percentile(lum, 30)]
+    return 0.6 * darkest.mean(0)
+
+
+def paint_mouth(frames: np.ndarray, landmarks: np.ndarray, colour: np.ndarray, neutral_opening: float,
+                min_open_px: float = 0.3) -> tuple[np.ndarray, np.ndarray | None]:
+    """Paint the mouth interior where the inner lips open beyond the neutral face's opening.
+
+    frames (T, H, W, 3) uint8, changed in place; landmarks (T, 68, 2): where the inner lips should be
+    in each frame. Returns (frames, alpha (T, H, W) float32 painted fraction, or None if nothing opened).
+    The polygon is rasterised anti-aliased at 1/16 px and feathered by half a pixel.
+    """
+    opening = mouth_opening(landmarks) - neutral_opening
+    if not (opening > min_open_px).any():
+        return frames, None
+    h, w = frames.shape[1:3]
+    alpha = np.zeros(frames.shape[:3], np.float32)
+    colour = np.asarray(colour, np.float32)
+    for t in np.flatnonzero(opening > min_open_px):
+        poly = np.asarray(landmarks[t, list(INNER_LIP)], np.float64)
+        x0, y0 = np.floor(poly.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        pts = np.round((poly - (x0, y0)) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=4)
+        a = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 0.5)
+        alpha[t, y0:y1, x0:x1] = a
+        region = frames[t, y0:y1, x0:x1].astype(np.float32)
+        frames[t, y0:y1, x0:x1] = np.clip(region * (1 - a[..., None]) + colour * a[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return frames, alpha

@@ -28,7 +28,7 @@ from .dense_warp import LandmarkWarper, identity_grid, rendered_points, warp_fra
 from .generator import GeneratorMixin
 from .neutral_face import NeutralFace
 from .output import GeneratorOutput
-from .warp_generator import resize_face
+from .warp_generator import open_mouth, resize_face
 
 # Points that move little with expressions (nose bridge, eye corners, jaw at the ears): the head's
 # rigid motion is estimated on them.
@@ -178,9 +178,14 @@ class MotionTransferGenerator(GeneratorMixin):
     def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         face = resize_face(face, self.resolution)
         disp = self.displacements(face, condition)
-        flows = LandmarkWarper(face.landmarks, face.size, grid=self.grid).backward_flow(disp)
+        warper = LandmarkWarper(face.landmarks, face.size, grid=self.grid)
+        flows = warper.backward_flow(disp)
         frames = warp_frames(face.crop, flows, identity_grid(face.size))
         landmarks = rendered_points(face.landmarks, flows)
+        requested = (face.landmarks[None] + disp).astype(np.float32)
+        mask = residual = None
+        if warper.mouth_closed:
+            frames, mask, residual = open_mouth(frames, landmarks, requested, face)
         clip = Clip(
             frames=frames, fps=float(condition.fps), subject=face.subject, onset=0, apex=condition.apex_frame,
             offset=condition.offset_frame,
@@ -189,8 +194,8 @@ class MotionTransferGenerator(GeneratorMixin):
             meta={"generator": self.generator_name, "driving": self.driving_source, "intensity": float(condition.intensity),
                   "condition": condition.to_dict()},
         )
-        return GeneratorOutput(clip=clip, flow=flows, landmarks=landmarks,
-                               extras={"requested_landmarks": (face.landmarks[None] + disp).astype(np.float32), "displacements": disp})
+        return GeneratorOutput(clip=clip, flow=flows, mask=mask, residual=residual, landmarks=landmarks,
+                               extras={"requested_landmarks": requested, "displacements": disp})
 
 
 def transfer_motion(face: NeutralFace | np.ndarray, driving: Clip | np.ndarray | str | Path, intensity: float = 1.0,

@@ -16,7 +16,10 @@ from mexkit.clip import Clip
 
 from .au_templates import au_displacement, check_label, normalize_aus, resolve_aus, templates_hash, to_image_frame
 from .condition import Condition
-from .dense_warp import LandmarkWarper, identity_grid, rendered_points_scaled, warp_frames_scaled
+from .dense_warp import (
+    CLOSED_MOUTH_INNER, LandmarkWarper, identity_grid, mouth_colour, mouth_opening, paint_mouth, rendered_points_scaled,
+    warp_frames_scaled,
+)
 from .generator import GeneratorMixin
 from .neutral_face import NeutralFace
 from .output import GeneratorOutput
@@ -100,11 +103,15 @@ class WarpGenerator(GeneratorMixin):
         face = resize_face(face, self.resolution)
         disp, variant, weights = self.apex_displacement(face, condition, generator)
         profile = condition.profile().astype(np.float32)  # (T,), 0 at onset
-        apex_flow = self.warper(face).backward_flow(disp)  # (S, S, 2)
+        warper = self.warper(face)
+        apex_flow = warper.backward_flow(disp)  # (S, S, 2)
         flows = profile[:, None, None, None] * apex_flow[None]  # (T, S, S, 2)
         frames = warp_frames_scaled(face.crop, apex_flow, profile, self._grid)
         landmarks = rendered_points_scaled(face.landmarks, apex_flow, profile)
-        requested = face.landmarks[None] + profile[:, None, None] * disp[None]
+        requested = (face.landmarks[None] + profile[:, None, None] * disp[None]).astype(np.float32)
+        mask = residual = None
+        if warper.mouth_closed:
+            frames, mask, residual = open_mouth(frames, landmarks, requested, face)
         aus = "+".join(a[2:] for a in sorted(weights, key=lambda a: int(a[2:])))
         clip = Clip(
             frames=frames, fps=float(condition.fps), subject=face.subject, onset=0, apex=condition.apex_frame,
@@ -114,7 +121,28 @@ class WarpGenerator(GeneratorMixin):
                   "intensity": float(condition.intensity), "condition": condition.to_dict()},
         )
         return GeneratorOutput(
-            clip=clip, flow=flows, landmarks=landmarks,
-            extras={"requested_landmarks": requested.astype(np.float32), "apex_displacement": disp,
+            clip=clip, flow=flows, mask=mask, residual=residual, landmarks=landmarks,
+            extras={"requested_landmarks": requested, "apex_displacement": disp,
                     "profile": profile, "variant": variant, "au_weights": weights},
         )
+
+
+def open_mouth(frames: np.ndarray, landmarks: np.ndarray, requested: np.ndarray, face: NeutralFace):
+    """Closed neutral mouth: paint the interior where the requested inner lips part (see dense_warp).
+
+    frames (T, S, S, 3) and landmarks (T, 68, 2) are updated in place: in painted frames the inner-lip
+    landmarks are where the painted opening's edge was drawn. Returns (frames, mask, residual) with
+    frame = mask · warped + 255 · residual, or masks None when nothing opened.
+    """
+    colour = mouth_colour(face.crop, face.landmarks)
+    frames, alpha = paint_mouth(frames, requested, colour, float(mouth_opening(face.landmarks)))
+    if alpha is None:
+        return frames, None, None
+    painted = alpha.reshape(len(alpha), -1).max(1) > 0
+    inner = list(CLOSED_MOUTH_INNER)
+    for t in np.flatnonzero(painted):
+        landmarks[t, inner] = requested[t, inner]
+    c = colour.astype(np.float32) / 255.0
+    flat = alpha.reshape(-1, alpha.shape[-1])
+    residual = cv2.merge([flat * c[0], flat * c[1], flat * c[2]]).reshape(*alpha.shape, 3)  # fast (T, S, S, 3)
+    return frames, 1.0 - alpha, residual
