@@ -89,11 +89,13 @@ def relative_motion(landmarks: np.ndarray, remove_head_motion: bool = True, smoo
     if remove_head_motion:
         idx = list(STABLE68)
         out = np.empty_like(lm)
-        for t in range(len(lm)):
+        out[0] = ref
+        for t in range(1, len(lm)):
             m = similarity_fit(lm[t, idx], ref[idx])
             out[t] = lm[t] @ m[:, :2].T + m[:, 2]
         lm = out
     motion = lm - ref
+    motion[0] = 0.0  # exactly: frame 0 of every transfer is the target face itself
     if smoothing > 0:
         from scipy.ndimage import gaussian_filter1d
 
