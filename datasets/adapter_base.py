@@ -84,18 +84,20 @@ class DatasetAdapter:
         """Subject id prefixed by the dataset ("casme2_sub01"); subjects overlap across datasets."""
         return f"{self.name}_{subject}"
 
-    def manifest(self, rejects: RejectLog | str | Path | None = None, strict: bool = False, decode: bool = False) -> pd.DataFrame:
+    def manifest(self, rejects: RejectLog | str | Path | None = None, strict: bool = False, decode: bool = False, progress: bool = False) -> pd.DataFrame:
         """One validated row per usable sample (DESIGN.md §1), paths relative to `root`.
 
         rejects: a RejectLog (or a path for rejects.csv) collecting every skipped row with file, stage
         and reason. strict: raise the first problem instead. decode: also decode every frame file
-        (finds unreadable files and gray/colour mixes; slower).
+        (finds unreadable files and gray/colour mixes; slower). progress: show a progress bar.
         """
+        from tqdm.auto import tqdm
+
         log = rejects if isinstance(rejects, RejectLog) else RejectLog(rejects)
         anns = self._annotations(log, strict)
         rows = []
         cache: dict[str, list] = {}
-        for ann in anns:
+        for ann in tqdm(anns, desc=f"{self.name} samples", disable=not progress, leave=False):
             try:
                 rows.append(self.resolve(ann, cache, decode=decode))
             except MexkitInputError as err:
@@ -205,12 +207,12 @@ class DatasetAdapter:
             except MexkitInputError as err:
                 log.add_error(err.path or row["path"], err)
 
-    def check(self, decode: bool = True) -> "DatasetCheck":
+    def check(self, decode: bool = True, progress: bool = False) -> "DatasetCheck":
         """Counts per subject and label, frames missing, rows without frames, folders without rows."""
         from .dataset_check import DatasetCheck
 
         log = RejectLog()
-        df = self.manifest(log, decode=decode)
+        df = self.manifest(log, decode=decode, progress=progress)
         referenced = getattr(self, "_referenced", set())
         try:
             present = set(self.frame_folders())

@@ -18,6 +18,7 @@ MEB's tools/extract_casme3_part_a.py and datasets.Casme3):
 """
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,10 @@ class CASME3Adapter(SheetAdapter):
     }
     extra_columns = {"Objective class": "objective_class"}
 
-    @property
+    @cached_property
     def frames_root(self) -> Path:
         if self._frames_dir is not None:
-            return super().frames_root
+            return SheetAdapter.frames_root.func(self)
         for level in range(5):
             hits = sorted(p.parent for p in self.root.glob("*/" * level + "spNO.*") if p.is_dir())
             if hits:

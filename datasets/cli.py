@@ -28,7 +28,7 @@ def _adapter(args):
 def cmd_check(args) -> int:
     from mexkit.atomic import atomic_path
 
-    check = _adapter(args).check(decode=not args.quick)
+    check = _adapter(args).check(decode=not args.quick, progress=True)
     print(check.format())
     if args.rejects:
         with atomic_path(args.rejects) as tmp:
@@ -50,7 +50,7 @@ def cmd_manifest(args) -> int:
     if rej.exists():
         rej.unlink()
     log = RejectLog(rej)
-    df = _adapter(args).manifest(log, decode=args.decode)
+    df = _adapter(args).manifest(log, decode=args.decode, progress=True)
     if args.label_map != "native":
         df = map_labels(df, args.label_map)
     with atomic_path(out) as tmp:

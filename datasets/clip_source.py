@@ -95,7 +95,9 @@ class MemoryClipSource:
     def content_hash(self) -> str:
         if self._hash is None:
             f = np.ascontiguousarray(self.clip.frames)
-            self._hash = hashlib.sha256(str(f.shape).encode() + f.tobytes()).hexdigest()
+            h = hashlib.sha256(str(f.shape).encode())
+            h.update(memoryview(f.reshape(-1)))  # no copy of the frames
+            self._hash = h.hexdigest()
         return self._hash
 
     def timing(self) -> tuple[int, int, int]:

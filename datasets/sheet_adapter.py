@@ -6,6 +6,7 @@ reading the sheet, validating every row and logging rejects is shared here.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ class SheetAdapter(DatasetAdapter):
         if sheet is not None:
             self.sheet = sheet
 
-    # --- locations ----------------------------------------------------------------------
-    @property
+    # --- locations (looked up once: they are used for every row) -------------------------
+    @cached_property
     def annotation_file(self) -> Path:
         if self._annotation_path is not None:
             if not self._annotation_path.is_file():
@@ -53,7 +54,7 @@ class SheetAdapter(DatasetAdapter):
             return self._annotation_path
         return find_annotation_file(self.root, self.annotation_patterns, self.name)
 
-    @property
+    @cached_property
     def frames_root(self) -> Path:
         """The folder holding the per-subject frame folders."""
         if self._frames_dir is not None:

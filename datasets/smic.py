@@ -9,6 +9,7 @@ where it sits is rejected. Subjects become "smic_s1".
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 
 from mexkit.errors import MexkitInputError
@@ -28,7 +29,7 @@ class SMICAdapter(DatasetAdapter):
         super().__init__(root)
         self._frames_dir = frames_dir
 
-    @property
+    @cached_property
     def frames_root(self) -> Path:
         """The HS folder (holding s1, s2, …)."""
         cands = [self.root / self._frames_dir] if self._frames_dir else [self.root / "HS", self.root / "SMIC-HS" / "HS", self.root]

@@ -66,3 +66,15 @@ def test_manifest_composite_splits_prepare(pristine, tmp_path, capsys):
     assert "8 samples: 8 computed" in out
     idx = pd.read_csv(cache / "index.csv")
     assert set(idx["sample_id"]) == set(c["sample_id"]) and (idx["status"] == "computed").all()
+
+
+def test_prepare_from_adapter_lists_adapter_rejects(fresh, tmp_path, capsys):
+    tree = fresh("smic")
+    (tree.root / "HS/s1/micro/negative/s1_ne_03/image20433.bmp").unlink()  # a gap: the adapter rejects the sample
+    out = tmp_path / "cache"
+    args = ["prepare", "--dataset", "smic", "--root", str(tree.root), "--out", str(out), "--flow", "dis", "--crop-size", "64", "--no-progress"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "2 samples: 2 computed" in text and "1 rejected" in text and "frame file(s) missing" in text
+    rej = pd.read_csv(out / "rejects.csv")
+    assert len(rej) == 1 and rej.loc[0, "file"].endswith("s1_ne_03")
