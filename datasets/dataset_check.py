@@ -78,7 +78,7 @@ class DatasetCheck:
             if len(items) > 50:
                 out.append(f"  … {len(items) - 50} more")
 
-        section("frames missing", [f"{r['file']}: {r['reason']}" for r in self.frames_missing])
+        section("frames missing or unreadable", [f"{r['file']}: {r['reason']}" for r in self.frames_missing])
         if len(self.dropped_frames):
             section("samples with dropped frames (kept)", [f"{s}: {d}" for s, d in self.dropped_frames.itertuples(index=False)])
         section("annotation rows without frames", [f"{r['file']}: {r['reason']}" for r in self.rows_without_frames])

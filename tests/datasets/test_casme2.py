@@ -110,7 +110,7 @@ def test_missing_frame_file_rejected(fresh):
     r = chk.frames_missing[0]
     assert r["file"].endswith("sub01/EP02_01f") and "frame file(s) missing between onset 46 and offset 53: 49" in r["reason"]
     assert "row 2" in r["reason"]
-    assert "frames missing: 1" in chk.format()
+    assert "frames missing or unreadable: 1" in chk.format()
 
 
 def test_unreadable_frame(fresh):

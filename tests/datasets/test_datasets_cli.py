@@ -15,14 +15,14 @@ def test_check_prints_counts_and_problems(fresh, capsys):
     assert "casme2 at" in out and "4 usable samples, 2 subjects, 0 rejected" in out
     assert "samples per subject and label:" in out and "casme2_sub01" in out and "repression" in out
     assert "MEGC2019 composite share (found vs expected):" in out
-    assert "frames missing: 0" in out and "annotation rows without frames: 0" in out and "frame folders without rows: 0" in out
+    assert "frames missing or unreadable: 0" in out and "annotation rows without frames: 0" in out and "frame folders without rows: 0" in out
 
     (tree.root / "CASME2_RAW_selected/sub01/EP03_02/img13.jpg").unlink()
     (tree.root / "CASME2_RAW_selected/sub02/EP19_06f").rename(tree.root / "CASME2_RAW_selected/sub02/EP19_07f")
     rej = tree.root.parent / "rejects.csv"
     assert main(["datasets", "check", "--dataset", "casme2", "--root", str(tree.root), "--rejects", str(rej), "--strict"]) == 1
     out = capsys.readouterr().out
-    assert "2 usable samples" in out and "frames missing: 1" in out
+    assert "2 usable samples" in out and "frames missing or unreadable: 1" in out
     assert "frame file(s) missing between onset 10 and offset 17: 13" in out
     assert "annotation rows without frames: 1" in out and "frame folders without rows: 1" in out
     assert "CASME2_RAW_selected/sub02/EP19_07f" in out
