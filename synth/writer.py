@@ -169,9 +169,10 @@ def build_jobs(sources: Sequence[FaceSource], generator_name: str, weights_hash:
                aus: Sequence[str] = (), conditions: Sequence[Condition] | None = None) -> list[Job]:
     """The deterministic job list, sorted by face key then sample index.
 
-    Per face, sample k gets class classes[k % len(classes)] (balanced) and an intensity drawn
-    uniformly from the range with its own seed (`sample_seed`), so a job's content never depends on
-    which other jobs exist. `conditions` (one per index) replaces the class/intensity scheme.
+    Per face, the classes are cycled from an offset fixed by the face's content (so per_face = 1
+    still spreads the classes over the faces, and a multiple of len(classes) balances each face), and
+    sample k gets an intensity drawn uniformly from the range with its own seed (`sample_seed`): a
+    job's content never depends on which other jobs exist. `conditions` (one per index) replaces the class/intensity scheme.
     Faces with identical content are kept once (their ids would collide).
     """
     if per_face < 1:
@@ -185,13 +186,15 @@ def build_jobs(sources: Sequence[FaceSource], generator_name: str, weights_hash:
         if src.sha in seen:
             continue
         seen.add(src.sha)
+        offset = int(src.sha[:8], 16)
         for k in range(per_face):
             s = sample_seed(seed, src.sha, k)
             if conditions is not None:
                 cond = conditions[k % len(conditions)]
             else:
                 value = float(np.random.default_rng(s).uniform(lo, hi)) if hi > lo else lo
-                cond = Condition(label=classes[k % len(classes)], intensity=round(value, 4), duration_ms=float(duration_ms),
+                label = classes[(offset + k) % len(classes)]
+                cond = Condition(label=label, intensity=round(value, 4), duration_ms=float(duration_ms),
                                  fps=float(fps), apex_at=apex_at, offset_at=offset_at, aus=tuple(aus))
             jobs.append(Job(make_sample_id(generator_name, weights_hash, src.sha, cond, s), src, k, cond, s))
     return jobs
@@ -424,7 +427,8 @@ def generate_dataset(generator, faces: str | Path | Sequence[FaceSource], out: s
                       apex_at=apex_at, offset_at=offset_at, aus=aus, conditions=conditions)
     check = getattr(generator, "check_condition", None)  # optional: refuse unknown classes / AUs up front
     if check is not None:
-        for cond in {(j.condition.label, j.condition.aus): j.condition for j in jobs}.values():
+        asked = [Condition(label=c.strip(), duration_ms=duration_ms, fps=fps, aus=tuple(aus)) for c in classes if c.strip()]
+        for cond in [*asked, *{(j.condition.label, j.condition.aus): j.condition for j in jobs}.values()]:
             check(cond)
     writer = DatasetWriter(generator, out, fmt, pipeline)
     for dup, kept in duplicate_faces(sources):
