@@ -27,10 +27,10 @@ import multiprocessing
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -203,16 +203,25 @@ class PreprocessCache:
         }
         atomic_write_text(self.dir / "configs" / f"{self.config.hash()}.json", json.dumps(info, indent=1))
 
+    def _keyed(self, src) -> tuple[str | None, Exception | None]:
+        try:
+            return item_key(src.content_hash(), src.timing(), self.config), None
+        except (MexkitInputError, OSError) as err:
+            return None, err
+
     def prepare(self, sources: Sequence, workers: int = 1, progress: bool = True, retry_rejected: bool = False) -> PrepareReport:
         """Build the items of `sources` (ManifestClipSource / MemoryClipSource) that are not cached yet.
 
-        workers > 1 runs items in that many processes (each with its own face pipeline). Rejected
-        items are listed in rejects.csv and remembered under failed/ so a rerun does not redo them
-        (retry_rejected=True tries them again).
+        Content hashes are computed in a background thread that runs ahead of the work, so hashing
+        overlaps alignment and flow. workers > 1 runs items in that many processes (each with its
+        own face pipeline; started only if something needs computing). Rejected items are listed in
+        rejects.csv and remembered under failed/ so a rerun does not redo them (retry_rejected=True
+        tries them again).
         """
         from tqdm.auto import tqdm
 
         t0 = time.perf_counter()
+        sources = list(sources)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         rejects_path = self.dir / "rejects.csv"
@@ -221,66 +230,67 @@ class PreprocessCache:
         log = RejectLog(rejects_path)
         cfg_hash = self.config.hash()
         rows: list[dict[str, Any]] = []
-        todo: list[tuple[int, Any, str]] = []
         seen: dict[str, int] = {}
-        pending: dict[str, list[int]] = {}
-        for i, src in enumerate(tqdm(sources, desc="hashing", disable=not progress, leave=False)):
-            rec = {**src.record(), "sample_id": src.sample_id}
-            try:
-                key = item_key(src.content_hash(), src.timing(), self.config)
-            except (MexkitInputError, OSError) as err:
-                reason = err.reason if isinstance(err, MexkitInputError) else f"{type(err).__name__}: {err}"
-                log.add(src.describe(), getattr(err, "stage", "read"), reason)
-                rows.append({**rec, "key": "", "config": cfg_hash, "status": "rejected"})
-                continue
-            if src.sample_id in seen:
-                log.add(src.describe(), "manifest", f"duplicate sample id {src.sample_id!r} (first at item {seen[src.sample_id]})")
-                rows.append({**rec, "key": key, "config": cfg_hash, "status": "rejected"})
-                continue
-            seen[src.sample_id] = i
-            rows.append({**rec, "key": key, "config": cfg_hash, "status": "cached"})
-            if self.is_done(key):
-                continue
-            failed = None if retry_rejected else self._failed(key)
-            if failed is not None:
-                log.add(failed.get("file") or src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
-                rows[-1]["status"] = "rejected"
-                continue
-            if key in pending:  # same frames and timing under another id: computed once, shared
-                pending[key].append(len(rows) - 1)
-                continue
-            pending[key] = [len(rows) - 1]
-            todo.append((len(rows) - 1, src, key))
+        pending: dict[str, list[int]] = {}  # key → rows waiting for it (same frames under several ids)
+        bar = tqdm(total=len(sources), desc="prepare", disable=not progress)
 
-        bar = tqdm(total=len(todo), desc="prepare", disable=not progress or not todo)
-        if workers <= 1 or len(todo) <= 1:
-            results = (_run_one(src, key, str(self.dir), self.config) for _, src, key in todo)
-            self._collect(results, todo, pending, rows, log, bar)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(self.config,)) as ex:
-                futs = [ex.submit(_run_one, src, key, str(self.dir), self.config) for _, src, key in todo]
-                self._collect((f.result() for f in as_completed(futs)), todo, pending, rows, log, bar)
-        bar.close()
-        index = pd.DataFrame(rows)
-        self._write_index(index, cfg_hash)
-        computed = sum(1 for r in rows if r["status"] == "computed")
-        return PrepareReport(
-            index=index, computed=computed, cached=sum(1 for r in rows if r["status"] == "cached"),
-            rejected=sum(1 for r in rows if r["status"] == "rejected"), seconds=time.perf_counter() - t0,
-            rejects=log, config={**self.config.resolved(), "config_hash": cfg_hash},
-        )
-
-    def _collect(self, results: Iterable, todo, pending: dict[str, list[int]], rows, log: RejectLog, bar) -> None:
-        src_of = {key: src for _, src, key in todo}
-        for key, status, file, stage, reason in results:
-            src = src_of[key]
+        def finish(result: tuple[str, str, str, str, str], src) -> None:
+            key, status, file, stage, reason = result
             for pos in pending[key]:
                 rows[pos]["status"] = status
             if status == "rejected":
                 log.add(file, stage, reason)
                 atomic_write_text(self.dir / "failed" / f"{key}.json", json.dumps({"sample_id": src.sample_id, "file": file, "stage": stage, "reason": reason}))
-            bar.update(1)
+            bar.update(len(pending[key]))
+
+        pool = None
+        if workers > 1:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init, initargs=(self.config,))
+        futures: dict = {}
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mexkit-hash") as hasher:
+                for i, (src, (key, err)) in enumerate(zip(sources, hasher.map(self._keyed, sources))):
+                    rec = {**src.record(), "sample_id": src.sample_id, "key": key or "", "config": cfg_hash, "status": "cached"}
+                    rows.append(rec)
+                    if err is not None:
+                        log.add(getattr(err, "path", "") or src.describe(), getattr(err, "stage", "read"), getattr(err, "reason", f"{type(err).__name__}: {err}"))
+                    elif src.sample_id in seen:
+                        log.add(src.describe(), "manifest", f"duplicate sample id {src.sample_id!r} (first at item {seen[src.sample_id]})")
+                    else:
+                        seen[src.sample_id] = i
+                        if self.is_done(key):
+                            bar.update(1)
+                            continue
+                        failed = None if retry_rejected else self._failed(key)
+                        if failed is not None:
+                            log.add(failed.get("file") or src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
+                        elif key in pending:
+                            pending[key].append(len(rows) - 1)
+                            continue
+                        else:
+                            rec["status"] = "pending"
+                            pending[key] = [len(rows) - 1]
+                            if pool is None:
+                                finish(_run_one(src, key, str(self.dir), self.config), src)
+                            else:
+                                futures[pool.submit(_run_one, src, key, str(self.dir), self.config)] = src
+                            continue
+                    rec["status"] = "rejected"
+                    bar.update(1)
+            for fut in as_completed(futures):
+                finish(fut.result(), futures[fut])
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            bar.close()
+        index = pd.DataFrame(rows)
+        self._write_index(index, cfg_hash)
+        count = index["status"].value_counts() if len(index) else {}
+        return PrepareReport(
+            index=index, computed=int(count.get("computed", 0)), cached=int(count.get("cached", 0)),
+            rejected=int(count.get("rejected", 0)), seconds=time.perf_counter() - t0,
+            rejects=log, config={**self.config.resolved(), "config_hash": cfg_hash},
+        )
 
     def _write_index(self, index: pd.DataFrame, cfg_hash: str) -> None:
         path = self.dir / "index.csv"
