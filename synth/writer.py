@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 from mexkit.atomic import atomic_append_line, atomic_write_text
 from mexkit.errors import MexkitInputError
@@ -361,7 +362,8 @@ class DatasetWriter:
         the job (the caller logs either as a reject); nothing is written then.
         """
         face = self.load_face(job.source)
-        out = self.generator(face, job.condition, generator=job.seed)
+        with torch.no_grad():  # learned generators: no autograd graph kept while writing
+            out = self.generator(face, job.condition, generator=job.seed)
         clip = out.clip
         path = self.clip_path(job.sample_id)
         if self.fmt == "mp4":
