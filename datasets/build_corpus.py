@@ -44,6 +44,9 @@ PHOTO_FACES = [
     ("45-m7-di-ph.jpg", "corpus_m7", "posed disgust"),
 ]
 VIDEOS = [("single_face.mp4", "corpus_man"), ("WolfgangLanger_Pexels.mp4", "corpus_woman")]
+# Where to look for a video's neutral frame (default: anywhere). Chosen by eye for the Wolfgang Langer clip:
+# before frame 232 her hand covers her mouth in every low-expression frame, after 250 she smiles.
+NEUTRAL_SEARCH = {"WolfgangLanger_Pexels.mp4": (232, 250)}
 
 # MediaPipe blendshapes summarising each MEGC class (ARKit names; see eval's expression metrics too).
 CLASS_BLENDSHAPES = {
@@ -151,7 +154,9 @@ def build_clips(out: Path, media: Path, pipe: FacePipeline) -> tuple[pd.DataFram
         scores = pd.DataFrame(per_frame).interpolate(limit_direction="both")
         blink = pd.Series(blink).interpolate(limit_direction="both").to_numpy()
         # the frame closest to neutral: least total expression among frames with open eyes
-        rest = int(scores.sum(axis=1).where(blink < MAX_BLINK).idxmin())
+        lo, hi = NEUTRAL_SEARCH.get(name, (0, len(frames)))
+        total = scores.sum(axis=1).where(blink < MAX_BLINK)
+        rest = int(total.iloc[lo:hi].idxmin())
         neutral.append({"video": name, "subject": subject, "frame": rest})
         for seg in find_segments(scores, fps, blink):
             start = max(0, seg["onset"] - PRE_ONSET)
