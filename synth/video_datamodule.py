@@ -14,6 +14,8 @@ Sources (mix freely; each is a string or a dict, so they read naturally from a L
                                        faces ("corpus", or a list of image paths); they keep their ground-truth
                                        flow (`has_flow` True). Keys: classes, intensity [lo, hi],
                                        duration_ms [lo, hi], fps, generator_kwargs.
+  Any dict source also takes "repeat": n (use its samples n times, to balance a small source) and
+  "exclude_subjects": [...] (drop those subjects, e.g. faces held out for evaluation).
   - Clip objects or `GeneratorOutput`s passed in `clips=` (tests, notebooks).
 
 Every clip is cut to its onset..offset span (or onset..apex with span="onset-apex"), resampled to
@@ -29,6 +31,7 @@ A batch (default collate) is a dict:
   label       (B,)            long               class index into `classes`, -1 when unlabelled / other
   intensity   (B,)            float              0–1 (1.0 for real clips: their apex is the reference)
   duration_ms (B,)            float              onset..offset duration of the source clip
+  apex_at     (B,)            float              where the apex falls in the T frames, 0–1 (1 for onset-apex)
   subject     list[str]; sample_id list[str]
 
 Items that cannot be read are skipped and listed in `self.rejects` (a `RejectLog`, rejects.csv when
@@ -74,6 +77,7 @@ class VideoSample:
     subject: str
     sample_id: str
     flow: np.ndarray | None = None
+    apex_at: float = 0.4
 
 
 def _square(frames: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -135,6 +139,7 @@ class ClipListDataset(Dataset):
             "label": torch.tensor(int(s.label), dtype=torch.long),
             "intensity": torch.tensor(float(s.intensity), dtype=torch.float32),
             "duration_ms": torch.tensor(float(s.duration_ms), dtype=torch.float32),
+            "apex_at": torch.tensor(float(s.apex_at), dtype=torch.float32),
             "subject": s.subject,
             "sample_id": s.sample_id,
         }
@@ -223,6 +228,7 @@ class VideoDataModule(L.LightningDataModule):
             subject=str(clip.subject or ""),
             sample_id=str(clip.sample_id or clip.source or ""),
             flow=grid,
+            apex_at=float(np.clip((clip.apex - clip.onset) / max(end - clip.onset, 1), 0.0, 1.0)),
         )
 
     def _from_object(self, obj: Any) -> VideoSample:
@@ -304,6 +310,8 @@ class VideoDataModule(L.LightningDataModule):
             from .neutral_face import prepare_face
 
             faces = [prepare_face(read_image(p), size=256, source=p, subject=Path(p).stem) for p in faces]
+        drop = set(spec.get("exclude_subjects") or [])
+        faces = [f for f in faces if f.subject not in drop]
         classes = list(spec.get("classes") or self.classes)
         ilo, ihi = spec.get("intensity", (0.3, 1.0))
         dlo, dhi = spec.get("duration_ms", (300.0, 500.0))
@@ -333,13 +341,18 @@ class VideoDataModule(L.LightningDataModule):
         samples: list[VideoSample] = []
         for spec in self.sources:
             if spec == "corpus" or (isinstance(spec, dict) and spec.get("corpus")):
-                samples += self._corpus_samples()
+                part = self._corpus_samples()
             elif isinstance(spec, dict) and "manifest" in spec:
-                samples += self._manifest_samples(spec)
+                part = self._manifest_samples(spec)
             elif isinstance(spec, dict) and "generator" in spec:
-                samples += self._generated_samples(spec)
+                part = self._generated_samples(spec)
             else:
                 raise ValueError(f"unknown clip source {spec!r}: use 'corpus', {{'manifest': path}} or {{'generator': name}}")
+            if isinstance(spec, dict):
+                drop = set(spec.get("exclude_subjects") or [])
+                part = [s for s in part if s.subject not in drop]
+                part = part * int(spec.get("repeat", 1))
+            samples += part
         samples += [self._from_object(o) for o in self.extra_clips]
         return samples
 

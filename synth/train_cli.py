@@ -1,0 +1,85 @@
+"""`mexkit train --config configs/X.yaml [--trainer.max_steps N ...]`: LightningCLI for every trainable part.
+
+The model and the data are given by `class_path` in the YAML (subclass mode), so the MoCoGAN-style GAN,
+the flow-diffusion module or a recognizer all train through this one entry point. Without a
+sub-command `fit` is run; `validate`, `test` and `predict` may be given first
+(`mexkit train validate --config X --ckpt_path Y`). Resume: `--ckpt_path runs/.../last.ckpt`.
+Logging: CSV by default (under runs/); `--wandb` switches to wandb in offline mode (no login needed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+TRAINER_DEFAULTS = {
+    "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": "runs", "name": "train"}},
+    "accelerator": "cpu",
+}
+
+
+def build_cli_args(argv: list[str]) -> list[str]:
+    """mexkit-style arguments → LightningCLI arguments (implicit `fit`, `--wandb` → offline WandbLogger)."""
+    argv = list(argv)
+    wandb = "--wandb" in argv
+    argv = [a for a in argv if a != "--wandb"]
+    if not argv or argv[0] not in SUBCOMMANDS:
+        argv = ["fit", *argv] if argv != ["--help"] and argv != ["-h"] else argv
+    if wandb:
+        argv += ["--trainer.logger=lightning.pytorch.loggers.WandbLogger", "--trainer.logger.offline=true",
+                 "--trainer.logger.save_dir=runs", "--trainer.logger.project=mexkit"]
+    return argv
+
+
+def run_lightning_cli(argv: list[str], run: bool = True):
+    """Run LightningCLI on already-translated arguments; returns the LightningCLI object.
+
+    run=False only builds model, datamodule and trainer (then `argv` has no sub-command).
+    """
+    import lightning as L
+    from lightning.pytorch.cli import LightningCLI
+
+    if any(a.startswith("--trainer.logger=lightning.pytorch.loggers.WandbLogger") for a in argv):
+        os.environ.setdefault("WANDB_MODE", "offline")
+    # sys.argv stays as it is: DDP re-launches this very command line for the other ranks.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*args parameter is intended to run from within Python.*")
+        return LightningCLI(
+            model_class=L.LightningModule,
+            datamodule_class=L.LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            trainer_defaults=TRAINER_DEFAULTS,
+            seed_everything_default=0,
+            save_config_kwargs={"overwrite": True},
+            args=argv,
+            run=run,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `mexkit train ...` (and `python -m mexkit.synth.train_cli ...`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    run_lightning_cli(build_cli_args(argv))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    return main(args.lightning_args)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `mexkit train`: everything after `train` goes to LightningCLI unchanged."""
+    p = subparsers.add_parser(
+        "train", help="train a model from a YAML config (LightningCLI: --config configs/X.yaml, --trainer.*, --model.*)",
+        description=__doc__, add_help=False, prefix_chars="+", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("lightning_args", nargs=argparse.REMAINDER, help="LightningCLI arguments, e.g. --config configs/mocogan_demo.yaml")
+    p.set_defaults(func=_run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
