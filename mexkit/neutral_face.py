@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import numpy as np
 from .errors import MexkitInputError
 from .face import FacePipeline
 
-MIN_FACE_PX = 48  # inter-ocular distances below ~20 px (faces under ~48 px) are too small to animate
+MIN_FACE_PX = 48  # images smaller than this cannot hold a usable face
+MIN_IOD_PX = 16   # faces whose eye centres are closer than this in the source are too small to animate
 
 
 @dataclass
@@ -27,14 +29,25 @@ class NeutralFace:
         return int(self.crop.shape[0])
 
 
+@lru_cache(maxsize=4)
+def default_pipeline(size: int) -> FacePipeline:
+    """The MediaPipe pipeline `prepare_face` uses when none is given (built once per crop size)."""
+    return FacePipeline("mediapipe", crop_size=size)
+
+
 def prepare_face(image: np.ndarray, size: int = 128, pipeline: FacePipeline | None = None, source: str | Path = "",
                  subject: str = "") -> NeutralFace:
     """Detect, align and crop the largest face of an RGB image; clear errors for no face or a tiny image."""
     h, w = image.shape[:2]
     if min(h, w) < MIN_FACE_PX:
         raise MexkitInputError(source or None, f"image is too small ({w}×{h} px)", f"use a face image of at least {MIN_FACE_PX} px", stage="detect")
-    pipeline = pipeline or FacePipeline("mediapipe", crop_size=size)
+    pipeline = pipeline or default_pipeline(size)
     aligned = pipeline.align_image(image, size=size, source=source or None)
+    le, re_ = aligned.face.eye_centers
+    iod = float(np.linalg.norm(re_ - le))
+    if iod < MIN_IOD_PX:
+        raise MexkitInputError(source or None, f"face is too small (eye centres {iod:.0f} px apart)",
+                               f"use a face whose eyes are at least {MIN_IOD_PX} px apart (a closer or larger image)", stage="detect")
     from .face.landmark_schemes import to68
 
     return NeutralFace(

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--driving", type=Path, default=None, help="driving clip (video or frame folder) for motion transfer")
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib"], help="face pipeline for the face images")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    scale = p.add_argument_group("scale-out (Lightning predict + DDP; see mexkit.synth.distributed_synthesis)")
+    scale.add_argument("--devices", default=None, help="processes per node: a count or 'auto' (turns on the Lightning path)")
+    scale.add_argument("--accelerator", default="cpu", help="cpu (gloo), gpu (nccl) or auto")
+    scale.add_argument("--num-nodes", type=int, default=1, help="nodes; start the command on each with NODE_RANK, MASTER_ADDR, MASTER_PORT")
+    scale.add_argument("--strategy", default="ddp", help="Lightning strategy (default ddp)")
     p.set_defaults(func=run_generate)
 
 
@@ -61,12 +66,22 @@ def run_generate(args: argparse.Namespace) -> int:
         intensity = args.intensity or "0.2:0.6"
     from .writer import parse_intensity
 
-    counts = generate_dataset(
-        gen, args.faces, args.out, classes=classes or ["positive", "negative", "surprise"], intensity=parse_intensity(intensity),
+    common = dict(
+        classes=classes or ["positive", "negative", "surprise"], intensity=parse_intensity(intensity),
         per_face=args.per_face, seed=args.seed, fmt=args.format, duration_ms=400.0 if duration_ms is None else duration_ms,
         fps=40.0 if fps is None else fps, aus=[a for a in args.aus.replace(",", "+").split("+") if a.strip()],
         apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, getattr(gen, "resolution", 128)),
     )
+    if args.devices is not None or args.num_nodes > 1:
+        from .distributed_synthesis import generate_dataset_distributed
+
+        devices = args.devices if args.devices in (None, "auto") else int(args.devices)
+        counts = generate_dataset_distributed(gen, args.faces, args.out, devices=devices or 1, accelerator=args.accelerator,
+                                              num_nodes=args.num_nodes, strategy=args.strategy, **common)
+        print(f"rank {counts['rank']}: {counts['written']} written, {counts['skipped']} already there, "
+              f"{counts['rejected']} rejected of {counts['total']} jobs → {counts['out']}/manifest.csv")
+        return 0
+    counts = generate_dataset(gen, args.faces, args.out, **common)
     print(f"{counts['written']} written, {counts['skipped']} already there, {counts['rejected']} rejected of {counts['total']} "
           f"→ {counts['out']}/manifest.csv")
     print(counts["rejects"])

@@ -15,6 +15,8 @@ class GeneratorOutput:
     mask: (T, H, W) float32 occlusion / blend mask in [0, 1] (1 = warped neutral pixel kept).
     residual: (T, H, W, 3) float32 additive correction in [-1, 1] units of 255 grey levels.
     landmarks: (T, 68, 2) float32 landmark trajectory in crop pixels, where the generator knows it.
+
+    Composition: frame[t] = mask[t] · warp(neutral, flow[t]) + 255 · residual[t] (clipped to 0–255).
     """
 
     clip: Clip

@@ -8,6 +8,7 @@ from pathlib import Path
 # name → "module:factory". Factories take keyword arguments and return a ready generator.
 GENERATORS: dict[str, str] = {
     "warp": "mexkit.synth.warp_generator:WarpGenerator",
+    "motion-transfer": "mexkit.synth.motion_transfer:MotionTransferGenerator",
     "mocogan-demo": "mexkit.synth.mocogan_generator:load_demo",
     "flowdiff-demo": "mexkit.synth.flowdiff_pipeline:load_demo",
 }

@@ -296,6 +296,20 @@ class DatasetWriter:
         p = self.clip_path(sample_id)
         return p.is_file() and p.stat().st_size > 0 if self.fmt == "mp4" else p.is_dir() and any(p.iterdir())
 
+    def prepare(self) -> set[str]:
+        """Make the output ready for a (resumed) run: clips/ exists, orphaned temp folders are gone, the
+        manifest is repaired; returns the ids already finished. Only one process may run this."""
+        self.clips_dir.mkdir(parents=True, exist_ok=True)
+        self.clean_orphans()
+        return self.open_manifest()
+
+    def finished_ids(self) -> set[str]:
+        """Ids with a manifest row (read only; safe while other processes append)."""
+        if not self.manifest_path.exists():
+            return set()
+        with open(self.manifest_path, newline="", encoding="utf-8") as f:
+            return {row["sample_id"] for row in csv.DictReader(f) if row.get("sample_id")}
+
     def open_manifest(self) -> set[str]:
         """Create the manifest (header) or check an existing one; drop rows whose clip is missing and any
         partial last line; return the ids already finished."""
@@ -355,16 +369,22 @@ class DatasetWriter:
             "condition": json.dumps(c.to_dict(), sort_keys=True, separators=(",", ":")),
         }
 
+    def generate(self, job: Job):
+        """The clip of one job (nothing written). Raises FaceRejected when the job's face is unusable,
+        MexkitInputError when the generator refuses the job."""
+        face = self.load_face(job.source)
+        with torch.no_grad():  # learned generators: no autograd graph kept while writing
+            return self.generator(face, job.condition, generator=job.seed).clip
+
     def write_sample(self, job: Job) -> dict:
         """Generate one clip, write its files atomically, then append its manifest row; returns the row.
 
-        Raises FaceRejected when the job's face is unusable, MexkitInputError when the generator refuses
-        the job (the caller logs either as a reject); nothing is written then.
+        Raises like `generate` (the caller logs either as a reject); nothing is written then.
         """
-        face = self.load_face(job.source)
-        with torch.no_grad():  # learned generators: no autograd graph kept while writing
-            out = self.generator(face, job.condition, generator=job.seed)
-        clip = out.clip
+        return self.write_clip(job, self.generate(job))
+
+    def write_clip(self, job: Job, clip) -> dict:
+        """Write a generated clip's files atomically, then append its manifest row; returns the row."""
         path = self.clip_path(job.sample_id)
         if self.fmt == "mp4":
             write_video(path, clip.frames, clip.fps)
@@ -379,9 +399,7 @@ class DatasetWriter:
         """Write every job not finished yet. Returns counts: total, skipped (done before), written, rejected."""
         from tqdm.auto import tqdm
 
-        self.clips_dir.mkdir(parents=True, exist_ok=True)
-        self.clean_orphans()
-        done = self.open_manifest()
+        done = self.prepare()
         pending = [j for j in jobs if j.sample_id not in done]
         written = rejected = 0
         bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="clip", desc=f"generate ({self.generator_name})",
