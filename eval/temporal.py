@@ -35,31 +35,43 @@ def consistent_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     Test of Sundaram et al. (2010) as used by Ruder et al.: |b + f(x+b)|² ≤ 0.01 (|b|² + |f(x+b)|²) + 0.5;
     pixels whose source x + b lies outside the frame are invalid too.
     """
-    h, w = bw.shape[:2]
     fw_at = warp_backward(fw, bw)
     lhs = ((bw + fw_at) ** 2).sum(-1)
     rhs = 0.01 * ((bw**2).sum(-1) + (fw_at**2).sum(-1)) + 0.5
+    return (lhs <= rhs) & _inside(bw)
+
+
+def _inside(bw: np.ndarray) -> np.ndarray:
+    """Pixels whose backward-flow source x + b lies inside the frame."""
+    h, w = bw.shape[:2]
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     sx, sy = gx + bw[..., 0], gy + bw[..., 1]
-    inside = (sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1)
-    return (lhs <= rhs) & inside
+    return (sx >= 0) & (sx <= w - 1) & (sy >= 0) & (sy <= h - 1)
 
 
 def _luma(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def temporal_scores(frames: np.ndarray, flow_method: str = "dis") -> dict[str, float]:
-    """warp_error, flicker, jitter and the share of pixels left out as occluded, for uint8 (T, H, W, 3) frames."""
+def temporal_scores(frames: np.ndarray, flow_method: str = "dis", occlusion: bool = True) -> dict[str, float]:
+    """warp_error, flicker, jitter and the share of pixels left out as occluded, for uint8 (T, H, W, 3) frames.
+
+    occlusion=False skips the forward flows and the consistency check (half the flow work; only pixels
+    warped from outside the frame are left out).
+    """
     frames = np.asarray(frames)
     if len(frames) < 2:
         raise ValueError("temporal metrics need at least two frames")
     h, w = frames.shape[1:3]
-    fw, bw = clip_flows(frames, flow_method)
+    if occlusion:
+        fw, bw = clip_flows(frames, flow_method)
+    else:
+        bw = np.stack([compute_flow(frames[t + 1], frames[t], flow_method) for t in range(len(frames) - 1)])
+        fw = None
     sigma = max(h, w) / 16.0
     errs, flick, occluded = [], [], []
     for t in range(len(frames) - 1):
-        mask = consistent_mask(fw[t], bw[t])
+        mask = consistent_mask(fw[t], bw[t]) if occlusion else _inside(bw[t])
         if mask.sum() < 0.05 * mask.size:  # nothing reliable to compare: fall back to all pixels
             mask = np.ones_like(mask)
         occluded.append(1.0 - mask.mean())
@@ -70,7 +82,7 @@ def temporal_scores(frames: np.ndarray, flow_method: str = "dis") -> dict[str, f
         lt = cv2.GaussianBlur(_luma(target), (0, 0), sigma)
         flick.append(float(np.abs(lw - lt)[mask].mean() * 255.0))
     # global motion per pair: median flow over the frame; jitter = RMS of its change between pairs
-    d = np.median(fw.reshape(len(fw), -1, 2), axis=1)
+    d = np.median(fw.reshape(len(fw), -1, 2), axis=1) if occlusion else -np.median(bw.reshape(len(bw), -1, 2), axis=1)
     jitter = float(np.sqrt((np.diff(d, axis=0) ** 2).sum(-1).mean())) if len(d) > 1 else 0.0
     return {
         "warp_error": float(np.mean(errs)),
@@ -85,12 +97,13 @@ class TemporalScorer:
 
     family = "temporal"
 
-    def __init__(self, flow_method: str = "dis", lpips: LPIPS | None = None):
+    def __init__(self, flow_method: str = "dis", lpips: LPIPS | None = None, occlusion: bool = True):
         self.flow_method = resolve_method(flow_method)
         self.lpips = lpips
+        self.occlusion = occlusion
 
     def __call__(self, clip: Clip, reference: Clip | None = None) -> dict[str, float]:
-        row = temporal_scores(clip.frames, self.flow_method)
+        row = temporal_scores(clip.frames, self.flow_method, self.occlusion)
         if self.lpips is not None:
             g = self.lpips(clip.frames[:-1], clip.frames[1:])
             row["lpips_consecutive"] = float(g.mean())

@@ -27,7 +27,7 @@ def log_eval(result: EvalResult, save_dir: str | Path, wandb: bool = False, name
     loggers = [CSVLogger(str(save_dir), name=name)]
     if wandb:
         try:
-            import wandb as _wandb  # noqa: F401
+            import wandb as _wandb
         except ImportError:
             raise MexkitInputError(None, "wandb logging was requested but wandb is not installed",
                                    "pip install wandb (optional), or drop --wandb", stage="tracking") from None
@@ -42,7 +42,5 @@ def log_eval(result: EvalResult, save_dir: str | Path, wandb: bool = False, name
         logger.log_metrics(metrics, step=0)
         logger.finalize("success")
     if wandb:
-        import wandb as _wandb
-
         _wandb.finish()
     return loggers

@@ -1,0 +1,131 @@
+"""Evaluation suite speed: clips per second for each metric family, and memory flat in clip count.
+
+    python benchmarks/bench_eval.py [--clips N]
+
+Input: the embedded corpus's real aligned clips cut to 16 frames at 128 px (TARGETS.md's shape), each
+family run alone through `EvalSuite` (one torch thread, as `mexkit eval` runs). In-run references: the
+bare per-clip cost of the work each family cannot avoid — dlib's descriptor on 16 frames (identity),
+DIS flow on the 30 forward/backward pairs (temporal), MediaPipe on 16 frames (motion) — plus this CPU's
+matmul throughput. Targets (TARGETS.md): identity ≥ 2 clips/s (16 frames, dlib), temporal ≥ 20 clips/s,
+memory flat in clip count.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import cpu_probe, emit, timeit  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+from mexkit.datasets import load_corpus  # noqa: E402
+from mexkit.eval.clip_sets import ClipSet  # noqa: E402
+from mexkit.eval.suite import EvalSuite  # noqa: E402
+
+TARGETS = {"identity": 2.0, "temporal": 20.0}
+FRAMES = 16
+
+
+def corpus_clips(n: int):
+    """n real clips of 16 frames (the corpus's clips, cycled), 128 px."""
+    base = []
+    for c in load_corpus().clips:
+        t = min(c.num_frames, FRAMES)
+        base.append(c.with_frames(c.frames[:t], apex=min(c.apex, t - 1), offset=t - 1,
+                                  landmarks=None if c.landmarks is None else c.landmarks[:t]))
+    return [base[i % len(base)].with_frames(base[i % len(base)].frames, sample_id=f"c{i:04d}") for i in range(n)]
+
+
+def lazy_set(n: int, clips) -> ClipSet:
+    """A ClipSet that builds clip i on demand (memory test: nothing is held between clips)."""
+    records = pd.DataFrame({"sample_id": [f"m{i:05d}" for i in range(n)], "_i": range(n)})
+    return ClipSet("lazy", records, lambda row: clips[int(row["_i"]) % len(clips)].with_frames(
+        clips[int(row["_i"]) % len(clips)].frames.copy(), sample_id=row["sample_id"]))
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def family_speed(family: str, clips, **kwargs) -> float:
+    suite = EvalSuite([family], progress=False, examples=0, **kwargs)
+    suite.run(clips[:1], None if family != "distribution" else clips[:2])  # warm-up (model loading)
+    t = time.perf_counter()
+    if family == "distribution":
+        suite.run(clips, clips[:2])  # features of every synthetic clip + the set-level metrics
+    else:
+        suite.run(clips)
+    return len(clips) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clips", type=int, default=14, help="clips per family (default 14)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    probe = cpu_probe(threads=1)
+    clips = corpus_clips(args.clips)
+    rows = [{"name": "cpu matmul fp32 2048² (1 thread)", "value": probe["matmul_gflops"], "unit": "GFLOP/s", "note": "in-run CPU reference"}]
+
+    # references: the unavoidable work of each family, per clip
+    from mexkit.eval.face_tracks import default_pipeline
+    from mexkit.eval.identity import load_identity_model
+    from mexkit.optical_flow import compute_flow
+
+    dlib = load_identity_model("dlib")
+    ref_identity = 1.0 / timeit(lambda: dlib.embed_aligned(clips[0].frames), repeat=2)
+    ref_flow = 1.0 / timeit(lambda: [compute_flow(a, b, "dis") for a, b in zip(clips[0].frames[:-1], clips[0].frames[1:]) for _ in (0, 1)], repeat=3)
+    pipe = default_pipeline()
+    ref_mp = 1.0 / timeit(lambda: [pipe.detect(f) for f in clips[0].frames], repeat=2)
+
+    from mexkit.eval.perceptual import LPIPS
+
+    lp = LPIPS("alex", random_backbone=True)
+    fresh = [c.with_frames(c.frames, landmarks=None) for c in clips]  # synthetic clips carry no landmarks
+    specs = [
+        ("identity", {}, {}, ref_identity, "reference = bare dlib descriptors of 16 frames"),
+        ("identity", {"identity_stride": 4}, {"label": "identity (every 4th frame + apex)"}, ref_identity, "same reference"),
+        ("temporal", {}, {}, ref_flow, "reference = 30 bare DIS flows (fw+bw) per clip"),
+        ("temporal", {"occlusion": False}, {"label": "temporal, no occlusion check"}, ref_flow, "same reference (half the flows)"),
+        ("temporal", {"lpips": lp}, {"label": "temporal + tLPIPS (alex)"}, ref_flow, "same reference"),
+        ("perceptual", {"lpips": lp}, {"label": "perceptual SSIM+PSNR+LPIPS vs GT"}, None, "LPIPS alex (random trunk: same cost)"),
+        ("motion", {}, {"clips": fresh, "label": "motion (MediaPipe tracking)"}, ref_mp, "reference = bare MediaPipe on 16 frames"),
+        ("motion", {}, {"label": "motion (clip landmarks reused)"}, None, ""),
+        ("expression", {}, {}, None, "MediaPipe at onset+apex, fer mini-Xception"),
+        ("distribution", {}, {}, None, "onset→apex flow features, FD + CAS"),
+    ]
+    for family, kwargs, extra, ref, note in specs:
+        data = extra.get("clips", clips)
+        if family == "perceptual":  # pair every clip with itself as ground truth
+            suite = EvalSuite(["perceptual"], progress=False, examples=0, **kwargs)
+            suite.run(data[:1], data[:1])
+            t = time.perf_counter()
+            suite.run(data, data)
+            value = len(data) / (time.perf_counter() - t)
+        else:
+            value = family_speed(family, data, **kwargs)
+        rows.append({"name": extra.get("label", family) + f", {FRAMES}×128²", "value": value, "unit": "clips/s",
+                     "target": TARGETS.get(family) if not kwargs else None, "reference": ref,
+                     "note": note + (f"; target {TARGETS[family]:g} clips/s" if family in TARGETS and not kwargs else "")})
+
+    # memory: RSS growth from 20 to 200 clips through a lazily loaded set (temporal + motion + distribution)
+    suite = EvalSuite(["temporal", "motion", "distribution"], progress=False, examples=2)
+    suite.run(lazy_set(20, clips), clips[:4])
+    before = rss_mb()
+    suite.run(lazy_set(200, clips), clips[:4])
+    growth = rss_mb() - before
+    rows.append({"name": "RSS growth, 20 → 200 clips (lazy set)", "value": growth, "unit": "MB", "target": 50.0,
+                 "note": "memory flat in clip count: only per-clip rows, curves and features are kept"})
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()

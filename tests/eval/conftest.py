@@ -1,0 +1,108 @@
+"""Fixtures for the evaluation tests: the embedded corpus of real faces, shared scorers, synthetic sets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="package", autouse=True)
+def one_torch_thread():
+    """Small tensors gain nothing from intra-op threads, and on a shared 2-core machine spinning workers
+    slow every op down; the evaluation tests run torch on one thread (restored afterwards)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    from mexkit.datasets import load_corpus
+
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def short_clips(corpus):
+    """Real corpus clips cut to ≤ 12 frames around onset → apex (keeps dlib and flow tests quick)."""
+    out = []
+    for clip in corpus.clips:
+        n = min(clip.num_frames, 12)
+        apex = min(clip.apex, n - 1)
+        out.append(clip.with_frames(clip.frames[:n], apex=apex, offset=n - 1,
+                                    landmarks=None if clip.landmarks is None else clip.landmarks[:n]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def dlib_identity():
+    from mexkit.eval.identity import IdentityScorer
+
+    return IdentityScorer("dlib")
+
+
+@pytest.fixture(scope="session")
+def random_lpips():
+    from mexkit.eval.perceptual import LPIPS
+
+    return LPIPS("alex", random_backbone=True, seed=0)
+
+
+def write_synthetic_set(out: Path, clips, transform=None, reference: bool = True, fmt: str = "png") -> Path:
+    """Write clips as the synth writer lays them out (manifest.csv + clips/<id>/ PNG folders or <id>.mp4)."""
+    from mexkit.video_io import write_frames, write_video
+
+    rows = []
+    for i, clip in enumerate(clips):
+        sid = f"syn_{clip.sample_id}"
+        frames = transform(clip.frames, i) if transform else clip.frames
+        if fmt == "png":
+            write_frames(out / "clips" / sid, frames)
+            rel = f"clips/{sid}"
+        else:
+            write_video(out / "clips" / f"{sid}.mp4", frames, clip.fps)
+            rel = f"clips/{sid}.mp4"
+        row = clip.record()
+        row.update(sample_id=sid, dataset="synthetic", path=rel, generator="degraded-real", source_subject=clip.subject,
+                   train_subjects="", source_face="")
+        if reference:
+            row["reference_id"] = clip.sample_id
+        rows.append(row)
+    pd.DataFrame(rows).to_csv(out / "manifest.csv", index=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_writer():
+    return write_synthetic_set
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_screenshot(tmp_path_factory):
+    """Render an HTML file in headless Chromium → RGB screenshot (H, W, 3). Skips if Chromium is absent."""
+    import subprocess
+
+    if not CHROMIUM.exists():
+        pytest.skip("headless Chromium not installed at /usr/bin/chromium (setup/CI: apt-get install -y chromium)")
+    from mexkit.video_io import read_image
+
+    root = tmp_path_factory.mktemp("chromium")
+
+    def shoot(html: Path, width: int = 1200, height: int = 1600):
+        png = root / f"{html.stem}_{width}x{height}.png"
+        cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
+               f"--user-data-dir={root / 'profile'}", f"--screenshot={png}", f"--window-size={width},{height}",
+               html.resolve().as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        assert png.exists(), f"Chromium wrote no screenshot (rc {proc.returncode}): {proc.stderr[-2000:]}"
+        return read_image(png)
+
+    return shoot
