@@ -1,0 +1,127 @@
+"""MoCoGANGenerator: frame 0 is the input, identity by construction, config round trip, determinism,
+the GeneratorMixin call on real corpus faces, and the shipped demo weights."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mexkit.datasets import load_corpus
+from mexkit.errors import MexkitInputError
+from mexkit.synth import Condition, load_generator
+from mexkit.synth.flow_warp import pixels_to_grid, warp_video
+from mexkit.synth.mocogan_generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
+
+SMALL = dict(sample_size=32, num_frames=8, channels=16, noise_dim=8, embed_dim=8, hidden_dim=32, motion_dim=16, output_size=64)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus()
+
+
+@pytest.fixture(scope="module")
+def trained_small():
+    """A small generator whose heads are pushed away from their near-zero init, so motion is visible."""
+    torch.manual_seed(0)
+    gen = MoCoGANGenerator(**SMALL)
+    with torch.no_grad():
+        for p in gen.decoder.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    return gen.eval()
+
+
+def _tensor(crop: np.ndarray, size: int) -> torch.Tensor:
+    crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(crop).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+@pytest.mark.parametrize("apex_at, offset_at, duration_ms, fps", [(0.4, 1.0, 400, 40), (0.3, 0.8, 250, 60), (1.0, 1.0, 200, 40)])
+def test_profile_tensor_matches_condition(apex_at, offset_at, duration_ms, fps):
+    cond = Condition(apex_at=apex_at, offset_at=offset_at, duration_ms=duration_ms, fps=fps)
+    p = profile_tensor(torch.tensor([apex_at]), cond.num_frames, offset_at)[0].numpy()
+    assert np.allclose(p, cond.profile(), atol=1e-6)
+
+
+def test_frame_zero_is_the_input_and_output_is_warp_plus_masked_residual(corpus, trained_small):
+    neutral = torch.cat([_tensor(f.crop, 64) for f in corpus.faces[:3]])
+    profile = profile_tensor(torch.full((3,), 0.4), 8)
+    with torch.no_grad():
+        out = trained_small(neutral, torch.tensor([0, 1, 2]), torch.tensor([1.0, 0.5, 0.8]), profile,
+                            generator=torch.Generator().manual_seed(0))
+    assert out["video"].shape == (3, 8, 3, 64, 64) and out["flow"].shape == (3, 8, 2, 64, 64)
+    assert torch.equal(out["video"][:, 0], neutral)
+    assert float(out["flow"][:, 0].abs().max()) == 0.0 and float(out["mask"][:, 0].min()) == 1.0
+    rebuilt = warp_video(neutral, out["flow"]) + (1 - out["mask"]) * out["residual"]
+    assert torch.allclose(rebuilt[:, 1:], out["video"][:, 1:], atol=1e-6)
+    # there is motion, most strongly at the apex (profile peak), and the residual stays small
+    motion = (out["video"] - neutral[:, None]).abs().mean(dim=(0, 2, 3, 4))
+    assert motion[round(0.4 * 7)] > motion[1] > 0 and motion[-1] == pytest.approx(0.0, abs=1e-6)
+    assert float(out["residual"].abs().max()) <= trained_small.config.residual_scale + 1e-6
+
+
+def test_intensity_zero_means_no_motion(corpus, trained_small):
+    neutral = _tensor(corpus.faces[0].crop, 64)
+    with torch.no_grad():
+        out = trained_small(neutral, torch.tensor([1]), torch.tensor([0.0]), profile_tensor(torch.tensor([0.4]), 8))
+    assert torch.equal(out["video"], neutral[:, None].expand_as(out["video"]))
+
+
+def test_generator_call_on_corpus_face_deterministic_and_clip_fields(corpus, trained_small):
+    face = corpus.faces[4]
+    cond = Condition(label="surprise", intensity=0.7, duration_ms=300, fps=40)
+    a = trained_small(face, cond, generator=5)
+    b = trained_small(face, cond, generator=5)
+    c = trained_small(face, cond, generator=6)
+    crop64 = cv2.resize(face.crop, (64, 64), interpolation=cv2.INTER_AREA)
+    assert a.clip.frames.shape == (12, 64, 64, 3) and a.clip.frames.dtype == np.uint8
+    assert np.array_equal(a.clip.frames[0], crop64)
+    assert np.array_equal(a.clip.frames, b.clip.frames) and not np.array_equal(a.clip.frames, c.clip.frames)
+    assert a.clip.label == "surprise" and a.clip.apex == cond.apex_frame and a.clip.subject == face.subject
+    assert a.flow.shape == (12, 64, 64, 2) and a.mask.shape == (12, 64, 64) and a.residual.shape == (12, 64, 64, 3)
+    assert a.landmarks.shape == (12, 68, 2) and np.allclose(a.landmarks[0], (face.landmarks + 0.5) * 64 / face.size - 0.5, atol=1e-3)
+    # frames are the neutral face warped by the returned pixel flow (where the mask keeps it)
+    neutral = torch.from_numpy(crop64).permute(2, 0, 1)[None].float() / 127.5 - 1
+    grid = pixels_to_grid(torch.from_numpy(a.flow).permute(0, 3, 1, 2), 64)[None]
+    warped = ((warp_video(neutral, grid)[0].permute(0, 2, 3, 1) + 1) * 127.5).numpy()
+    rebuilt = warped + (1 - a.mask[..., None]) * a.residual * 255
+    assert np.abs(rebuilt - a.clip.frames.astype(np.float32)).max() <= 1.0
+    with pytest.raises(MexkitInputError, match="unknown class"):
+        trained_small(face, Condition(label="happiness"))
+
+
+def test_save_and_load_pretrained_roundtrip(tmp_path, corpus, trained_small):
+    trained_small.register_to_config(train_subjects=["corpus_man"])
+    trained_small.save_pretrained(str(tmp_path / "gen"))
+    assert (tmp_path / "gen" / "config.json").exists()
+    assert list((tmp_path / "gen").glob("*.safetensors"))
+    loaded = load_generator(str(tmp_path / "gen"))
+    assert isinstance(loaded, MoCoGANGenerator) and loaded.train_subjects == ("corpus_man",)
+    cond = Condition(label="negative", intensity=0.9)
+    assert np.array_equal(loaded(corpus.faces[1], cond, generator=1).clip.frames, trained_small(corpus.faces[1], cond, generator=1).clip.frames)
+    assert loaded.weights_hash() == trained_small.weights_hash()
+
+
+def test_gradients_reach_every_generator_parameter(corpus):
+    gen = MoCoGANGenerator(**SMALL)
+    neutral = _tensor(corpus.faces[2].crop, 32)
+    out = gen(neutral, torch.tensor([2]), torch.tensor([1.0]), profile_tensor(torch.tensor([0.5]), 8))
+    (out["video"] - 0.3).abs().mean().backward()
+    out2 = gen(neutral, torch.tensor([2]), torch.tensor([1.0]), profile_tensor(torch.tensor([0.5]), 8))
+    out2["flow"].abs().mean().backward()
+    missing = [n for n, p in gen.named_parameters() if p.grad is None or float(p.grad.abs().sum()) == 0.0]
+    assert missing == [], missing
+
+
+@pytest.mark.skipif(not (DEMO_DIR / "config.json").exists(), reason="demo weights not built yet")
+def test_shipped_demo_loads_by_name_and_animates_a_corpus_face(corpus):
+    gen = load_generator("mocogan-demo")
+    assert isinstance(gen, MoCoGANGenerator) and gen.resolution == 128
+    assert sum(f.stat().st_size for f in DEMO_DIR.iterdir()) < 5 * 2**20
+    face = corpus.faces[0]
+    out = gen(face, Condition(label="positive", intensity=1.0), generator=0)
+    assert np.array_equal(out.clip.frames[0], cv2.resize(face.crop, (128, 128), interpolation=cv2.INTER_AREA))
+    apex = out.clip.apex
+    assert np.abs(out.flow[apex]).max() > 0.3  # the trained model moves the face (pixels at 128²)
+    assert gen.train_subjects and "corpus_astronaut" not in gen.train_subjects
