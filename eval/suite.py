@@ -146,8 +146,10 @@ class EvalSuite:
         base = {"set": set_name, "sample_id": clip.sample_id, "subject": clip.subject, "label": clip.label}
         ref_clip = None
         if set_name == "fake" and reference is not None and ({"perceptual", "temporal"} & set(self.scorers)):
-            rid = reference_id(clip) or clip.sample_id
-            ref_clip = reference.find(rid)
+            rid = reference_id(clip)
+            ref_clip = reference.find(rid or clip.sample_id)
+            if rid and ref_clip is None:
+                acc["missing_ref"].append(rid)
         for family, scorer in self.scorers.items():
             t0 = time.perf_counter()
             try:
@@ -176,12 +178,15 @@ class EvalSuite:
             try:
                 acc["features"].append(np.asarray(self.features(clip), np.float64).ravel())
                 acc["labels"].append(clip.label)
+                acc["count"]["distribution"] = acc["count"].get("distribution", 0) + 1
             except Exception as err:
                 self._rejects.add_error(clip.source or clip.sample_id, err, stage="distribution")
             acc["time"]["distribution"] = acc["time"].get("distribution", 0.0) + time.perf_counter() - t0
-            acc["count"]["distribution"] = acc["count"].get("distribution", 0) + 1
         if len(acc["examples"]) < self.n_examples:
-            neutral, _ = neutral_image(clip, clip_set) if set_name == "fake" else (None, None)
+            try:
+                neutral, _ = neutral_image(clip, clip_set) if set_name == "fake" else (None, None)
+            except Exception:  # the example still shows, with the onset frame as its input
+                neutral = None
             acc["examples"].append({"set": set_name, "sample_id": clip.sample_id, "label": clip.label, "fps": clip.fps,
                                     "frames": clip.frames[:64].copy(), "neutral": clip.frames[clip.onset].copy() if neutral is None else neutral,
                                     "reference": None if ref_clip is None else ref_clip.frames[:64].copy()})
@@ -189,7 +194,7 @@ class EvalSuite:
     def _score_set(self, clip_set: ClipSet, set_name: str, reference: ClipSet | None) -> dict:
         from tqdm.auto import tqdm
 
-        acc = {"rows": {}, "time": {}, "count": {}, "features": [], "labels": [], "examples": []}
+        acc = {"rows": {}, "time": {}, "count": {}, "features": [], "labels": [], "examples": [], "missing_ref": []}
         for clip in tqdm(clip_set, total=len(clip_set), desc=f"eval {set_name} ({clip_set.name})", unit="clip", disable=not self.progress):
             self._score_clip(clip, set_name, clip_set, reference, acc)
         if "motion" in self.scorers:  # the scorer keeps each clip's curve; hand this set's over
@@ -213,6 +218,10 @@ class EvalSuite:
         accs["fake"] = self._score_set(fake_set, "fake", real_set)
 
         tables = {f: pd.DataFrame([r for a in accs.values() for r in a["rows"].get(f, [])]) for f in self.scorers}
+        missing = accs["fake"]["missing_ref"]
+        if missing:
+            notes.append(f"{len(missing)} synthetic clips name a ground truth that is not in the real set "
+                         f"(e.g. {missing[0]!r}); their perceptual metrics and tLPIPS are left out.")
         if "perceptual" in tables and tables["perceptual"].empty:
             notes.append("Perceptual metrics (LPIPS/SSIM/PSNR) need ground truth: no synthetic clip named a real clip "
                          "(manifest column reference_id, or the same sample_id) — left out.")

@@ -92,3 +92,11 @@ def test_a_failing_clip_is_rejected_and_the_rest_scored(short_clips):
     assert list(res.tables["temporal"]["sample_id"]) == [short_clips[1].sample_id]
     assert len(res.rejects) == 1 and res.rejects.rows[0]["stage"] == "temporal"
     assert np.isfinite(res.tables["temporal"]["warp_error"]).all()
+
+
+def test_missing_ground_truth_is_reported(short_clips):
+    fake = short_clips[0].with_frames(short_clips[0].frames, sample_id="syn_x")
+    fake.meta["reference_id"] = "not_in_the_real_set"
+    res = EvalSuite(["perceptual"], progress=False, examples=0).run([fake], short_clips[:2])
+    assert res.tables["perceptual"].empty
+    assert any("not_in_the_real_set" in n for n in res.notes) and any(n.startswith("Perceptual metrics") for n in res.notes)

@@ -117,7 +117,7 @@ def test_perceptual_scorer_against_ground_truth(short_clips, random_lpips):
         scorer(clip.with_frames(clip.frames[:5], apex=2, offset=4), clip)
 
 
-def test_cvvdp_option_on_real_frames(frames):
+def test_cvvdp_option_on_real_frames(frames, short_clips):
     pytest.importorskip("pycvvdp", reason="cvvdp is optional (pip install cvvdp)")
     from mexkit.eval.perceptual import CvvdpScorer
 
@@ -127,3 +127,6 @@ def test_cvvdp_option_on_real_frames(frames):
     print(f"cvvdp JOD: identical {jod[0]:.3f}, noise 4 {jod[1]:.3f}, noise 16 {jod[2]:.3f}")
     assert jod[0] == pytest.approx(10.0, abs=1e-3)
     assert _strictly(jod, up=False)
+    clip = short_clips[0].with_frames(short_clips[0].frames[:6], apex=3, offset=5, landmarks=None)
+    row = PerceptualScorer(cvvdp=scorer)(clip.with_frames(add_noise(clip.frames, 16.0, seed=2)), clip)
+    assert row["cvvdp_jod"] < 9.5 and "lpips" not in row
