@@ -19,7 +19,11 @@ def register(subparsers) -> None:
     p.add_argument("--report", type=Path, default=Path("runs/eval/report.html"), metavar="HTML", help="report file (default runs/eval/report.html)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the CSVs and rejects.csv (default: <report>_csv next to the report)")
     p.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
-    p.add_argument("--identity-model", default="dlib", metavar="dlib|PATH", help="face embedder: dlib (default), a TorchScript .pt or an .onnx file")
+    p.add_argument("--align", choices=["none", "real", "fake", "both"], default="none",
+                   help="align the clips of a set once on their onset frame first (for raw, unaligned dataset frames)")
+    p.add_argument("--size", type=int, default=128, choices=[64, 128, 256], help="crop size for --align (default 128)")
+    p.add_argument("--identity-model", default="dlib", metavar="dlib|PATH",
+                   help="face embedder: dlib (default), a TorchScript .pt, a torch.export .pt2 or an .onnx file")
     p.add_argument("--identity-stride", type=int, default=1, metavar="N", help="embed every N-th frame (plus the apex) for speed")
     p.add_argument("--lpips-backbone", type=Path, default=None, metavar="PATH", help="ImageNet backbone weights for LPIPS (torchvision state dict); LPIPS is left out without it")
     p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"])
@@ -47,6 +51,10 @@ def run_eval(args: argparse.Namespace) -> int:
     out = args.out or args.report.with_name(f"{args.report.stem}_csv")
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
     real = open_clip_set(args.real, name="real").head(args.max_clips)
+    if args.align in ("fake", "both"):
+        fake = fake.aligned(args.size)
+    if args.align in ("real", "both"):
+        real = real.aligned(args.size)
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples)

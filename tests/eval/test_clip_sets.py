@@ -80,3 +80,16 @@ def test_neutral_image_from_source_face(corpus, short_clips):
     assert np.array_equal(img, face.crop) and key == f"corpus:{face.meta['face_id']}"
     clip.meta["source_face"] = "faces/unknown.png"
     assert neutral_image(clip) == (None, None)
+
+
+def test_aligned_set_from_a_raw_video(media):
+    """A raw 640×360 video becomes a template-aligned 128-px clip (eyes level at the template positions)."""
+    from mexkit.face.align import template_eyes
+    from mexkit.face.landmark_schemes import eye_centers68, to68
+
+    raw = open_clip_set(media / "single_face.mp4")
+    clip = next(iter(raw.aligned(128)))
+    assert clip.frames.shape == (72, 128, 128, 3) and clip.affine.shape == (2, 3)
+    le, re_ = eye_centers68(to68(clip.landmarks, "mediapipe478"))
+    tl, tr = template_eyes(128)
+    assert np.allclose(le, tl, atol=1.0) and np.allclose(re_, tr, atol=1.0)
