@@ -1,6 +1,6 @@
 """Evaluation suite speed: clips per second for each metric family, and memory flat in clip count.
 
-    python benchmarks/bench_eval.py [--clips N]
+    python benchmarks/bench_eval.py [--clips N]      (MEXKIT_BENCH_QUICK=1: 4 clips, 60 in the memory run)
 
 Input: the embedded corpus's real aligned clips cut to 16 frames at 128 px (TARGETS.md's shape), each
 family run alone through `EvalSuite` (one torch thread, as `mexkit eval` runs). In-run references: the
@@ -68,8 +68,10 @@ def family_speed(family: str, clips, **kwargs) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clips", type=int, default=14, help="clips per family (default 14)")
+    quick = os.environ.get("MEXKIT_BENCH_QUICK") == "1"
+    ap.add_argument("--clips", type=int, default=4 if quick else 14, help="clips per family (default 14; 4 with MEXKIT_BENCH_QUICK=1)")
     args = ap.parse_args()
+    n_mem = 60 if quick else 200
     torch.set_num_threads(1)
     probe = cpu_probe(threads=1)
     clips = corpus_clips(args.clips)
@@ -116,13 +118,13 @@ def main() -> None:
                      "target": TARGETS.get(family) if not kwargs else None, "reference": ref,
                      "note": note + (f"; target {TARGETS[family]:g} clips/s" if family in TARGETS and not kwargs else "")})
 
-    # memory: RSS growth from 20 to 200 clips through a lazily loaded set (temporal + motion + distribution)
+    # memory: RSS growth from 20 to n_mem clips through a lazily loaded set (temporal + motion + distribution)
     suite = EvalSuite(["temporal", "motion", "distribution"], progress=False, examples=2)
     suite.run(lazy_set(20, clips), clips[:4])
     before = rss_mb()
-    suite.run(lazy_set(200, clips), clips[:4])
+    suite.run(lazy_set(n_mem, clips), clips[:4])
     growth = rss_mb() - before
-    rows.append({"name": "RSS growth, 20 → 200 clips (lazy set)", "value": growth, "unit": "MB", "target": 50.0,
+    rows.append({"name": f"RSS growth, 20 → {n_mem} clips (lazy set)", "value": growth, "unit": "MB", "target": 50.0,
                  "note": "memory flat in clip count: only per-clip rows, curves and features are kept"})
     emit(rows)
 
