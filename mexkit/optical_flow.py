@@ -28,14 +28,26 @@ def _gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
 
 
-def compute_flow(a: np.ndarray, b: np.ndarray, method: str = "tvl1") -> np.ndarray:
-    """Flow from image a to image b (RGB or gray uint8) → (H, W, 2) float32. See `resolve_method`."""
+DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+
+
+def compute_flow(a: np.ndarray, b: np.ndarray, method: str = "tvl1", dis_preset: str = "medium",
+                 tvl1_params: dict | None = None) -> np.ndarray:
+    """Flow from image a to image b (RGB or gray uint8) → (H, W, 2) float32. See `resolve_method`.
+
+    dis_preset: "medium" (default), "fast" or "ultrafast" — speed against accuracy for DIS.
+    tvl1_params: OpenCV DualTVL1 settings, e.g. {"scaleStep": 0.5, "warps": 3} (defaults: OpenCV's).
+    The method and settings used should be recorded by callers that store flow.
+    """
     method = resolve_method(method)
     ga, gb = _gray(a), _gray(b)
     if method == "tvl1":
-        flow = cv2.optflow.DualTVL1OpticalFlow_create().calc(ga, gb, None)
+        flow = cv2.optflow.DualTVL1OpticalFlow_create(**(tvl1_params or {})).calc(ga, gb, None)
     elif method == "dis":
-        flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ga, gb, None)
+        if dis_preset not in DIS_PRESETS:
+            raise ValueError(f"unknown DIS preset {dis_preset!r}; choose one of {sorted(DIS_PRESETS)}")
+        flow = cv2.DISOpticalFlow_create(DIS_PRESETS[dis_preset]).calc(ga, gb, None)
     else:
         flow = cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 3, 15, 3, 5, 1.2, 0)
     return flow.astype(np.float32)

@@ -31,7 +31,8 @@ def test_wheel_contains_and_imports_every_module(tmp_path):
     mods = source_modules()
     missing = [m for m in mods if m.replace(".", "/") + ".py" not in names and m.replace(".", "/") + "/__init__.py" not in names]
     assert not missing, f"modules missing from the wheel (add their packages to pyproject): {missing}"
-    for data in ("mexkit/datasets/corpus/manifest.csv", "mexkit/datasets/corpus/media/single_face.mp4"):
+    for data in ("mexkit/datasets/corpus/manifest.csv", "mexkit/datasets/corpus/media/single_face.mp4",
+                 "mexkit/eval/fer_mini_xception.safetensors"):
         assert data in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

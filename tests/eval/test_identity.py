@@ -25,9 +25,9 @@ def test_acd_definition():
     assert average_content_distance(e[:1]) == 0.0
 
 
-# multi_face.jpg shows one young woman twice (corpus faces multi2 and multi3: dlib cosine 0.999, and
-# plainly the same person to the eye); the corpus lists them as two subjects, so merge them here.
-SAME_PERSON = {"corpus_multi3": "corpus_multi2"}
+# Corpus subjects are distinct people (multi_face.jpg's four faces are four people since the corpus boxes
+# them with dlib); nothing to merge.
+SAME_PERSON: dict[str, str] = {}
 
 
 def _person(subject: str) -> str:
@@ -41,7 +41,7 @@ def test_identity_auc_same_vs_different_people(corpus, short_clips, dlib_identit
     Frame level: every pair of single frames/faces — harder, since many frames of one video show the
     face half covered by hands.
     """
-    faces = [(_person(f.subject), dlib_identity.embed(_resize(f.crop)[None])[0]) for f in corpus.faces]  # 12 faces, 10 people
+    faces = [(_person(f.subject), dlib_identity.embed(_resize(f.crop)[None])[0]) for f in corpus.faces]  # 12 faces, 11 people
     clip_emb = [(_person(c.subject), dlib_identity.embed(c.frames)) for c in short_clips]  # 7 clips × ≤ 12 frames
     from mexkit.eval.identity import normalize
 
