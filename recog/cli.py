@@ -1,0 +1,109 @@
+"""`mexkit recog loso --config ...` and `mexkit study --config ...` (registered by mexkit.cli)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from mexkit.rejects import RejectLog
+
+
+def _out(cfg: dict, args: argparse.Namespace, default: str) -> Path:
+    return Path(args.out or cfg.get("out") or default)
+
+
+def _print_table(df: pd.DataFrame) -> None:
+    with pd.option_context("display.width", 160, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
+        print(df.to_string(index=False))
+
+
+def cmd_loso(args: argparse.Namespace) -> int:
+    from .experiment import build_model, load_config, load_real, model_feature, model_specs
+    from .loso import run_loso
+
+    cfg = load_config(args.config)
+    out = _out(cfg, args, "runs/recog/loso")
+    out.mkdir(parents=True, exist_ok=True)
+    rejects = RejectLog(out / "rejects.csv")
+    real = load_real(cfg, rejects)
+    loso = cfg.get("loso") or {}
+    seed = int(args.seed if args.seed is not None else loso.get("seed", 0))
+    folds = args.folds.split(",") if args.folds else loso.get("folds")
+    summaries = []
+    for name, spec in model_specs(cfg).items():
+        model = build_model(spec, cfg["_path"])
+        res = run_loso(real, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), folds=folds,
+                       out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
+        summaries.append(res.summary())
+        print(f"\n{name}: per fold")
+        _print_table(res.per_fold.drop(columns=["fit_seconds"]))
+        print(f"{name}: pooled confusion (rows true, columns predicted)")
+        print(res.confusion.to_string())
+    summary = pd.concat(summaries, ignore_index=True)
+    summary.to_csv(out / "summary.csv", index=False)
+    print("\nLOSO summary (pooled over folds, and fold means)")
+    _print_table(summary)
+    print(rejects.summary())
+    print(f"results in {out}")
+    return 0
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from .experiment import build_model, load_config, load_real, load_synthetic, model_feature, model_specs
+    from .study import run_study
+
+    cfg = load_config(args.config)
+    out = _out(cfg, args, "runs/study")
+    out.mkdir(parents=True, exist_ok=True)
+    rejects = RejectLog(out / "rejects.csv")
+    real = load_real(cfg, rejects)
+    pool = load_synthetic(cfg, out, real.classes, rejects, manifest=args.synthetic, progress=not args.quiet)
+    loso = cfg.get("loso") or {}
+    study = cfg.get("study") or {}
+    seed = int(args.seed if args.seed is not None else loso.get("seed", 0))
+    n_boot = int(args.n_boot if args.n_boot is not None else study.get("n_boot", 2000))
+    select = (cfg.get("synthetic") or {}).get("select", "other-subjects")
+    print(f"real: {len(real)} samples of {len(real.subjects)} subjects; synthetic pool: {len(pool)} clips "
+          f"from {pool.table['source_subject'].nunique()} subjects ({', '.join(sorted(set(pool.table['generator'])))})")
+    summaries, folds = [], []
+    for name, spec in model_specs(cfg).items():
+        model = build_model(spec, cfg["_path"])
+        res = run_study(real, pool, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), select, n_boot,
+                        out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
+        summaries.append(res.summary)
+        folds.append(res.folds.assign(model=name))
+        print(f"\n{name}: per fold (real vs real + synthetic)")
+        _print_table(res.folds)
+    summary = pd.concat(summaries, ignore_index=True)
+    summary.to_csv(out / "study_summary.csv", index=False)
+    pd.concat(folds, ignore_index=True).to_csv(out / "study_folds.csv", index=False)
+    print("\nAugmentation study (pooled; diff = real+synthetic − real; 95% bootstrap CI over samples; Wilcoxon over folds)")
+    _print_table(summary.drop(columns=["note"]))
+    for note in sorted(set(summary["note"]) - {""}):
+        print(f"note: {note}")
+    print(rejects.summary())
+    print(f"results in {out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    recog = subparsers.add_parser("recog", help="micro-expression recognizers: leave-one-subject-out evaluation")
+    sub = recog.add_subparsers(dest="recog_command", metavar="SUBCOMMAND")
+    p = sub.add_parser("loso", help="LOSO evaluation of the recognizers in a config (per-fold CSV, pooled UF1/UAR, confusion)")
+    p.add_argument("--config", required=True, help="YAML config (e.g. configs/recog_ststnet_corpus.yaml or a shipped config's name)")
+    p.add_argument("--out", help="output folder (default: the config's `out`)")
+    p.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
+    p.add_argument("--folds", help="comma-separated held-out subjects to run (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_loso)
+    recog.set_defaults(func=lambda args: recog.print_help() or 0)
+
+    s = subparsers.add_parser("study", help="augmentation study: real vs real + synthetic on identical LOSO folds")
+    s.add_argument("--config", required=True, help="YAML config (e.g. configs/study_corpus_warp.yaml)")
+    s.add_argument("--out", help="output folder (default: the config's `out`)")
+    s.add_argument("--synthetic", help="synthetic manifest or `mexkit generate` output folder (overrides the config)")
+    s.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
+    s.add_argument("--n-boot", type=int, help="bootstrap resamples (default: the config's study.n_boot or 2000)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_study)

@@ -1,0 +1,156 @@
+"""`DeepRecognizer`: the LightningModule base of the network recognizers, with a fixed training schedule.
+
+A recognizer is built from its hyperparameters alone (`save_hyperparameters`), so `clone()` gives a
+fresh, untrained copy — the LOSO runner makes one per fold. `fit(X, y)` trains for exactly `epochs`
+epochs and keeps the final weights: there is no validation set, early stopping or checkpoint choice,
+so nothing about the test fold can steer training.
+
+Two loops run the same `training_step` and `configure_optimizers`:
+- loop="plain" (default): whole-dataset tensors in memory, a seeded permutation per epoch, one
+  optimizer step per batch. For the tiny inputs of micro-expression recognition (442 × 3 × 28 × 28)
+  the Trainer's per-step bookkeeping costs more than the step, and a LOSO run has thousands of steps.
+- loop="lightning": the Lightning Trainer (CPU/GPU, loggers, DDP) on a TensorDataset.
+
+Randomness is an argument: `seed` fixes the initial weights, the batch order and dropout, without
+touching the global RNG.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+LOOPS = ("plain", "lightning")
+
+
+class DeepRecognizer(L.LightningModule):
+    """Base class. Subclasses call `super().__init__(...)` with the common schedule arguments and
+    their own, call `self.save_hyperparameters()`, then build layers in `build()`; `forward` maps
+    (B, ...) float inputs to (B, num_classes) logits. `input_kind` names the feature they take."""
+
+    input_kind = ""
+
+    def __init__(self, num_classes: int = 3, epochs: int = 60, batch_size: int = 64, lr: float = 1e-3,
+                 weight_decay: float = 0.0, class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0):
+        super().__init__()
+        if loop not in LOOPS:
+            raise ValueError(f"loop must be one of {LOOPS}, got {loop!r}")
+        if epochs < 1 or batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+        if class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+        self.register_buffer("class_weights", torch.ones(int(num_classes)), persistent=False)
+
+    # --- to implement ------------------------------------------------------------------------------
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def _init_layers(self) -> None:
+        """Build the layers with weights drawn from `seed` (the global RNG is left as it was)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.hparams.seed))
+            self.build()
+
+    # --- Lightning ---------------------------------------------------------------------------------
+    def _common_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, y = batch
+        return F.cross_entropy(self(x), y, weight=self.class_weights.to(x.device))
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        loss = self._common_step(batch)
+        if self._trainer is not None:
+            self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=False)
+        return loss
+
+    def predict_step(self, batch, batch_idx: int = 0) -> torch.Tensor:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        return torch.softmax(self(x), dim=1)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    # --- estimator API -----------------------------------------------------------------------------
+    @property
+    def num_classes(self) -> int:
+        return int(self.hparams.num_classes)
+
+    def clone(self, **overrides: Any) -> "DeepRecognizer":
+        """A fresh, untrained recognizer with the same hyperparameters (some overridden)."""
+        return type(self)(**{**dict(self.hparams), **overrides})
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return dict(self.hparams)
+
+    def _set_class_weights(self, y: torch.Tensor) -> None:
+        k = self.num_classes
+        if self.hparams.class_weight == "balanced":
+            counts = torch.bincount(y, minlength=k).double()
+            w = torch.where(counts > 0, counts.sum() / (counts.clamp(min=1) * (counts > 0).sum()), torch.zeros_like(counts))
+            self.class_weights = w.float()
+        else:
+            self.class_weights = torch.ones(k)
+
+    def fit(self, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> "DeepRecognizer":
+        """Train on inputs X (N, ...) float and class indices y (N,) for the fixed schedule; returns self."""
+        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+        y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        if len(X) != len(y) or len(X) == 0:
+            raise ValueError(f"need as many labels as inputs (and at least one), got {len(X)} inputs, {len(y)} labels")
+        if int(y.max()) >= self.num_classes or int(y.min()) < 0:
+            raise ValueError(f"labels must be class indices in [0, {self.num_classes}), got {int(y.min())}..{int(y.max())}")
+        self._set_class_weights(y)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.hparams.seed) + 1)  # dropout and batch order; seed itself drew the weights
+            if self.hparams.loop == "plain":
+                self._fit_plain(X, y)
+            else:
+                self._fit_lightning(X, y)
+        self.eval()
+        return self
+
+    def _batches(self, n: int, generator: torch.Generator) -> list[torch.Tensor]:
+        """A seeded permutation cut into ceil(n / batch_size) near-equal batches (no batch of one,
+        which BatchNorm cannot train on, unless n is 1)."""
+        perm = torch.randperm(n, generator=generator)
+        return list(torch.tensor_split(perm, max(1, -(-n // int(self.hparams.batch_size)))))
+
+    def _fit_plain(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        self.train()
+        opt = self.configure_optimizers()
+        gen = torch.Generator().manual_seed(int(self.hparams.seed) + 2)
+        step = 0
+        for _ in range(int(self.hparams.epochs)):
+            for idx in self._batches(len(X), gen):
+                loss = self.training_step((X[idx], y[idx]), step)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                step += 1
+
+    def _fit_lightning(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        from torch.utils.data import DataLoader, TensorDataset
+
+        gen = torch.Generator().manual_seed(int(self.hparams.seed) + 2)
+        loader = DataLoader(TensorDataset(X, y), batch_size=int(self.hparams.batch_size), shuffle=True, generator=gen,
+                            drop_last=len(X) % int(self.hparams.batch_size) == 1)
+        trainer = L.Trainer(max_epochs=int(self.hparams.epochs), accelerator="cpu", devices=1, logger=False,
+                            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                            num_sanity_val_steps=0)
+        trainer.fit(self, loader)
+
+    @torch.no_grad()
+    def predict_proba(self, X: np.ndarray | torch.Tensor, batch_size: int = 512) -> np.ndarray:
+        """Class probabilities (N, num_classes) in eval mode."""
+        was_training = self.training
+        self.eval()
+        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+        out = [self.predict_step(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+        self.train(was_training)
+        return torch.cat(out).numpy() if out else np.zeros((0, self.num_classes), np.float32)
+
+    def predict(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Predicted class indices (N,)."""
+        return self.predict_proba(X).argmax(axis=1)

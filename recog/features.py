@@ -1,0 +1,134 @@
+"""Per-clip recognition inputs (DESIGN.md §5): onset–apex flow + strain, LBP-TOP histograms, frame stacks.
+
+Every feature here is a fixed function of one clip — nothing is fitted — so computing it never lets
+one sample's data shape another's. Anything learned (scaling, SVM, CNN weights) lives in the models
+and is fitted inside a LOSO fold on that fold's training rows only.
+
+- `flow_strain`: (3, S, S) float32 — u, v of the onset→apex optical flow (TV-L1 where available, else
+  DIS; `method_used` records which) in pixels of the S-grid, and the optical strain magnitude. STSTNet's
+  input with S = 28.
+- `lbptop`: (blocks · 3 · 59,) float32 — uniform LBP (8 neighbours) histograms on the XY, XT and YT
+  planes of the onset..offset volume, per spatial block, each normalised to sum 1 (Zhao & Pietikäinen).
+- `frames_input`: (T, C, S, S) float32 in [0, 1] — frames sampled evenly from onset to offset (the 3D CNN's input).
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+from skimage.feature import local_binary_pattern
+from tqdm.auto import tqdm
+
+from mexkit.clip import Clip
+from mexkit.optical_flow import compute_flow, optical_strain, resolve_method
+
+LBP_POINTS = 8
+LBP_BINS = LBP_POINTS * (LBP_POINTS - 1) + 3  # 59 non-rotation-invariant uniform patterns
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+
+
+def _resize(img: np.ndarray, size: int) -> np.ndarray:
+    if img.shape[0] == size and img.shape[1] == size:
+        return img
+    interp = cv2.INTER_AREA if img.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(img, (size, size), interpolation=interp)
+
+
+def flow_strain(clip: Clip, size: int = 28, method: str = "tvl1", flow_size: int | None = None) -> np.ndarray:
+    """Onset→apex flow (u, v) and optical strain, resized to size × size → (3, size, size) float32.
+
+    The flow is computed on the gray onset and apex frames (resized to flow_size first when given);
+    u, v are rescaled to pixels of the size-grid, strain (a ratio of displacements) is not.
+    """
+    a, b = _gray(clip.frames[clip.onset]), _gray(clip.frames[clip.apex])
+    if flow_size:
+        a, b = _resize(a, flow_size), _resize(b, flow_size)
+    flow = compute_flow(a, b, method)
+    strain = optical_strain(flow)
+    scale = size / flow.shape[1]
+    u = _resize(flow[..., 0], size) * scale
+    v = _resize(flow[..., 1], size) * scale
+    s = _resize(strain, size)
+    return np.stack([u, v, s]).astype(np.float32)
+
+
+def _sample_indices(start: int, stop: int, num: int) -> np.ndarray:
+    """num frame indices spread evenly over start..stop inclusive (repeats when the clip is shorter)."""
+    return np.rint(np.linspace(start, stop, num)).astype(int)
+
+
+def _lbp_codes(planes: np.ndarray, radius: int) -> np.ndarray:
+    """Uniform LBP codes of a stack of 2-D planes (N, A, B) → (N, A, B) uint8."""
+    return np.stack([local_binary_pattern(np.ascontiguousarray(p), LBP_POINTS, radius, method="nri_uniform") for p in planes]).astype(np.uint8)
+
+
+def _block_histograms(codes: np.ndarray, grid: int, radius: int, temporal: bool) -> np.ndarray:
+    """Histograms of a (T, H, W) code volume per spatial block (grid × grid) → (grid², 59).
+
+    The spatial border (`radius` pixels) is dropped, and for XT / YT planes (temporal=True) also the
+    first and last `radius` frames, where the neighbourhood leaves the volume.
+    """
+    t, h, w = codes.shape
+    r = radius
+    inner = codes[r:t - r] if temporal and t > 2 * r else codes
+    inner = inner[:, r:h - r, r:w - r]
+    ys = np.linspace(0, inner.shape[1], grid + 1).astype(int)
+    xs = np.linspace(0, inner.shape[2], grid + 1).astype(int)
+    out = np.zeros((grid * grid, LBP_BINS), np.float32)
+    for i in range(grid):
+        for j in range(grid):
+            block = inner[:, ys[i]:ys[i + 1], xs[j]:xs[j + 1]].ravel()
+            hist = np.bincount(block, minlength=LBP_BINS)[:LBP_BINS].astype(np.float32)
+            out[i * grid + j] = hist / max(hist.sum(), 1.0)
+    return out
+
+
+def lbptop(clip: Clip, grid: int = 5, radius: int = 1, num_frames: int = 10, size: int = 64) -> np.ndarray:
+    """LBP-TOP of the onset..offset volume → (grid² · 3 · 59,) float32.
+
+    The gray frames are resized to size × size and resampled to num_frames (temporal interpolation
+    by nearest frame).
+    """
+    idx = _sample_indices(clip.onset, clip.offset, num_frames)
+    vol = np.ascontiguousarray(np.stack([_resize(_gray(clip.frames[i]), size) for i in idx]))  # uint8 (T, H, W)
+    xy = _lbp_codes(vol, radius)  # planes over (H, W) at each t
+    xt = _lbp_codes(vol.transpose(1, 0, 2), radius).transpose(1, 0, 2)  # planes over (T, W) at each y
+    yt = _lbp_codes(vol.transpose(2, 0, 1), radius).transpose(1, 2, 0)  # planes over (T, H) at each x
+    hists = [_block_histograms(xy, grid, radius, False), _block_histograms(xt, grid, radius, True),
+             _block_histograms(yt, grid, radius, True)]
+    return np.concatenate([h[:, None, :] for h in hists], axis=1).reshape(-1)  # (blocks, 3 planes, 59) → flat
+
+
+def frames_input(clip: Clip, num_frames: int = 8, size: int = 32, gray: bool = False) -> np.ndarray:
+    """Frames sampled evenly from onset to offset, resized → (T, C, size, size) float32 in [0, 1]."""
+    idx = _sample_indices(clip.onset, clip.offset, num_frames)
+    frames = [_resize(clip.frames[i], size) for i in idx]
+    arr = np.stack([_gray(f)[..., None] for f in frames]) if gray else np.stack(frames)
+    return (arr.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+
+
+FEATURES: dict[str, Callable[..., np.ndarray]] = {"flow_strain": flow_strain, "lbptop": lbptop, "frames": frames_input}
+
+
+def feature_info(kind: str, params: dict | None = None) -> dict:
+    """What a feature kind will really compute here (e.g. the flow method after the TV-L1 fallback)."""
+    if kind not in FEATURES:
+        raise ValueError(f"unknown feature kind {kind!r}; choose one of {sorted(FEATURES)}")
+    params = dict(params or {})
+    info = {"kind": kind, **params}
+    if kind == "flow_strain":
+        info["method_used"] = resolve_method(params.get("method", "tvl1"))
+    return info
+
+
+def compute_features(clips: Sequence[Clip], kind: str, progress: bool = False, **params) -> np.ndarray:
+    """Stack one feature kind over clips → (N, ...) float32 (see the module docstring for shapes)."""
+    if kind not in FEATURES:
+        raise ValueError(f"unknown feature kind {kind!r}; choose one of {sorted(FEATURES)}")
+    fn = FEATURES[kind]
+    out = [fn(c, **params) for c in tqdm(clips, desc=f"features ({kind})", unit="clip", disable=not progress)]
+    return np.stack(out) if out else np.zeros((0,), np.float32)

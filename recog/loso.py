@@ -1,0 +1,210 @@
+"""Leave-one-subject-out evaluation with a fixed training schedule (DESIGN.md §2, §5).
+
+For each fold (one held-out subject, sorted by name):
+1. the training rows are every real sample of the other subjects, plus the fold's augmentation
+   (synthetic clips) when given;
+2. the leakage gate checks every training row against the held-out subject (`leakage.py`);
+3. a fresh model is cloned from the template with the fold's seed (a hash of the run seed and the
+   held-out subject, so every arm of a study gets the same seed for the same fold) and fitted on the
+   training rows only, for its fixed schedule — no validation split, early stopping or epoch choice;
+4. only then are the held-out rows predicted.
+Per-clip features (flow, LBP-TOP, frame stacks) are fixed functions of one clip and are computed once
+for all rows up front; nothing fitted ever sees a held-out row.
+
+Results: per-fold UF1 / UAR / accuracy, predictions of every sample, pooled UF1 / UAR over all folds
+(the MEGC protocol) and the fold means (Varanka et al.: both, never test-fold selection), confusion matrix.
+"""
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mexkit.atomic import atomic_write_text
+from mexkit.errors import MexkitInputError
+from mexkit.rejects import RejectLog
+
+from .deep_recognizer import DeepRecognizer
+from .leakage import check_training_rows
+from .metrics import confusion_frame, uf1_uar
+from .samples import SampleSet
+
+Augment = Callable[[str, set], "SampleSet | None"]
+
+
+def fold_seed(seed: int, fold: str) -> int:
+    """The seed of one fold: depends on the run seed and the held-out unit only."""
+    return int(zlib.crc32(f"{int(seed)}|{fold}".encode()) & 0x7FFFFFFF)
+
+
+def model_name(model: Any) -> str:
+    return type(model).__name__
+
+
+def clone_model(model: Any, seed: int, num_classes: int) -> Any:
+    """A fresh, unfitted copy of the template: DeepRecognizer.clone or sklearn.base.clone, seeded."""
+    if isinstance(model, DeepRecognizer):
+        return model.clone(seed=int(seed), num_classes=int(num_classes))
+    from sklearn.base import clone
+
+    est = clone(model)
+    if "random_state" in est.get_params(deep=False):
+        est.set_params(random_state=int(seed))
+    return est
+
+
+def default_feature(model: Any) -> dict:
+    kind = getattr(model, "input_kind", "")
+    if not kind:
+        raise ValueError(f"{model_name(model)} does not name its input (input_kind); pass feature={{'kind': ...}}")
+    return {"kind": kind}
+
+
+def loso_folds(samples: SampleSet, unit: str = "subject") -> list[tuple[str, np.ndarray]]:
+    """(fold name, test row positions) per value of `unit` among the real rows, sorted by name."""
+    if unit not in samples.table.columns:
+        raise ValueError(f"unknown LOSO unit {unit!r}; the sample table has {list(samples.table.columns)}")
+    real = ~samples.table["synthetic"].to_numpy(bool)
+    values = samples.table[unit].astype(str).to_numpy()
+    names = sorted(set(values[real]))
+    if len(names) < 2:
+        raise MexkitInputError(None, f"LOSO needs at least two {unit}s with real samples, found {names}",
+                               "add data from more subjects", stage="loso")
+    return [(n, np.flatnonzero(real & (values == n))) for n in names]
+
+
+@dataclass
+class LOSOResult:
+    """per_fold: one row per fold; predictions: one row per held-out sample; info: the run's settings."""
+
+    classes: tuple[str, ...]
+    per_fold: pd.DataFrame
+    predictions: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pooled(self) -> dict[str, float]:
+        """UF1, UAR, accuracy over the predictions of all folds together (the MEGC protocol)."""
+        return uf1_uar(self.predictions["y_true"], self.predictions["y_pred"], len(self.classes))
+
+    @property
+    def confusion(self) -> pd.DataFrame:
+        return confusion_frame(self.predictions["y_true"], self.predictions["y_pred"], self.classes)
+
+    def summary(self) -> pd.DataFrame:
+        """One row: pooled UF1 / UAR / accuracy and the fold means and standard deviations."""
+        p = self.pooled
+        f = self.per_fold
+        row = {"model": self.info.get("model", ""), "folds": len(f), "samples": len(self.predictions),
+               "uf1": p["uf1"], "uar": p["uar"], "accuracy": p["accuracy"],
+               "uf1_fold_mean": f["uf1"].mean(), "uf1_fold_std": f["uf1"].std(ddof=0),
+               "uar_fold_mean": f["uar"].mean(), "uar_fold_std": f["uar"].std(ddof=0),
+               "fit_seconds": f["fit_seconds"].sum()}
+        return pd.DataFrame([row])
+
+    def save(self, out_dir: str | Path, plots: bool = True) -> Path:
+        """per_fold.csv, predictions.csv, confusion.csv, summary.csv, result.json (+ PNG plots)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "per_fold.csv", self.per_fold.to_csv(index=False))
+        atomic_write_text(out / "predictions.csv", self.predictions.to_csv(index=False))
+        atomic_write_text(out / "confusion.csv", self.confusion.to_csv())
+        atomic_write_text(out / "summary.csv", self.summary().to_csv(index=False))
+        atomic_write_text(out / "result.json", json.dumps({"classes": list(self.classes), "pooled": self.pooled, **self.info},
+                                                          indent=1, default=str))
+        if plots:
+            from .plots import plot_confusion, plot_per_fold
+
+            plot_confusion(self.confusion, out / "confusion.png", title=f"{self.info.get('model', '')} — pooled LOSO")
+            plot_per_fold(self.per_fold, out / "per_fold.png", title=f"{self.info.get('model', '')} — UF1 / UAR per fold")
+        return out
+
+
+def run_loso(samples: SampleSet, model: Any, feature: dict | None = None, seed: int = 0, unit: str = "subject",
+             augment: Augment | None = None, folds: list[str] | None = None, out_dir: str | Path | None = None,
+             rejects: RejectLog | None = None, progress: bool = True, name: str | None = None) -> LOSOResult:
+    """Leave-one-`unit`-out evaluation of a model template (a DeepRecognizer or scikit-learn estimator).
+
+    feature: {"kind": ..., **params} for `SampleSet.prepare` (default: the model's input_kind).
+    augment(fold, held_out_subjects) → extra training SampleSet for that fold (synthetic clips) or None.
+    folds: run only these folds (names of the held-out unit). out_dir: write per-fold CSV as it goes
+    and all results at the end. Raises LeakageError before fitting a fold whose training rows leak.
+    """
+    feature = dict(feature or default_feature(model))
+    kind = feature.pop("kind")
+    samples = samples.prepare(kind, feature, rejects=rejects, progress=progress)
+    x_all = samples.features(kind, **feature)
+    y_all = samples.y
+    k = len(samples.classes)
+    plan = loso_folds(samples, unit)
+    if folds is not None:
+        unknown = sorted(set(folds) - {f for f, _ in plan})
+        if unknown:
+            raise ValueError(f"folds {unknown} not among the {unit}s {[f for f, _ in plan]}")
+        plan = [(f, pos) for f, pos in plan if f in set(folds)]
+    label = name or model_name(model)
+    values = samples.table[unit].astype(str).to_numpy()
+    fold_rows, pred_rows = [], []
+    bar = tqdm(plan, desc=f"LOSO {label}", unit="fold", disable=not progress, dynamic_ncols=True)
+    for fold, test_pos in bar:
+        held_out = set(samples.table["subject"].iloc[test_pos].astype(str))
+        train_pos = np.flatnonzero(values != fold)
+        extra = augment(fold, held_out) if augment is not None else None
+        if extra is not None and len(extra):
+            extra = extra.prepare(kind, feature, rejects=None, progress=False)
+        train_table = samples.table.iloc[train_pos]
+        if extra is not None and len(extra):
+            train_table = pd.concat([train_table, extra.table], ignore_index=True)
+        check_training_rows(train_table, held_out, fold)  # before anything is fitted
+        x_train, y_train = x_all[train_pos], y_all[train_pos]
+        if extra is not None and len(extra):
+            x_train = np.concatenate([x_train, extra.features(kind, **feature)])
+            y_train = np.concatenate([y_train, extra.y])
+        if len(y_train) == 0:
+            raise MexkitInputError(None, f"fold {fold!r} has no training samples", "add data from more subjects", stage="loso")
+        s = fold_seed(seed, fold)
+        fold_model = clone_model(model, s, k)
+        t0 = time.perf_counter()
+        fold_model.fit(x_train, y_train)
+        fit_seconds = time.perf_counter() - t0
+        # The fold's model is fixed; only now are the held-out rows used.
+        y_pred = np.asarray(fold_model.predict(x_all[test_pos])).astype(np.int64)
+        y_true = y_all[test_pos]
+        scores = uf1_uar(y_true, y_pred, k)
+        n_syn = int(train_table["synthetic"].astype(bool).sum())
+        fold_rows.append({"fold": fold, "held_out": ";".join(sorted(held_out)), "seed": s, "n_train": len(y_train),
+                          "n_train_real": len(y_train) - n_syn, "n_train_synthetic": n_syn, "n_test": len(test_pos),
+                          **scores, "fit_seconds": fit_seconds})
+        for i, yt, yp in zip(test_pos, y_true, y_pred):
+            pred_rows.append({"sample_id": samples.table.at[i, "sample_id"], "subject": samples.table.at[i, "subject"],
+                              "fold": fold, "y_true": int(yt), "y_pred": int(yp), "label": samples.classes[yt],
+                              "predicted": samples.classes[yp]})
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(out_dir) / "per_fold.csv", pd.DataFrame(fold_rows).to_csv(index=False))
+    info = {"model": label, "model_params": _params(model), "feature": samples.feature_infos.get(_key(kind, feature), {"kind": kind, **feature}),
+            "seed": int(seed), "unit": unit, "augmented": augment is not None}
+    result = LOSOResult(samples.classes, pd.DataFrame(fold_rows), pd.DataFrame(pred_rows), info)
+    if out_dir is not None:
+        result.save(out_dir)
+    return result
+
+
+def _key(kind: str, params: dict) -> str:
+    from .samples import feature_key
+
+    return feature_key(kind, params)
+
+
+def _params(model: Any) -> dict:
+    try:
+        return {k: v for k, v in model.get_params(deep=False).items()}
+    except AttributeError:
+        return {}

@@ -1,0 +1,103 @@
+"""UF1 / UAR (DESIGN.md §2): a torchmetrics metric over a confusion matrix, plus DataFrame helpers.
+
+- UF1: unweighted (macro) F1 — the mean over classes of 2·TP / (2·TP + FP + FN).
+- UAR: unweighted average recall — the mean over classes of TP / (TP + FN).
+
+Which classes are averaged: the classes that occur in the targets or the predictions for UF1 (as
+scikit-learn's `f1_score(average="macro")` with default labels), the classes that occur in the
+targets for UAR (as `balanced_accuracy_score`). Pooled over all LOSO folds every class occurs, and
+both reduce to the plain means over all classes; per fold (one subject) some classes are absent, and
+this rule keeps absent classes from counting as zeros.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torchmetrics import Metric
+from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+
+def scores_from_confusions(confusions: np.ndarray) -> dict[str, np.ndarray]:
+    """UF1, UAR and accuracy of a batch of (K, K) confusion matrices (..., K, K) → arrays of shape (...).
+
+    Rows are true classes, columns predicted ones. An empty matrix gives NaN.
+    """
+    cm = np.asarray(confusions, dtype=np.float64)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    support = cm.sum(axis=-1)  # TP + FN per class
+    predicted = cm.sum(axis=-2)  # TP + FP per class
+    total = cm.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1_valid = (support + predicted) > 0
+        f1 = np.where(f1_valid, 2 * tp / np.where(f1_valid, support + predicted, 1), 0.0)
+        uf1 = f1.sum(axis=-1) / f1_valid.sum(axis=-1)
+        r_valid = support > 0
+        recall = np.where(r_valid, tp / np.where(r_valid, support, 1), 0.0)
+        uar = recall.sum(axis=-1) / r_valid.sum(axis=-1)
+        acc = tp.sum(axis=-1) / total
+    return {"uf1": uf1, "uar": uar, "accuracy": acc}
+
+
+def scores_from_confusion(confusion: np.ndarray | torch.Tensor) -> dict[str, float]:
+    """UF1, UAR and accuracy of one (K, K) confusion matrix (rows: true class, columns: predicted)."""
+    cm = confusion.detach().cpu().numpy() if isinstance(confusion, torch.Tensor) else np.asarray(confusion)
+    return {k: float(v) for k, v in scores_from_confusions(cm).items()}
+
+
+def confusions_from_indices(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, index: np.ndarray) -> np.ndarray:
+    """Confusion matrices of resamples: index (B, N) positions into y_true / y_pred → (B, K, K) counts."""
+    k = int(num_classes)
+    cell = (np.asarray(y_true)[index] * k + np.asarray(y_pred)[index]) + (np.arange(index.shape[0])[:, None] * k * k)
+    return np.bincount(cell.ravel(), minlength=index.shape[0] * k * k).reshape(index.shape[0], k, k)
+
+
+class UF1UAR(Metric):
+    """Accumulates a confusion matrix (DDP-syncable torchmetrics state) and computes UF1, UAR, accuracy.
+
+    update(preds, target): preds are class indices (N,) or scores (N, K); target (N,) class indices.
+    compute() → {"uf1", "uar", "accuracy"} as 0-d tensors.
+    """
+
+    full_state_update = False
+    higher_is_better = True
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = int(num_classes)
+        self.add_state("confmat", default=torch.zeros(self.num_classes, self.num_classes, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        preds = torch.as_tensor(preds)
+        if preds.ndim == 2:
+            preds = preds.argmax(dim=1)
+        self.confmat += multiclass_confusion_matrix(preds.long(), torch.as_tensor(target).long(), self.num_classes)
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        return {k: torch.tensor(v, dtype=torch.float64) for k, v in scores_from_confusion(self.confmat).items()}
+
+
+def uf1_uar(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> dict[str, float]:
+    """UF1, UAR and accuracy of class-index arrays (through `UF1UAR`)."""
+    m = UF1UAR(num_classes)
+    m.update(torch.tensor(np.asarray(y_pred, dtype=np.int64)), torch.tensor(np.asarray(y_true, dtype=np.int64)))
+    return {k: float(v) for k, v in m.compute().items()}
+
+
+def confusion_frame(y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[str]) -> pd.DataFrame:
+    """Confusion matrix as a DataFrame: index "true <class>", columns "pred <class>"."""
+    k = len(classes)
+    cm = multiclass_confusion_matrix(torch.tensor(np.asarray(y_pred, dtype=np.int64)),
+                                     torch.tensor(np.asarray(y_true, dtype=np.int64)), k).numpy()
+    return pd.DataFrame(cm, index=[f"true {c}" for c in classes], columns=[f"pred {c}" for c in classes])
+
+
+def per_fold_scores(predictions: pd.DataFrame, num_classes: int, fold_col: str = "fold") -> pd.DataFrame:
+    """One row per fold (UF1, UAR, accuracy, n) from a predictions table with y_true / y_pred columns."""
+    rows = []
+    for fold, part in predictions.groupby(fold_col, sort=False):
+        s = uf1_uar(part["y_true"].to_numpy(), part["y_pred"].to_numpy(), num_classes)
+        rows.append({fold_col: fold, "n_test": len(part), **s})
+    return pd.DataFrame(rows)

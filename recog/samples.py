@@ -1,0 +1,305 @@
+"""`SampleSet`: labelled clips for recognition — one table row per sample, the clip behind each row,
+and the per-clip features computed from them.
+
+Columns of `table`: sample_id, subject, label, dataset, synthetic (bool), source_subject,
+train_subjects (";"-joined; "" when no subject's data trained the generator), generator. Real
+samples have synthetic=False and empty provenance. Clips are loaded only when a feature needs them
+(each row holds a source with `.load() -> Clip`: the datasets package's manifest and memory sources).
+
+Sources of samples: the embedded corpus (`from_corpus`), any manifest — a dataset adapter's, a
+generic CSV or the synthetic writer's output (`from_manifest`) — or clips in memory (`from_clips`).
+Bad items are skipped and logged (RejectLog), never silently dropped.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mexkit.clip import Clip
+from mexkit.errors import MexkitInputError
+from mexkit.rejects import RejectLog
+
+from .features import FEATURES, feature_info
+
+MEGC_CLASSES = ("negative", "positive", "surprise")
+TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "generator"]
+
+
+def split_subjects(value: Any) -> list[str]:
+    """A train_subjects cell (";"-joined string, list, NaN or "") → list of subject ids."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [s.strip() for s in str(value).split(";") if s.strip()]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Cells as strings, empty for missing values (whatever dtype pandas read them as)."""
+    return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def feature_key(kind: str, params: dict | None = None) -> str:
+    return json.dumps({"kind": kind, **(params or {})}, sort_keys=True)
+
+
+@dataclass
+class AlignedSource:
+    """A source whose clip is aligned through a face pipeline when loaded (raw dataset clips)."""
+
+    source: Any
+    pipeline: Any
+
+    @property
+    def sample_id(self) -> str:
+        return self.source.sample_id
+
+    def describe(self) -> str:
+        return self.source.describe()
+
+    def load(self) -> Clip:
+        return self.pipeline.align_clip(self.source.load())
+
+
+@dataclass
+class CachedSource:
+    """A clip read back from the datasets preprocessing cache (already aligned)."""
+
+    reader: Any
+    sample_id: str
+
+    def describe(self) -> str:
+        return f"{self.reader.dir} [{self.sample_id}]"
+
+    def load(self) -> Clip:
+        return self.reader[self.sample_id].clip()
+
+
+@dataclass
+class SampleSet:
+    """table: one row per sample (TABLE_COLUMNS, positional index); sources: one per row;
+    classes: the label order used for class indices; features: cached (N, ...) arrays by feature key."""
+
+    table: pd.DataFrame
+    sources: list
+    classes: tuple[str, ...] = MEGC_CLASSES
+    features_cache: dict[str, np.ndarray] = field(default_factory=dict)
+    feature_infos: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.table = self.table.reset_index(drop=True)
+        self.classes = tuple(self.classes)
+        if len(self.table) != len(self.sources):
+            raise ValueError(f"{len(self.table)} rows but {len(self.sources)} sources")
+        for col in TABLE_COLUMNS:
+            if col not in self.table.columns:
+                self.table[col] = False if col == "synthetic" else ""
+        self.table["synthetic"] = self.table["synthetic"].astype(bool)
+        for col in ("sample_id", "subject", "label", "dataset", "source_subject", "train_subjects", "generator"):
+            self.table[col] = _text(self.table[col])
+        dup = self.table["sample_id"][self.table["sample_id"].duplicated()].tolist()
+        if dup:
+            raise MexkitInputError(None, f"duplicate sample ids {sorted(set(dup))[:5]}", "give every sample a unique sample_id", stage="samples")
+        bad = sorted(set(self.table["label"]) - set(self.classes))
+        if bad:
+            raise MexkitInputError(None, f"labels {bad} are not among the classes {list(self.classes)}",
+                                   "map the labels (label_map) or drop those rows before building the set", stage="samples")
+
+    # --- basics ------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Class indices (N,) in the order of `classes`."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        return np.array([index[label] for label in self.table["label"]], dtype=np.int64)
+
+    @property
+    def subjects(self) -> list[str]:
+        return sorted(set(self.table["subject"]))
+
+    def clip(self, i: int) -> Clip:
+        return self.sources[i].load()
+
+    def select(self, rows: Sequence[int] | np.ndarray) -> "SampleSet":
+        """The rows at the given positions (or a boolean mask), features included."""
+        rows = np.asarray(rows)
+        pos = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(int)
+        return SampleSet(self.table.iloc[pos].reset_index(drop=True), [self.sources[i] for i in pos], self.classes,
+                         {k: v[pos] for k, v in self.features_cache.items()}, dict(self.feature_infos))
+
+    @staticmethod
+    def concat(sets: Iterable["SampleSet"]) -> "SampleSet":
+        """Rows of several sets (same classes); features kept where every set has them."""
+        sets = [s for s in sets if s is not None]
+        if not sets:
+            raise ValueError("nothing to concatenate")
+        classes = sets[0].classes
+        for s in sets[1:]:
+            if s.classes != classes:
+                raise ValueError(f"sets have different classes: {classes} vs {s.classes}")
+        keys = set.intersection(*(set(s.features_cache) for s in sets))
+        return SampleSet(pd.concat([s.table for s in sets], ignore_index=True), [src for s in sets for src in s.sources], classes,
+                         {k: np.concatenate([s.features_cache[k] for s in sets]) for k in keys},
+                         {k: sets[0].feature_infos[k] for k in keys if k in sets[0].feature_infos})
+
+    # --- features ----------------------------------------------------------------------------------
+    def features(self, kind: str, progress: bool = False, **params) -> np.ndarray:
+        """(N, ...) float32 feature array of every row (computed once, then cached). A clip that
+        cannot be loaded raises; use `prepare` to skip and log bad items instead."""
+        key = feature_key(kind, params)
+        if key not in self.features_cache:
+            self.prepare(kind, params, rejects=None, progress=progress)  # raises on the first bad row
+        return self.features_cache[key]
+
+    def prepare(self, kind: str, params: dict | None = None, rejects: RejectLog | None = None, progress: bool = True) -> "SampleSet":
+        """Compute (or reuse) one feature kind for every row. With a reject log, rows whose clip
+        cannot be loaded or featurised are logged and left out of the returned set; without, the
+        first bad row raises."""
+        params = dict(params or {})
+        key = feature_key(kind, params)
+        if key in self.features_cache:
+            return self
+        fn = FEATURES[kind] if kind in FEATURES else None
+        if fn is None:
+            raise ValueError(f"unknown feature kind {kind!r}; choose one of {sorted(FEATURES)}")
+        out, keep = [], []
+        for i in tqdm(range(len(self)), desc=f"features ({kind})", unit="clip", disable=not progress, dynamic_ncols=True):
+            try:
+                out.append(fn(self.sources[i].load(), **params))
+                keep.append(i)
+            except (MexkitInputError, ValueError, OSError) as err:
+                if rejects is None:
+                    raise
+                rejects.add_error(self._describe(i), err, stage="features")
+        arr = np.stack(out).astype(np.float32) if out else np.zeros((0,), np.float32)
+        kept = self if len(keep) == len(self) else self.select(np.array(keep, dtype=int))
+        kept.features_cache[key] = arr
+        kept.feature_infos[key] = feature_info(kind, params)
+        return kept
+
+    def _describe(self, i: int) -> str:
+        src = self.sources[i]
+        d = src.describe() if hasattr(src, "describe") else ""
+        return f"{d} [{self.table.at[i, 'sample_id']}]" if d else str(self.table.at[i, "sample_id"])
+
+    # --- constructors ------------------------------------------------------------------------------
+    @classmethod
+    def from_clips(cls, clips: Sequence[Clip], classes: Sequence[str] = MEGC_CLASSES, synthetic: bool = False,
+                   provenance: Sequence[dict] | None = None, rejects: RejectLog | None = None) -> "SampleSet":
+        """Labelled in-memory clips. provenance: per clip {source_subject, train_subjects, generator}
+        for synthetic clips (default: the clip's subject, no training subjects). Clips without a label
+        among `classes` are logged to `rejects` (if given) and left out."""
+        from mexkit.datasets import MemoryClipSource
+
+        rows, sources = [], []
+        for k, c in enumerate(clips):
+            if c.label not in classes:
+                if rejects is not None:
+                    rejects.add(c.source or c.sample_id, "label", f"{c.sample_id}: label {c.label!r} is not one of {list(classes)}")
+                continue
+            prov = dict(provenance[k]) if provenance is not None else {}
+            rows.append({
+                "sample_id": c.sample_id, "subject": c.subject, "label": c.label, "dataset": c.dataset, "synthetic": synthetic,
+                "source_subject": prov.get("source_subject", c.subject if synthetic else ""),
+                "train_subjects": ";".join(split_subjects(prov.get("train_subjects", ""))),
+                "generator": prov.get("generator", c.meta.get("generator", "") if synthetic else ""),
+            })
+            sources.append(MemoryClipSource(c))
+        return cls(pd.DataFrame(rows, columns=TABLE_COLUMNS), sources, tuple(classes))
+
+    @classmethod
+    def from_corpus(cls, corpus=None, classes: Sequence[str] = MEGC_CLASSES, rejects: RejectLog | None = None) -> "SampleSet":
+        """The embedded corpus's labelled clips (unlabelled ones are logged to `rejects` and skipped)."""
+        if corpus is None:
+            from mexkit.datasets import load_corpus
+
+            corpus = load_corpus()
+        return cls.from_clips(corpus.clips, classes, synthetic=False, rejects=rejects)
+
+    @classmethod
+    def from_manifest(cls, manifest: str | Path | pd.DataFrame, root: str | Path | None = None,
+                      classes: Sequence[str] = MEGC_CLASSES, label_map: str = "native", align: str | None = None,
+                      cache: str | Path | None = None, rejects: RejectLog | None = None) -> "SampleSet":
+        """Samples of a manifest (CSV/Parquet path or DataFrame): a dataset adapter's, a generic CSV, or
+        the synthetic writer's DIR/manifest.csv (dataset "synthetic" or a `generator` column → synthetic,
+        with its source_subject / train_subjects provenance).
+
+        root: the dataset root the manifest's paths are relative to (default: the manifest's folder).
+        label_map: "native" or a mexkit.datasets label map ("megc2019"). align: a face backend name to
+        align raw clips on load ("mediapipe", "dlib"); cache: a preprocessing-cache folder to read
+        aligned clips from instead. Rows whose label is not among `classes` are logged and left out.
+        """
+        from mexkit.datasets import ManifestClipSource, map_labels
+
+        if isinstance(manifest, (str, Path)):
+            path = Path(manifest)
+            if path.is_dir():
+                path = path / "manifest.csv"
+            if not path.is_file():
+                raise MexkitInputError(path, "manifest not found", "pass a manifest CSV/Parquet (or the writer's output folder)", stage="manifest")
+            df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, keep_default_na=False, na_values=[""])
+            root = Path(root) if root is not None else path.parent
+            where = str(path)
+        else:
+            df, where = manifest.copy(), "manifest"
+            if root is None:
+                raise ValueError("root is required when the manifest is a DataFrame")
+        for col in ("sample_id", "subject", "label"):
+            if col not in df.columns:
+                raise MexkitInputError(where, f"manifest lacks the {col!r} column", "write it with a mexkit adapter or the synthetic writer", stage="manifest")
+        if "dataset" not in df.columns:
+            df["dataset"] = ""
+        if label_map != "native":
+            mapped = map_labels(df, label_map, keep_excluded=True)
+            for sid, native in mapped.loc[mapped["label"].isna(), ["sample_id", "label_native"]].itertuples(index=False):
+                if rejects is not None:
+                    rejects.add(f"{where} [{sid}]", "label", f"label {native!r} is excluded by the {label_map} map")
+            df = mapped[mapped["label"].notna()].reset_index(drop=True)
+        synthetic = _text(df["dataset"]) == "synthetic"
+        if "generator" in df.columns:
+            synthetic |= _text(df["generator"]) != ""
+        if synthetic.any() and not {"source_subject", "train_subjects"} <= set(df.columns):
+            raise MexkitInputError(where, "synthetic rows without source_subject / train_subjects columns",
+                                   "write synthetic data with `mexkit generate` (its manifest records which subjects each clip came from)", stage="manifest")
+        labels = df["label"]
+        ok = labels.notna() & labels.astype(str).isin(classes)
+        for sid, lab in df.loc[~ok, ["sample_id", "label"]].itertuples(index=False):
+            if rejects is not None:
+                rejects.add(f"{where} [{sid}]", "label", f"label {lab!r} is not one of {list(classes)}")
+        df, synthetic = df[ok].reset_index(drop=True), synthetic[ok].reset_index(drop=True)
+        sources: list = [ManifestClipSource(str(root), row) for row in df.to_dict("records")]
+        if cache is not None:
+            from mexkit.datasets import CacheReader
+
+            reader = CacheReader(cache)
+            missing = [s for s in df["sample_id"].astype(str) if s not in reader]
+            if missing:
+                raise MexkitInputError(cache, f"{len(missing)} samples are not in the cache (e.g. {missing[:3]})",
+                                       "run `mexkit prepare` on this manifest first", stage="cache")
+            sources = [CachedSource(reader, str(s)) for s in df["sample_id"]]
+        elif align:
+            from mexkit.face import FacePipeline
+
+            pipeline = FacePipeline(align, crop_size=128)
+            sources = [AlignedSource(s, pipeline) for s in sources]
+        table = pd.DataFrame({
+            "sample_id": df["sample_id"].astype(str), "subject": df["subject"].astype(str), "label": df["label"].astype(str),
+            "dataset": _text(df["dataset"]), "synthetic": synthetic.to_numpy(bool),
+            "source_subject": _text(df["source_subject"]) if "source_subject" in df.columns else "",
+            "train_subjects": df["train_subjects"].map(lambda v: ";".join(split_subjects(v))) if "train_subjects" in df.columns else "",
+            "generator": _text(df["generator"]) if "generator" in df.columns else "",
+        })
+        # A synthetic row without a source subject cannot be checked for leakage: refuse it loudly.
+        bad = table[table["synthetic"] & (table["source_subject"] == "")]
+        if len(bad):
+            raise MexkitInputError(where, f"synthetic samples without source_subject (e.g. {bad['sample_id'].tolist()[:3]})",
+                                   "record the source face's subject for every synthetic clip", stage="manifest")
+        return cls(table, sources, tuple(classes))

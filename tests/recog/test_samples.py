@@ -1,0 +1,81 @@
+"""SampleSet: corpus, in-memory clips, manifests (real and the synthetic writer's), rejects, select/concat."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mexkit.errors import MexkitInputError
+from mexkit.rejects import RejectLog
+from mexkit.recog.samples import SampleSet, split_subjects
+from mexkit.video_io import write_frames
+
+
+def test_from_corpus_keeps_labelled_clips_and_logs_the_rest(corpus):
+    log = RejectLog()
+    s = SampleSet.from_corpus(corpus, rejects=log)
+    labelled = [c for c in corpus.clips if c.label in ("negative", "positive", "surprise")]
+    assert len(s) == len(labelled) and len(log) == len(corpus.clips) - len(labelled)
+    assert set(s.subjects) == {"corpus_man", "corpus_woman"}
+    assert not s.table["synthetic"].any()
+    assert s.y.tolist() == [("negative", "positive", "surprise").index(c.label) for c in labelled]
+
+
+def test_features_cached_and_carried_through_select_and_concat(param_set):
+    x = param_set.features("flow_strain", method="dis")
+    assert param_set.features("flow_strain", method="dis") is x  # cached
+    part = param_set.select(np.arange(5))
+    np.testing.assert_array_equal(part.features("flow_strain", method="dis"), x[:5])
+    both = SampleSet.concat([part, param_set.select(np.arange(5, 9))])
+    np.testing.assert_array_equal(both.features("flow_strain", method="dis"), x[:9])
+    with pytest.raises(MexkitInputError, match="duplicate sample ids"):
+        SampleSet.concat([part, part])
+
+
+def _write_manifest(tmp_path, clips, rows_extra=None):
+    rows = []
+    for i, c in enumerate(clips):
+        write_frames(tmp_path / "clips" / c.sample_id, c.frames)
+        rows.append({**c.record(), "path": f"clips/{c.sample_id}", **(rows_extra[i] if rows_extra else {})})
+    pd.DataFrame(rows).to_csv(tmp_path / "manifest.csv", index=False)
+    return tmp_path / "manifest.csv"
+
+
+def test_from_manifest_real_and_label_rejects(tmp_path, param_clips):
+    clips = param_clips[:4]
+    extra = [{}, {}, {}, {"label": "others"}]
+    path = _write_manifest(tmp_path, clips, extra)
+    log = RejectLog(tmp_path / "rejects.csv")
+    s = SampleSet.from_manifest(path, rejects=log)
+    assert len(s) == 3 and len(log) == 1 and "others" in log.rows[0]["reason"]
+    assert not s.table["synthetic"].any()
+    np.testing.assert_array_equal(s.clip(0).frames, clips[0].frames)  # loaded back from the PNG frames
+    # a missing frame folder is skipped and logged by prepare, the other rows are kept
+    import shutil
+
+    shutil.rmtree(tmp_path / "clips" / clips[1].sample_id)
+    log2 = RejectLog()
+    kept = s.prepare("flow_strain", {"method": "dis"}, rejects=log2, progress=False)
+    assert len(kept) == 2 and len(log2) == 1 and clips[1].sample_id in log2.rows[0]["file"]
+
+
+def test_from_manifest_synthetic_provenance(tmp_path, warp_clips):
+    clips, prov = warp_clips
+    path = _write_manifest(tmp_path, clips[:3], [{**p, "generator": "warp", "dataset": "synthetic"} for p in prov[:3]])
+    s = SampleSet.from_manifest(tmp_path)  # the writer's output folder
+    assert s.table["synthetic"].all()
+    assert s.table["source_subject"].tolist() == [p["source_subject"] for p in prov[:3]]
+    # synthetic rows that do not say which face they came from are refused
+    df = pd.read_csv(path)
+    df["source_subject"] = ""
+    df.to_csv(path, index=False)
+    with pytest.raises(MexkitInputError, match="without source_subject"):
+        SampleSet.from_manifest(path)
+    df.drop(columns=["source_subject", "train_subjects"]).to_csv(path, index=False)
+    with pytest.raises(MexkitInputError, match="source_subject / train_subjects"):
+        SampleSet.from_manifest(path)
+
+
+def test_split_subjects():
+    assert split_subjects("a; b;;c") == ["a", "b", "c"]
+    assert split_subjects(float("nan")) == [] and split_subjects("") == [] and split_subjects(["x"]) == ["x"]
