@@ -1,0 +1,269 @@
+"""`FlowDiffusionModule`: Lightning training of the flow diffusion (UNet3D + condition encoder).
+
+One `_common_step` for training and validation:
+  targets   the batch's backward flow (ground truth where `has_flow`, e.g. warp-baseline clips; otherwise
+            estimated from the frames with DIS optical flow, onset → each frame), resampled to the model's
+            T frames and the flow resolution, plus the occlusion derived from it (flowdiff_flow_codec.py);
+  noise     diffusers `DDPMScheduler.add_noise` at uniformly drawn timesteps; the loss is the MSE to the
+            scheduler's prediction target (epsilon, v or sample);
+  condition the neutral face, class and intensity; with probability `cond_drop_prob` the class and
+            intensity are replaced by the null condition (classifier-free guidance).
+An EMA of the weights (diffusers `EMAModel`) is kept when `ema_decay` is set; validation sampling and the
+export use it. Validation also samples flows with the pipeline's own denoising loop (`val_sample_steps`
+DDIM steps, guidance) and logs their end-point error against the ground truth next to the error of
+zero motion. `export_dir` receives the pipeline (model_index.json + unet/ + condition_encoder/ +
+scheduler/) and the CSV log at the end of training. DDP-ready: no global state; metrics use sync_dist.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+
+from .condition import Condition
+from .flowdiff_condition_encoder import FlowConditionEncoder
+from .flowdiff_flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, occlusion_from_flow,
+                                  resample_frames)
+from .flowdiff_pipeline import DEFAULT_NOISE_SCHEDULER, FlowDiffusionPipeline, build_unet, make_scheduler
+from .neutral_face import NeutralFace
+
+def estimate_flow(video: torch.Tensor) -> torch.Tensor:
+    """(B, T, 3, H, W) frames in [-1, 1] → (B, T, 2, H, W) backward flow in grid units, onset → frame t
+    (DIS optical flow: frame t sampled at x + flow lands on the onset frame's pixel)."""
+    from mexkit.optical_flow import compute_flow
+
+    frames = ((video.detach().cpu().permute(0, 1, 3, 4, 2) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    b, t, h, w, _ = frames.shape
+    out = np.zeros((b, t, h, w, 2), np.float32)
+    for i in range(b):
+        for k in range(1, t):
+            out[i, k] = compute_flow(frames[i, k], frames[i, 0], method="dis")
+    flow = torch.from_numpy(out).permute(0, 1, 4, 2, 3)
+    scale = torch.tensor([2.0 / w, 2.0 / h]).view(1, 1, 2, 1, 1)
+    return (flow * scale).to(video.device)
+
+
+class FlowDiffusionModule(L.LightningModule):
+    """unet: overrides of the UNet3DConditionModel config (DEFAULT_UNET); condition_encoder:
+    FlowConditionEncoder arguments; noise_scheduler: DDPMScheduler arguments (DEFAULT_NOISE_SCHEDULER);
+    sampling_scheduler: "ddim" or "dpm" for validation sampling and the exported pipeline.
+    num_frames: T the UNet denoises; flow_scale / occlusion_scale / occlusion_gain: codec settings;
+    resolution, shading, num_inference_steps, guidance_scale: the exported pipeline's defaults."""
+
+    def __init__(
+        self,
+        unet: dict | None = None,
+        condition_encoder: dict | None = None,
+        noise_scheduler: dict | None = None,
+        sampling_scheduler: str = "ddim",
+        num_frames: int = 8,
+        flow_scale: float = 0.015,
+        occlusion_scale: float = 0.25,
+        occlusion_gain: float = 3.0,
+        cond_drop_prob: float = 0.1,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        warmup_steps: int = 50,
+        ema_decay: float | None = 0.995,
+        resolution: int = 64,
+        shading: float = 0.25,
+        num_inference_steps: int = 25,
+        guidance_scale: float = 2.0,
+        val_sample_steps: int = 10,
+        export_dir: str | None = None,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.condition_encoder = FlowConditionEncoder(**dict(condition_encoder or {}))
+        self.unet = build_unet(self.condition_encoder, unet)
+        self.noise_scheduler = DDPMScheduler(**{**DEFAULT_NOISE_SCHEDULER, **dict(noise_scheduler or {})})
+        self.ema = None
+        if ema_decay:
+            from diffusers.training_utils import EMAModel
+
+            self.ema = EMAModel(self._trained_parameters(), decay=float(ema_decay))
+        self.train_subjects: list[str] = []
+
+    def _trained_parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.unet.parameters()) + list(self.condition_encoder.parameters())
+
+    # ------------------------------------------------------------------ data → diffusion targets
+    def prepare_batch(self, batch: dict) -> dict[str, torch.Tensor]:
+        """Batch (VideoDataModule) → x0 (B, 3, T, h, w), profile (B, 1, T, h, w), neutral, label, intensity."""
+        hp = self.hparams
+        flow = batch["flow"].float()
+        has = batch["has_flow"].bool()
+        if not bool(has.all()):
+            est = estimate_flow(batch["video"][~has])
+            flow = flow.clone()
+            flow[~has] = est.to(flow.dtype)
+        size = self.condition_encoder.config.flow_size
+        flow = downsample_flow(resample_frames(flow, hp.num_frames), size)
+        flow[:, 0] = 0.0
+        occl = occlusion_from_flow(flow, hp.occlusion_gain)
+        x0 = encode_flow(flow, occl, hp.flow_scale, hp.occlusion_scale)
+        profile = expression_profile(batch["apex_at"].float(), hp.num_frames).to(x0.device)
+        profile = profile[:, None, :, None, None].expand(-1, 1, -1, size, size)
+        return {"x0": x0, "flow": flow, "profile": profile, "neutral": batch["neutral"].float(),
+                "label": batch["label"].long(), "intensity": batch["intensity"].float()}
+
+    def denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor, cond: dict, profile: torch.Tensor) -> torch.Tensor:
+        t = noisy.shape[2]
+        spatial = cond["spatial"][:, :, None].expand(-1, -1, t, -1, -1)
+        model_in = torch.cat([noisy, spatial, profile], dim=1)
+        return self.unet(model_in, timesteps, encoder_hidden_states=cond["tokens"], timestep_cond=cond["vector"]).sample
+
+    def _common_step(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        prep = self.prepare_batch(batch)
+        x0 = prep["x0"]
+        b = x0.shape[0]
+        dev = x0.device
+        n_t = self.noise_scheduler.config.num_train_timesteps
+        noise = torch.randn(x0.shape, generator=generator, device="cpu").to(dev) if generator else torch.randn_like(x0)
+        if generator is not None:
+            timesteps = torch.randint(0, n_t, (b,), generator=generator).to(dev)
+            drop = torch.zeros(b, dtype=torch.bool, device=dev)
+        else:
+            timesteps = torch.randint(0, n_t, (b,), device=dev)
+            drop = torch.rand(b, device=dev) < self.hparams.cond_drop_prob
+        noisy = self.noise_scheduler.add_noise(x0, noise, timesteps)
+        cond = self.condition_encoder(prep["neutral"], prep["label"], prep["intensity"], drop=drop)
+        pred = self.denoise(noisy, timesteps, cond, prep["profile"])
+        kind = self.noise_scheduler.config.prediction_type
+        if kind == "epsilon":
+            target = noise
+        elif kind == "v_prediction":
+            target = self.noise_scheduler.get_velocity(x0, noise, timesteps)
+        else:
+            target = x0
+        loss = F.mse_loss(pred.float(), target.float())
+        return {"loss": loss, "x0_std": x0.std().detach(), "drop_rate": drop.float().mean()}
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        out = self._common_step(batch)
+        b = batch["neutral"].shape[0]
+        self.log("train/loss", out["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=b, sync_dist=True)
+        self.log("train/x0_std", out["x0_std"], on_step=True, on_epoch=False, batch_size=b, sync_dist=True)
+        self.log("lr", self.optimizers().param_groups[0]["lr"] if self._trainer else self.hparams.lr, on_step=True, batch_size=b)
+        return out["loss"]
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if self.ema is not None:
+            self.ema.to(self.device)
+            self.ema.step(self._trained_parameters())
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        b = batch["neutral"].shape[0]
+        gen = torch.Generator().manual_seed(1000 + batch_idx)
+        with self.ema_weights():
+            out = self._common_step(batch, generator=gen)
+            self.log("val/loss", out["loss"], on_epoch=True, batch_size=b, sync_dist=True)
+            if self.hparams.val_sample_steps:
+                epe = self.sampled_flow_error(batch, seed=batch_idx)
+                if epe is not None:
+                    self.log("val/flow_epe_px", epe["sampled"], on_epoch=True, batch_size=b, sync_dist=True)
+                    self.log("val/flow_epe_zero_px", epe["zero"], on_epoch=True, batch_size=b, sync_dist=True)
+
+    # ------------------------------------------------------------------ sampling with the pipeline
+    def build_pipeline(self) -> FlowDiffusionPipeline:
+        """A FlowDiffusionPipeline sharing this module's networks (current weights)."""
+        hp = self.hparams
+        pipe = FlowDiffusionPipeline(
+            unet=self.unet, condition_encoder=self.condition_encoder,
+            scheduler=make_scheduler(hp.sampling_scheduler, self.noise_scheduler.config),
+            resolution=hp.resolution, num_frames=hp.num_frames, flow_scale=hp.flow_scale,
+            occlusion_scale=hp.occlusion_scale, shading=hp.shading, num_inference_steps=hp.num_inference_steps,
+            guidance_scale=hp.guidance_scale, train_subjects=sorted(self.train_subjects),
+        )
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    @torch.no_grad()
+    def sampled_flow_error(self, batch: dict, seed: int = 0) -> dict[str, torch.Tensor] | None:
+        """Mean end-point error (pixels at the batch's resolution) of sampled vs ground-truth flow, over
+        the labelled clips with ground-truth flow; and the error of predicting no motion."""
+        keep = (batch["label"] >= 0) & batch["has_flow"].bool() & (batch["apex_at"] > 0)
+        if not bool(keep.any()):
+            return None
+        idx = torch.nonzero(keep).flatten().tolist()
+        prep = self.prepare_batch({k: (v[idx] if torch.is_tensor(v) else [v[i] for i in idx]) for k, v in batch.items()})
+        crops = ((prep["neutral"].permute(0, 2, 3, 1).cpu() + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+        faces = [NeutralFace(crop=c, landmarks=np.zeros((0, 2), np.float32)) for c in crops]
+        classes = self.condition_encoder.classes
+        conds = [Condition(label=classes[int(batch["label"][i])], intensity=float(batch["intensity"][i]),
+                           apex_at=float(batch["apex_at"][i])) for i in idx]
+        pipe = self.build_pipeline()
+        out = pipe(faces, conds, generator=[torch.Generator().manual_seed(seed * 1000 + i) for i in range(len(idx))],
+                   num_inference_steps=self.hparams.val_sample_steps, output_type="latent")
+        flow, _ = decode_flow(out.latents.float(), self.hparams.flow_scale, self.hparams.occlusion_scale)
+        px = batch["neutral"].shape[-1] / 2.0  # grid units → pixels at the batch's resolution
+        gt = prep["flow"]
+        return {"sampled": ((flow - gt).norm(dim=2).mean() * px), "zero": gt.norm(dim=2).mean() * px}
+
+    class _EMAContext:
+        def __init__(self, module: "FlowDiffusionModule"):
+            self.module = module
+
+        def __enter__(self):
+            if self.module.ema is not None:
+                params = self.module._trained_parameters()
+                self.module.ema.to(self.module.device)
+                self.module.ema.store(params)
+                self.module.ema.copy_to(params)
+
+        def __exit__(self, *exc):
+            if self.module.ema is not None:
+                self.module.ema.restore(self.module._trained_parameters())
+            return False
+
+    def ema_weights(self) -> "_EMAContext":
+        """Context in which the networks carry the EMA weights (no-op without EMA)."""
+        return self._EMAContext(self)
+
+    # ------------------------------------------------------------------ optimisation, checkpoints, export
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self._trained_parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        warm = max(1, int(self.hparams.warmup_steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / warm))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.ema is not None:
+            checkpoint["ema"] = self.ema.state_dict()
+        checkpoint["train_subjects"] = list(self.train_subjects)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if self.ema is not None and "ema" in checkpoint:
+            self.ema.load_state_dict(checkpoint["ema"])
+        self.train_subjects = list(checkpoint.get("train_subjects", []))
+
+    def on_fit_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        samples = getattr(dm, "samples", None) or []
+        subjects = {s.subject for s in samples if getattr(s, "subject", "")}
+        if subjects:
+            self.train_subjects = sorted(subjects | set(self.train_subjects))
+
+    def on_train_end(self) -> None:
+        if self.hparams.export_dir and self.trainer.is_global_zero:
+            self.export(self.hparams.export_dir)
+
+    def export(self, folder: str | Path) -> Path:
+        """Save the pipeline (EMA weights when kept) as a pretrained folder, plus the CSV training log."""
+        folder = Path(folder)
+        with self.ema_weights():
+            self.build_pipeline().save_pretrained(str(folder), safe_serialization=True)
+        logger = getattr(self, "_trainer", None) and self.trainer.logger
+        log_dir = getattr(logger, "log_dir", None)
+        if log_dir:
+            if hasattr(logger, "save"):
+                logger.save()
+            metrics = Path(log_dir) / "metrics.csv"
+            if metrics.exists():
+                shutil.copyfile(metrics, folder / "training_log.csv")
+        return folder

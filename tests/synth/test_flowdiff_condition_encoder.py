@@ -1,0 +1,78 @@
+"""FlowConditionEncoder: shapes, the null condition for classifier-free guidance, save/load."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mexkit.synth.flowdiff_condition_encoder import FlowConditionEncoder
+
+TINY = {"image_size": 32, "flow_size": 8, "feature_channels": 4, "hidden_channels": 16, "embed_dim": 32, "token_grid": 2}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: one thread is faster than two and does not spin against other work on shared CPUs."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def faces() -> torch.Tensor:
+    from mexkit.datasets import load_corpus
+
+    crops = [cv2.resize(f.crop, (64, 64), interpolation=cv2.INTER_AREA) for f in load_corpus().faces[:3]]
+    return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def test_shapes_and_resizing(faces):
+    torch.manual_seed(0)
+    enc = FlowConditionEncoder(**TINY).eval()
+    out = enc(faces, torch.tensor([0, 1, 2]), torch.tensor([0.2, 0.5, 1.0]))  # 64 px in, encoder works at 32
+    assert out["spatial"].shape == (3, 4, 8, 8)
+    assert out["tokens"].shape == (3, 2 * 2 + 2, 32)
+    assert out["vector"].shape == (3, 32)
+    assert enc.classes == ("negative", "positive", "surprise") and enc.null_class == 3
+
+
+def test_drop_swaps_only_class_and_intensity(faces):
+    torch.manual_seed(0)
+    enc = FlowConditionEncoder(**TINY).eval()
+    label, inten = torch.tensor([0, 1, 2]), torch.tensor([0.2, 0.5, 1.0])
+    keep = enc(faces, label, inten)
+    drop = enc(faces, label, inten, drop=torch.tensor([True, False, True]))
+    torch.testing.assert_close(drop["spatial"], keep["spatial"])  # the face always conditions
+    torch.testing.assert_close(drop["tokens"][:, :4], keep["tokens"][:, :4])
+    torch.testing.assert_close(drop["tokens"][1], keep["tokens"][1])
+    assert not torch.allclose(drop["tokens"][0, 4:], keep["tokens"][0, 4:])
+    # dropped rows equal the explicit null condition, whatever class and intensity were asked
+    null = enc(faces, torch.tensor([3, 3, 3]), torch.tensor([0.9, 0.1, 0.3]), drop=torch.ones(3, dtype=torch.bool))
+    torch.testing.assert_close(drop["vector"][[0, 2]], null["vector"][[0, 2]])
+    # unlabelled (-1) means the null class
+    unl = enc(faces, torch.tensor([-1, -1, -1]), inten)
+    lab3 = enc(faces, torch.tensor([3, 3, 3]), inten)
+    torch.testing.assert_close(unl["tokens"], lab3["tokens"])
+
+
+def test_save_load_round_trip(tmp_path, faces):
+    torch.manual_seed(1)
+    enc = FlowConditionEncoder(**TINY, classes=["a", "b"]).eval()
+    enc.save_pretrained(tmp_path / "enc")
+    assert (tmp_path / "enc" / "config.json").exists() and (tmp_path / "enc" / "diffusion_pytorch_model.safetensors").exists()
+    back = FlowConditionEncoder.from_pretrained(tmp_path / "enc", low_cpu_mem_usage=False).eval()
+    assert back.classes == ("a", "b")
+    inten = torch.tensor([0.3, 0.6, 0.9])
+    a = enc(faces, torch.tensor([0, 1, 0]), inten)
+    b = back(faces, torch.tensor([0, 1, 0]), inten)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])
+
+
+def test_bad_sizes_raise():
+    with pytest.raises(ValueError, match="multiple"):
+        FlowConditionEncoder(image_size=40, flow_size=16)
+    with pytest.raises(ValueError, match="power of two"):
+        FlowConditionEncoder(image_size=48, flow_size=16)

@@ -1,0 +1,186 @@
+"""FlowDiffusionPipeline: the diffusers recipe, determinism, save/load round trip, schedulers, input checks,
+and the shipped demo weights on real faces (identity held, frame 0 exact, the class changes the motion)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mexkit.errors import MexkitInputError
+from mexkit.synth import Condition, load_generator
+from mexkit.synth.flowdiff_pipeline import DEMO_DIR, FlowDiffusionPipeline, build_pipeline, make_scheduler
+
+TINY = {
+    "unet": {"block_out_channels": (16, 32), "attention_head_dim": 4, "norm_num_groups": 8},
+    "condition_encoder": {"image_size": 32, "flow_size": 8, "feature_channels": 4, "hidden_channels": 16, "embed_dim": 32,
+                          "token_grid": 2},
+    "num_frames": 4,
+    "resolution": 32,
+    "num_inference_steps": 3,
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: one thread is faster than two and does not spin against other work on shared CPUs."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def corpus_faces():
+    from mexkit.datasets import load_corpus
+
+    return load_corpus().faces
+
+
+@pytest.fixture(scope="module")
+def tiny_pipe() -> FlowDiffusionPipeline:
+    torch.manual_seed(0)
+    pipe = build_pipeline(**TINY, train_subjects=["corpus_man"])
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _crop(face, size):
+    return cv2.resize(face.crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def test_call_outputs_and_frame0(tiny_pipe, corpus_faces):
+    face = corpus_faces[0]
+    cond = Condition(label="surprise", intensity=0.8, duration_ms=300, fps=40)  # 12 frames from 4 model frames
+    out = tiny_pipe(face, cond, generator=0)
+    clip = out.clip
+    assert clip.frames.shape == (12, 32, 32, 3) and clip.frames.dtype == np.uint8
+    assert np.array_equal(clip.frames[0], _crop(face, 32))  # frame 0 is the input, bit for bit
+    assert out.flow.shape == (12, 32, 32, 2) and np.all(out.flow[0] == 0)
+    assert out.mask.shape == (12, 32, 32) and out.mask.min() >= 0 and out.mask.max() <= 1
+    assert out.residual.shape == (12, 32, 32, 3)
+    assert out.landmarks.shape == (12, 68, 2)
+    assert clip.label == "surprise" and clip.apex == cond.apex_frame and clip.subject == face.subject
+    assert clip.meta["num_inference_steps"] == 3 and clip.meta["scheduler"] == "DDIMScheduler"
+    assert out.latents.shape == (1, 3, 4, 8, 8)
+    assert np.abs(out.flow[1:]).max() > 0  # random weights still move pixels
+    # the same output through the generator interface, at another output size
+    big = tiny_pipe(face, cond, generator=0, output_size=64)
+    assert big.clip.frames.shape == (12, 64, 64, 3)
+    np.testing.assert_allclose(big.flow[..., 0] / 64, out.flow[..., 0].repeat(2, 1).repeat(2, 2) / 32, atol=0.02)
+
+
+def test_same_seed_same_clip_other_seed_other_clip(tiny_pipe, corpus_faces):
+    face, cond = corpus_faces[1], Condition(label="positive", intensity=0.5)
+    a = tiny_pipe(face, cond, generator=7)
+    b = tiny_pipe(face, cond, generator=torch.Generator().manual_seed(7))
+    c = tiny_pipe(face, cond, generator=8)
+    assert np.array_equal(a.clip.frames, b.clip.frames) and np.array_equal(a.flow, b.flow)
+    assert not np.array_equal(a.flow, c.flow)
+
+
+def test_batch_with_per_face_generators_matches_single_calls(tiny_pipe, corpus_faces):
+    faces = corpus_faces[:2]
+    conds = [Condition(label="negative", intensity=0.3), Condition(label="surprise", intensity=0.9)]
+    batch = tiny_pipe(faces, conds, generator=[torch.Generator().manual_seed(s) for s in (3, 4)])
+    assert len(batch.clips) == 2 and len(batch.outputs) == 2
+    for i, s in enumerate((3, 4)):
+        single = tiny_pipe(faces[i], conds[i], generator=[torch.Generator().manual_seed(s)])
+        np.testing.assert_allclose(batch.outputs[i].flow, single.flow, atol=1e-4)
+
+
+def test_save_pretrained_round_trip(tmp_path, tiny_pipe, corpus_faces):
+    tiny_pipe.save_pretrained(tmp_path / "pipe")
+    for part in ("model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+                 "condition_encoder/config.json", "condition_encoder/diffusion_pytorch_model.safetensors",
+                 "scheduler/scheduler_config.json"):
+        assert (tmp_path / "pipe" / part).exists(), part
+    back = FlowDiffusionPipeline.from_pretrained(str(tmp_path / "pipe"), low_cpu_mem_usage=False)
+    back.set_progress_bar_config(disable=True)
+    assert back.weights_hash() == tiny_pipe.weights_hash()
+    assert back.train_subjects == ("corpus_man",) and back.resolution == 32 and back.config.num_frames == 4
+    face, cond = corpus_faces[2], Condition(label="negative", intensity=0.6)
+    a, b = tiny_pipe(face, cond, generator=11), back(face, cond, generator=11)
+    assert np.array_equal(a.clip.frames, b.clip.frames) and np.array_equal(a.flow, b.flow)
+    # the registry recognises the folder by its model_index.json
+    via_registry = load_generator(tmp_path / "pipe")
+    assert isinstance(via_registry, FlowDiffusionPipeline) and via_registry.weights_hash() == tiny_pipe.weights_hash()
+
+
+def test_schedulers_swap_and_hash_follows(tiny_pipe, corpus_faces):
+    face, cond = corpus_faces[0], Condition(label="positive")
+    ddim_hash = tiny_pipe.weights_hash()
+    original = tiny_pipe.scheduler
+    try:
+        tiny_pipe.scheduler = make_scheduler("dpm", original.config)
+        assert type(tiny_pipe.scheduler).__name__ == "DPMSolverMultistepScheduler"
+        a = tiny_pipe(face, cond, generator=5, num_inference_steps=4)
+        b = tiny_pipe(face, cond, generator=5, num_inference_steps=4)
+        assert np.array_equal(a.flow, b.flow) and a.clip.meta["scheduler"] == "DPMSolverMultistepScheduler"
+        assert tiny_pipe.weights_hash() != ddim_hash  # sample ids must change with the sampler
+    finally:
+        tiny_pipe.scheduler = original
+    assert tiny_pipe.weights_hash() == ddim_hash
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        make_scheduler("euler-ancestral-typo", original.config)
+
+
+def test_bad_inputs_are_named(tiny_pipe, corpus_faces):
+    face = corpus_faces[0]
+    with pytest.raises(MexkitInputError, match="unknown class 'happiness'"):
+        tiny_pipe(face, Condition(label="happiness"))
+    with pytest.raises(MexkitInputError, match="target AUs"):
+        tiny_pipe(face, Condition(label="positive", aus=("AU12",)))
+    with pytest.raises(ValueError, match="conditions for 2 faces"):
+        tiny_pipe(corpus_faces[:2], [Condition()] * 3)
+    with pytest.raises(ValueError, match="latents have shape"):
+        tiny_pipe(face, Condition(), latents=torch.zeros(1, 3, 4, 4, 4))
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        tiny_pipe(face, Condition(), num_inference_steps=0)
+
+
+def test_raw_image_is_aligned_first(tiny_pipe, media):
+    from mexkit.video_io import read_image
+
+    out = tiny_pipe(read_image(media / "0-f15-hao-ph.jpg"), Condition(label="positive"), generator=1)
+    assert out.clip.frames.shape[1:] == (32, 32, 3)
+    assert out.landmarks.shape[1:] == (68, 2)
+
+
+# ---------------------------------------------------------------------------------------- shipped demo
+@pytest.fixture(scope="module")
+def demo():
+    assert (DEMO_DIR / "model_index.json").exists(), "the flowdiff-demo weights must ship with the package"
+    return load_generator("flowdiff-demo")
+
+
+def test_demo_holds_identity_and_frame0(demo, corpus_faces):
+    from mexkit.face.identity import DlibIdentity, cosine_similarity
+
+    ident = DlibIdentity()
+    for face in corpus_faces[:3]:
+        out = demo(face, Condition(label="surprise", intensity=1.0), generator=0)
+        frames = out.clip.frames
+        assert frames.shape == (16, 64, 64, 3) and np.array_equal(frames[0], _crop(face, 64))
+        # dlib descriptors need ~150 px faces: embed at 128 (the flows are resolution free)
+        big = demo(face, Condition(label="surprise", intensity=1.0), generator=0, output_size=128).clip.frames
+        emb = ident.embed_aligned(big)
+        cos = cosine_similarity(emb[1:], emb[0])
+        assert cos.min() > 0.9, (face.subject, cos)
+
+
+def test_demo_motion_follows_class_and_intensity(demo, corpus_faces):
+    face = corpus_faces[0]
+    mags = {}
+    for label in ("negative", "positive", "surprise"):
+        out = demo(face, Condition(label=label, intensity=1.0), generator=0)
+        mags[label] = out.flow
+    for label in ("negative", "positive", "surprise"):
+        apex = Condition().apex_frame
+        assert np.linalg.norm(mags[label][apex], axis=-1).mean() > 0.05, label  # it moves
+    # different classes make different motion (same face, same seed)
+    assert np.abs(mags["surprise"] - mags["positive"]).mean() > 0.02
+    weak = demo(face, Condition(label="surprise", intensity=0.2), generator=0).flow
+    strong = mags["surprise"]
+    apex = Condition().apex_frame
+    assert np.linalg.norm(strong[apex], axis=-1).mean() > 1.5 * np.linalg.norm(weak[apex], axis=-1).mean()
