@@ -1,0 +1,30 @@
+"""Micro-expression recognizers, leakage-free leave-one-subject-out evaluation and the augmentation study.
+
+    features.py        onset–apex flow + strain (28×28×3), LBP-TOP, frame stacks — per-clip, nothing fitted
+    lbptop_svm.py      LBP-TOP + SVM (scikit-learn estimator)
+    deep_recognizer.py LightningModule base with a fixed training schedule
+    ststnet.py         STSTNet-like CNN on flow + strain;  cnn3d.py  small 3D CNN on frames
+    samples.py         SampleSet: labelled real / synthetic clips and their features
+    leakage.py         the gate: no training row may derive from a fold's held-out subject
+    loso.py            the LOSO runner (per-fold and pooled UF1 / UAR, confusion, CSVs)
+    study.py           real vs real + synthetic: paired Wilcoxon over folds, bootstrap CI over samples
+    metrics.py         UF1 / UAR (torchmetrics state, checked against scikit-learn)
+    cli.py             `mexkit recog loso --config …`, `mexkit study --config …`
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "SampleSet": "samples", "run_loso": "loso", "LOSOResult": "loso", "run_study": "study", "StudyResult": "study",
+    "LeakageError": "leakage", "STSTNet": "ststnet", "CNN3D": "cnn3d", "LBPTOPSVM": "lbptop_svm", "UF1UAR": "metrics",
+    "uf1_uar": "metrics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,15 @@ def _print_table(df: pd.DataFrame) -> None:
         print(df.to_string(index=False))
 
 
+def _threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(int(args.threads))
+
+
 def cmd_loso(args: argparse.Namespace) -> int:
+    _threads(args)
     from .experiment import build_model, load_config, load_real, model_feature, model_specs
     from .loso import run_loso
 
@@ -50,6 +58,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
+    _threads(args)
     from .experiment import build_model, load_config, load_real, load_synthetic, model_feature, model_specs
     from .study import run_study
 
@@ -95,6 +104,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", help="output folder (default: the config's `out`)")
     p.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
     p.add_argument("--folds", help="comma-separated held-out subjects to run (default: all)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_loso)
     recog.set_defaults(func=lambda args: recog.print_help() or 0)
@@ -105,5 +115,6 @@ def register(subparsers) -> None:
     s.add_argument("--synthetic", help="synthetic manifest or `mexkit generate` output folder (overrides the config)")
     s.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
     s.add_argument("--n-boot", type=int, help="bootstrap resamples (default: the config's study.n_boot or 2000)")
+    s.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_study)

@@ -95,8 +95,8 @@ class DeepRecognizer(L.LightningModule):
 
     def fit(self, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> "DeepRecognizer":
         """Train on inputs X (N, ...) float and class indices y (N,) for the fixed schedule; returns self."""
-        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-        y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=self.device)
+        y = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
         if len(X) != len(y) or len(X) == 0:
             raise ValueError(f"need as many labels as inputs (and at least one), got {len(X)} inputs, {len(y)} labels")
         if int(y.max()) >= self.num_classes or int(y.min()) < 0:
@@ -120,10 +120,11 @@ class DeepRecognizer(L.LightningModule):
     def _fit_plain(self, X: torch.Tensor, y: torch.Tensor) -> None:
         self.train()
         opt = self.configure_optimizers()
-        gen = torch.Generator().manual_seed(int(self.hparams.seed) + 2)
+        gen = torch.Generator().manual_seed(int(self.hparams.seed) + 2)  # CPU permutation, moved to the data's device
         step = 0
         for _ in range(int(self.hparams.epochs)):
             for idx in self._batches(len(X), gen):
+                idx = idx.to(X.device)
                 loss = self.training_step((X[idx], y[idx]), step)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -134,9 +135,9 @@ class DeepRecognizer(L.LightningModule):
         from torch.utils.data import DataLoader, TensorDataset
 
         gen = torch.Generator().manual_seed(int(self.hparams.seed) + 2)
-        loader = DataLoader(TensorDataset(X, y), batch_size=int(self.hparams.batch_size), shuffle=True, generator=gen,
+        loader = DataLoader(TensorDataset(X.cpu(), y.cpu()), batch_size=int(self.hparams.batch_size), shuffle=True, generator=gen,
                             drop_last=len(X) % int(self.hparams.batch_size) == 1)
-        trainer = L.Trainer(max_epochs=int(self.hparams.epochs), accelerator="cpu", devices=1, logger=False,
+        trainer = L.Trainer(max_epochs=int(self.hparams.epochs), accelerator="auto", devices=1, logger=False,
                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                             num_sanity_val_steps=0)
         trainer.fit(self, loader)
@@ -147,7 +148,7 @@ class DeepRecognizer(L.LightningModule):
         was_training = self.training
         self.eval()
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-        out = [self.predict_step(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+        out = [self.predict_step(X[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(X), batch_size)]
         self.train(was_training)
         return torch.cat(out).numpy() if out else np.zeros((0, self.num_classes), np.float32)
 

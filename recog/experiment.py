@@ -86,8 +86,9 @@ def model_specs(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return {str(k): (v if isinstance(v, dict) else {"class_path": v}) for k, v in models.items()}
     if "model" in cfg:
         spec = cfg["model"] if isinstance(cfg["model"], dict) else {"class_path": cfg["model"]}
-        cp = spec.get("class_path", "")
-        return {MODEL_ALIASES.get(cp) and cp or cp.rpartition(".")[2].lower(): spec}
+        cp = str(spec.get("class_path", ""))
+        name = cp if cp in MODEL_ALIASES else cp.rpartition(".")[2].lower()  # "ststnet" or the class name
+        return {name or "model": spec}
     raise MexkitInputError(cfg.get("_path"), "no `model` (or `models`) section", "add model: {class_path: ststnet}", stage="config")
 
 

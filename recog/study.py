@@ -175,7 +175,7 @@ def run_study(real: SampleSet, synthetic: SampleSet | Mapping[str, SampleSet], m
         lo, hi = np.percentile(boot[m], [2.5, 97.5])
         test = wilcoxon_paired(folds[f"{m}_real"], folds[f"{m}_augmented"])
         rows.append({"model": label, "metric": m, "real": ra, "augmented": rb, "diff": rb - ra, "ci_low": float(lo), "ci_high": float(hi),
-                     "n_boot": int(n_boot), "n_samples": len(y_true), f"fold_mean_real": folds[f"{m}_real"].mean(),
+                     "n_boot": int(n_boot), "n_samples": len(y_true), "fold_mean_real": folds[f"{m}_real"].mean(),
                      "fold_mean_augmented": folds[f"{m}_augmented"].mean(), **test})
     info = {"model": label, "feature": a.info.get("feature"), "seed": int(seed), "unit": unit, "select": select, "n_boot": int(n_boot),
             "synthetic_per_fold": {f: len(s) for f, s in plan.items()},

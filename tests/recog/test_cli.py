@@ -66,3 +66,18 @@ def test_config_errors(tmp_path, capsys):
     assert main(["recog", "loso", "--config", str(cfg)]) == 2
     assert "cannot import model" in capsys.readouterr().err
     assert main(["recog", "loso", "--config", str(tmp_path / "missing.yaml")]) == 2
+
+
+@pytest.mark.parametrize("name", ["recog_ststnet_corpus.yaml", "recog_megc2019.yaml", "study_corpus_warp.yaml"])
+def test_shipped_configs_build(name):
+    from mexkit.recog.experiment import build_model, load_config, model_feature, model_specs
+
+    cfg = load_config(name)  # found among the shipped configs by name
+    specs = model_specs(cfg)
+    for spec in specs.values():
+        model = build_model(spec)
+        feature = model_feature(cfg, spec)
+        assert feature is None or feature["kind"] == model.input_kind
+    if name.startswith("study"):
+        assert set(specs) == {"lbptop_svm", "ststnet", "cnn3d"}
+        assert cfg["synthetic"]["generate"]["generator"] == "warp" and cfg["synthetic"]["select"] == "other-subjects"
