@@ -7,6 +7,8 @@ and a small residual; they are upsampled to the output size and
 
     video[t] = warp(neutral, flow[t]) + (1 - mask[t]) · residual[t]
 
+A learned per-class mean flow (in the template-aligned frame) is added to the decoder's flow logits,
+and the low-resolution flow is smoothed (`flow_smoothing` binomial passes) before it is upsampled.
 Every head is multiplied by the motion gate g[t] = intensity · profile[t], and profile[0] = 0, so
 frame 0 is the neutral input exactly (it is also copied, to be bit-exact); identity is kept by
 construction because every pixel comes from the neutral face up to a small, masked residual. The
@@ -140,7 +142,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
     def __init__(self, sample_size: int = 64, class_names: tuple[str, ...] | list[str] = MEGC_CLASSES, num_frames: int = 16,
                  channels: int = 64, noise_dim: int = 16, embed_dim: int = 16, hidden_dim: int = 128, motion_dim: int = 64,
                  max_flow: float = 0.25, residual_scale: float = 0.3, mask_bias: float = -3.0, output_size: int = 128,
-                 train_subjects: tuple[str, ...] | list[str] = ()):
+                 flow_smoothing: int = 1, train_subjects: tuple[str, ...] | list[str] = ()):
         super().__init__()
         if sample_size % 4:
             raise ValueError(f"sample_size must be a multiple of 4, got {sample_size}")
@@ -149,6 +151,11 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         self.encoder = ContentEncoder(channels)
         self.motion = MotionGRU(noise_dim, embed_dim, channels, hidden_dim, motion_dim)
         self.decoder = FrameDecoder(channels, motion_dim)
+        # A learned mean motion field per class (pre-tanh flow logits at the head resolution): faces are
+        # template-aligned, so "where a smile moves pixels" is largely shared; the decoder adds the
+        # face- and sample-specific part. Scaled ×4 so it learns at a useful pace from zero.
+        head = sample_size // 2
+        self.class_flow = nn.Parameter(torch.zeros(self.num_classes + 1, 2, head, head))
         self.resolution = int(output_size)
 
     # ------------------------------------------------------------------ dispatch
@@ -161,6 +168,25 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
     def train_subjects(self) -> tuple[str, ...]:
         return tuple(self.config.train_subjects)
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, resolution: int | None = None, **kwargs) -> "MoCoGANGenerator":
+        """diffusers' from_pretrained (a local folder: config.json + safetensors); `resolution` sets the output size."""
+        kwargs.setdefault("low_cpu_mem_usage", False)  # tiny model; avoids the accelerate notice
+        model = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        if resolution is not None:
+            model.resolution = int(resolution)
+        return model
+
+    def weights_hash(self) -> str:
+        """Hash of weights, config and output resolution (different outputs → different sample ids)."""
+        import hashlib
+        import json
+
+        h = hashlib.sha256(GeneratorMixin.weights_hash(self).encode())
+        h.update(json.dumps({k: v for k, v in dict(self.config).items() if not k.startswith("_")}, sort_keys=True, default=list).encode())
+        h.update(str(self.resolution).encode())
+        return h.hexdigest()[:16]
+
     def class_index(self, label: str | None) -> int:
         """Index of a class name; None → the unconditional index."""
         if label is None:
@@ -169,6 +195,20 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         if label not in names:
             raise MexkitInputError(None, f"unknown class {label!r} for this generator", f"use one of {names}", stage="condition")
         return names.index(label)
+
+    def smooth_flow(self, flow: torch.Tensor) -> torch.Tensor:
+        """`flow_smoothing` passes of a 3×3 binomial blur over (B, T, 2, h, w) low-resolution flows
+        (facial motion is smooth; the pixel-shuffled head alone leaves high-frequency ripples)."""
+        n = int(self.config.flow_smoothing)
+        if n <= 0:
+            return flow
+        b, t, c, h, w = flow.shape
+        k = flow.new_tensor([1.0, 2.0, 1.0])
+        k = (k[:, None] * k[None, :] / 16.0).expand(c, 1, 3, 3)
+        x = flow.reshape(b * t, c, h, w)
+        for _ in range(n):
+            x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, groups=c)
+        return x.reshape(b, t, c, h, w)
 
     # ------------------------------------------------------------------ tensor forward
     def forward(self, neutral: torch.Tensor, label: torch.Tensor, intensity: torch.Tensor, profile: torch.Tensor,
@@ -196,7 +236,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         gate = (intensity[:, None] * profile).clone()
         gate[:, 0] = 0.0
         g = gate[:, :, None, None, None]
-        flow_low = g * cfg.max_flow * torch.tanh(heads[:, :, 0:2])
+        flow_low = g * cfg.max_flow * self.smooth_flow(torch.tanh(heads[:, :, 0:2] + 4.0 * self.class_flow[label][:, None]))
         occl_low = g * torch.sigmoid(heads[:, :, 2:3] + cfg.mask_bias)  # 1 - mask
         res_low = g * cfg.residual_scale * torch.tanh(heads[:, :, 3:6])
 
@@ -254,7 +294,4 @@ def load_demo(resolution: int | None = None, device: str | torch.device = "cpu",
     if not (folder / "config.json").exists():
         raise MissingWeightsError("MoCoGAN demo", str(folder / "config.json"),
                                   "retrain it with: mexkit train --config configs/mocogan_demo.yaml (see its header)")
-    gen = MoCoGANGenerator.from_pretrained(str(folder)).to(device).eval()
-    if resolution is not None:
-        gen.resolution = int(resolution)
-    return gen
+    return MoCoGANGenerator.from_pretrained(str(folder), resolution=resolution).to(device).eval()
