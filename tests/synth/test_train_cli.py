@@ -56,7 +56,7 @@ def test_arguments_are_forwarded_with_an_implicit_fit():
 def test_mexkit_train_runs_a_yaml_config_with_csv_logging(tmp_path):
     from mexkit.cli import main
 
-    rc = main(["train", "--config", TINY, "--trainer.max_steps=4", f"--trainer.logger.init_args.save_dir={tmp_path}",
+    rc = main(["train", "--config", TINY, "--trainer.max_steps=4", "--trainer.log_every_n_steps=1", f"--trainer.logger.init_args.save_dir={tmp_path}",
                f"--trainer.default_root_dir={tmp_path}", "--data.init_args.sources=[corpus]"])
     assert rc == 0
     metrics = list(tmp_path.glob("mocogan_tiny/version_*/metrics.csv"))
