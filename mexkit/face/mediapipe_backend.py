@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -40,6 +41,11 @@ class MediaPipeBackend(FaceBackend):
         # Close before the interpreter shuts MediaPipe's dispatcher thread down, or its __del__ errors at exit.
         # Thread-exit hooks run newest first, so this one runs before the executor's own.
         threading._register_atexit(self.close)
+        # Observed here: once MediaPipe has run in a process, a later Lightning fit in the same process was
+        # killed by SIGPROF ("Profiling timer expired", exit 155). mexkit never uses the profiling timer, so a
+        # stray SIGPROF is ignored rather than fatal (only when no handler is installed).
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGPROF) == signal.SIG_DFL:
+            signal.signal(signal.SIGPROF, signal.SIG_IGN)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         h, w = image.shape[:2]
