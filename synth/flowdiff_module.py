@@ -253,11 +253,23 @@ class FlowDiffusionModule(L.LightningModule):
         if self.hparams.export_dir and self.trainer.is_global_zero:
             self.export(self.hparams.export_dir)
 
-    def export(self, folder: str | Path) -> Path:
-        """Save the pipeline (EMA weights when kept) as a pretrained folder, plus the CSV training log."""
+    def export(self, folder: str | Path, dtype: torch.dtype | str | None = "float16") -> Path:
+        """Save the pipeline (EMA weights when kept) as a pretrained folder, plus the CSV training log.
+
+        dtype: storage precision of the weights (float16 halves the folder; `load_demo` / `from_pretrained`
+        compute in float32 again). None keeps float32."""
+        import copy
+
         folder = Path(folder)
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
         with self.ema_weights():
-            self.build_pipeline().save_pretrained(str(folder), safe_serialization=True)
+            pipe = self.build_pipeline()
+            unet, encoder = copy.deepcopy(self.unet), copy.deepcopy(self.condition_encoder)
+        if dtype is not None:
+            for part in (unet, encoder):
+                torch.nn.Module.to(part, dtype=dtype)
+        pipe.register_modules(unet=unet, condition_encoder=encoder)
+        pipe.save_pretrained(str(folder), safe_serialization=True)
         logger = getattr(self, "_trainer", None) and self.trainer.logger
         log_dir = getattr(logger, "log_dir", None)
         if log_dir:

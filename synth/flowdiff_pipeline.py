@@ -188,17 +188,22 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
         """GeneratorMixin: one face, one condition → its GeneratorOutput (the call's defaults)."""
         return self(face, condition, generator=generator).outputs[0]
 
+    def check_condition(self, condition: Condition) -> None:
+        """Raise MexkitInputError for a class this model does not know or target AUs (before any work;
+        the synth writer calls it up front)."""
+        if condition.label not in self.classes:
+            raise MexkitInputError(None, f"unknown class {condition.label!r} for this generator", f"use one of {', '.join(self.classes)}", stage="condition")
+        if condition.aus:
+            raise MexkitInputError(None, f"target AUs {list(condition.aus)} are not a condition this model was trained on",
+                                   "drop `aus` (the flow diffusion is conditioned on class and intensity) or use the warp generator", stage="condition")
+
     # ------------------------------------------------------------------ recipe steps
     def check_inputs(self, faces: list[NeutralFace], conditions: list[Condition], num_inference_steps: int,
                      guidance_scale: float, size: int, latents: torch.Tensor | None) -> None:
         if not faces:
             raise MexkitInputError(None, "no face given", "pass a NeutralFace, an RGB image or a list of them", stage="generate")
         for c in conditions:
-            if c.label not in self.classes:
-                raise MexkitInputError(None, f"unknown class {c.label!r} for this generator", f"use one of {', '.join(self.classes)}", stage="condition")
-            if c.aus:
-                raise MexkitInputError(None, f"target AUs {list(c.aus)} are not a condition this model was trained on",
-                                       "drop `aus` (the flow diffusion is conditioned on class and intensity) or use the warp generator", stage="condition")
+            self.check_condition(c)
         if int(num_inference_steps) < 1:
             raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
         if guidance_scale < 0:
@@ -423,7 +428,8 @@ def load_demo(resolution: int | None = None, device: str | torch.device = "cpu",
     if not (folder / "model_index.json").exists():
         raise MissingWeightsError("flow-diffusion demo", str(folder / "model_index.json"),
                                   "retrain it with: mexkit train --config configs/flowdiff_demo.yaml (see its header)")
-    pipe = FlowDiffusionPipeline.from_pretrained(str(folder), low_cpu_mem_usage=False)
+    # weights may be stored in float16: compute in float32
+    pipe = FlowDiffusionPipeline.from_pretrained(str(folder), low_cpu_mem_usage=False, dtype=torch.float32)
     pipe.to(device)
     if scheduler is not None:
         pipe.scheduler = make_scheduler(scheduler, pipe.scheduler.config)

@@ -105,6 +105,7 @@ def test_save_pretrained_round_trip(tmp_path, tiny_pipe, corpus_faces):
     # the registry recognises the folder by its model_index.json
     via_registry = load_generator(tmp_path / "pipe")
     assert isinstance(via_registry, FlowDiffusionPipeline) and via_registry.weights_hash() == tiny_pipe.weights_hash()
+    assert load_generator(tmp_path / "pipe", resolution=48).resolution == 48  # `mexkit generate --resolution`
 
 
 def test_schedulers_swap_and_hash_follows(tiny_pipe, corpus_faces):
@@ -158,29 +159,71 @@ def test_demo_holds_identity_and_frame0(demo, corpus_faces):
     from mexkit.face.identity import DlibIdentity, cosine_similarity
 
     ident = DlibIdentity()
-    for face in corpus_faces[:3]:
-        out = demo(face, Condition(label="surprise", intensity=1.0), generator=0)
+    held_out = [f for f in corpus_faces if f.subject not in demo.train_subjects]
+    assert len(held_out) == 3  # corpus_f13, corpus_m7, corpus_astronaut never seen in training
+    for face in [corpus_faces[0], *held_out[:2]]:
+        # dlib descriptors need ~128 px faces: render at 128 (the flows are resolution free)
+        out = demo(face, Condition(label="surprise", intensity=1.0), generator=0, num_inference_steps=10, output_size=128)
         frames = out.clip.frames
-        assert frames.shape == (16, 64, 64, 3) and np.array_equal(frames[0], _crop(face, 64))
-        # dlib descriptors need ~150 px faces: embed at 128 (the flows are resolution free)
-        big = demo(face, Condition(label="surprise", intensity=1.0), generator=0, output_size=128).clip.frames
-        emb = ident.embed_aligned(big)
+        assert frames.shape == (16, 128, 128, 3) and np.array_equal(frames[0], _crop(face, 128))
+        assert np.abs(out.flow[out.clip.apex]).max() > 1.0  # it does move (pixels at 128²)
+        emb = ident.embed_aligned(frames)
         cos = cosine_similarity(emb[1:], emb[0])
-        assert cos.min() > 0.9, (face.subject, cos)
+        assert cos.min() > 0.95, (face.subject, cos)
+
+
+def _apex_flow_class(flow_apex: np.ndarray, face) -> str:
+    """The MEGC class whose warp-baseline apex flows (8 seeds) best match this flow (cosine at 16×16)."""
+    warp = load_generator("warp", resolution=flow_apex.shape[0])
+    v = cv2.resize(flow_apex, (16, 16), interpolation=cv2.INTER_AREA).ravel()
+    best = {}
+    for label in ("negative", "positive", "surprise"):
+        sims = []
+        for s in range(8):
+            o = warp(face, Condition(label=label, intensity=1.0), generator=1000 + s)
+            t = cv2.resize(o.flow[o.clip.apex], (16, 16), interpolation=cv2.INTER_AREA).ravel()
+            sims.append(float(v @ t / (np.linalg.norm(v) * np.linalg.norm(t) + 1e-9)))
+        best[label] = max(sims)
+    return max(best, key=best.get)
 
 
 def test_demo_motion_follows_class_and_intensity(demo, corpus_faces):
-    face = corpus_faces[0]
-    mags = {}
-    for label in ("negative", "positive", "surprise"):
-        out = demo(face, Condition(label=label, intensity=1.0), generator=0)
-        mags[label] = out.flow
-    for label in ("negative", "positive", "surprise"):
-        apex = Condition().apex_frame
-        assert np.linalg.norm(mags[label][apex], axis=-1).mean() > 0.05, label  # it moves
-    # different classes make different motion (same face, same seed)
-    assert np.abs(mags["surprise"] - mags["positive"]).mean() > 0.02
-    weak = demo(face, Condition(label="surprise", intensity=0.2), generator=0).flow
-    strong = mags["surprise"]
+    face = next(f for f in corpus_faces if f.subject not in demo.train_subjects)  # a held-out face
     apex = Condition().apex_frame
-    assert np.linalg.norm(strong[apex], axis=-1).mean() > 1.5 * np.linalg.norm(weak[apex], axis=-1).mean()
+    for seed in (0, 1):
+        flows = {label: demo(face, Condition(label=label, intensity=1.0), generator=seed, num_inference_steps=10).flow[apex]
+                 for label in ("negative", "positive", "surprise")}
+        assert _apex_flow_class(flows["positive"], face) == "positive"
+        assert _apex_flow_class(flows["surprise"], face) == "surprise"
+        assert _apex_flow_class(flows["negative"], face) != "positive"
+    weak = demo(face, Condition(label="surprise", intensity=0.2), generator=0, num_inference_steps=10).flow[apex]
+    strong = demo(face, Condition(label="surprise", intensity=1.0), generator=0, num_inference_steps=10).flow[apex]
+    assert np.linalg.norm(weak, axis=-1).mean() < 0.5 * np.linalg.norm(strong, axis=-1).mean()
+
+
+def test_demo_writes_a_dataset_with_the_synth_writer(demo, media, tmp_path):
+    """`mexkit generate --generator flowdiff-demo`: manifest rows carry the generator, weights hash and the
+    subjects the weights were trained on; unknown classes are refused before anything is written."""
+    import shutil
+
+    from mexkit.synth.writer import generate_dataset
+
+    faces = tmp_path / "faces" / "f15"
+    faces.mkdir(parents=True)
+    shutil.copy(media / "0-f15-hao-ph.jpg", faces / "a.jpg")
+    demo.register_to_config(num_inference_steps=5)
+    try:
+        hash5 = demo.weights_hash()  # the sampling defaults are part of the hash (sample ids follow them)
+        counts = generate_dataset(demo, tmp_path / "faces", tmp_path / "out", classes=("surprise",), intensity=0.8, progress=False)
+        with pytest.raises(MexkitInputError, match="unknown class"):
+            generate_dataset(demo, tmp_path / "faces", tmp_path / "out2", classes=("happiness",), progress=False)
+    finally:
+        demo.register_to_config(num_inference_steps=load_generator("flowdiff-demo").config.num_inference_steps)
+    assert counts["written"] == 1 and counts["rejected"] == 0
+    import pandas as pd
+
+    row = pd.read_csv(tmp_path / "out" / "manifest.csv").iloc[0]
+    assert row["generator"] == "flowdiff" and row["weights_hash"] == hash5 != demo.weights_hash()
+    assert set(str(row["train_subjects"]).split(";")) == set(demo.train_subjects)
+    assert row["num_frames"] == 16 and row["label"] == "surprise"
+    assert not (tmp_path / "out2").exists() or not any((tmp_path / "out2").rglob("*.png"))
