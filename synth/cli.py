@@ -78,8 +78,8 @@ def run_generate(args: argparse.Namespace) -> int:
         devices = args.devices if args.devices in (None, "auto") else int(args.devices)
         counts = generate_dataset_distributed(gen, args.faces, args.out, devices=devices or 1, accelerator=args.accelerator,
                                               num_nodes=args.num_nodes, strategy=args.strategy, **common)
-        print(f"rank {counts['rank']}: {counts['written']} written, {counts['skipped']} already there, "
-              f"{counts['rejected']} rejected of {counts['total']} jobs → {counts['out']}/manifest.csv")
+        if counts["rank"] == 0:
+            print(f"{counts['total']} jobs → {counts['out']}/manifest.csv\n{counts['rejects']}")
         return 0
     counts = generate_dataset(gen, args.faces, args.out, **common)
     print(f"{counts['written']} written, {counts['skipped']} already there, {counts['rejected']} rejected of {counts['total']} "

@@ -15,6 +15,7 @@ Multi-node: start the same command on every node with MASTER_ADDR, MASTER_PORT a
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -101,8 +102,10 @@ class SyntheticClipWriter(BasePredictionWriter):
                 self.counts["rejected"] += 1
 
     def on_predict_end(self, trainer, pl_module) -> None:
-        print(f"rank {trainer.global_rank}: {self.counts['written']} written, {self.counts['skipped']} already there, "
-              f"{self.counts['rejected']} rejected", flush=True)
+        # one write per line: the ranks share stdout, and print() writes text and newline separately
+        sys.stdout.write(f"rank {trainer.global_rank}: {self.counts['written']} written, {self.counts['skipped']} already there, "
+                         f"{self.counts['rejected']} rejected\n")
+        sys.stdout.flush()
 
 
 def is_launching_rank_zero() -> bool:

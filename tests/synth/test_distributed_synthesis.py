@@ -11,7 +11,7 @@ def _run_ddp(out):
            "--classes", "positive,surprise", "--out", str(out), "--devices", "2", "--accelerator", "cpu", "--no-progress"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    per_rank = {int(r): (int(w), int(s)) for r, w, s in re.findall(r"^rank (\d): (\d+) written, (\d+) already there, \d+ rejected$", proc.stdout, re.M)}
+    per_rank = {int(r): (int(w), int(s)) for r, w, s in re.findall(r"rank (\d): (\d+) written, (\d+) already there, \d+ rejected", proc.stdout)}
     return per_rank
 
 
