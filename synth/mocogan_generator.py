@@ -54,6 +54,21 @@ def profile_tensor(apex_at: torch.Tensor, num_frames: int, offset_at: torch.Tens
     return p
 
 
+_BINOMIAL: dict[tuple, torch.Tensor] = {}
+
+
+def _binomial_matrix(size: int, passes: int, device, dtype) -> torch.Tensor:
+    """(size, size) matrix of `passes` [1, 2, 1] / 4 blurs with a replicated border, along one axis."""
+    key = (size, passes, str(device), dtype)
+    if key not in _BINOMIAL:
+        x = torch.eye(size, dtype=torch.float64)
+        for _ in range(passes):
+            p = torch.cat([x[:1], x, x[-1:]], dim=0)
+            x = (p[:-2] + 2 * p[1:-1] + p[2:]) * 0.25
+        _BINOMIAL[key] = x.to(device=device, dtype=dtype)
+    return _BINOMIAL[key]
+
+
 class ContentEncoder(nn.Module):
     """Neutral face (B, 3, S, S) → feature map (B, C, S/4, S/4) and content code (B, C)."""
 
@@ -142,7 +157,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
     def __init__(self, sample_size: int = 64, class_names: tuple[str, ...] | list[str] = MEGC_CLASSES, num_frames: int = 16,
                  channels: int = 64, noise_dim: int = 16, embed_dim: int = 16, hidden_dim: int = 128, motion_dim: int = 64,
                  max_flow: float = 0.25, residual_scale: float = 0.3, mask_bias: float = -3.0, output_size: int = 128,
-                 flow_smoothing: int = 1, train_subjects: tuple[str, ...] | list[str] = ()):
+                 flow_smoothing: int = 3, train_subjects: tuple[str, ...] | list[str] = ()):
         super().__init__()
         if sample_size % 4:
             raise ValueError(f"sample_size must be a multiple of 4, got {sample_size}")
@@ -197,18 +212,16 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         return names.index(label)
 
     def smooth_flow(self, flow: torch.Tensor) -> torch.Tensor:
-        """`flow_smoothing` passes of a 3×3 binomial blur over (B, T, 2, h, w) low-resolution flows
-        (facial motion is smooth; the pixel-shuffled head alone leaves high-frequency ripples)."""
+        """`flow_smoothing` passes of a 3×3 binomial blur (replicated border) over (B, T, 2, h, w)
+        low-resolution flows: facial motion is smooth, and the pixel-shuffled head alone leaves
+        high-frequency ripples. The passes are separable and linear, so they are applied as one
+        (h × h) and one (w × w) matrix product."""
         n = int(self.config.flow_smoothing)
         if n <= 0:
             return flow
-        b, t, c, h, w = flow.shape
-        k = flow.new_tensor([1.0, 2.0, 1.0])
-        k = (k[:, None] * k[None, :] / 16.0).expand(c, 1, 3, 3)
-        x = flow.reshape(b * t, c, h, w)
-        for _ in range(n):
-            x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, groups=c)
-        return x.reshape(b, t, c, h, w)
+        sh = _binomial_matrix(flow.shape[-2], n, flow.device, flow.dtype)
+        sw = _binomial_matrix(flow.shape[-1], n, flow.device, flow.dtype)
+        return sh @ flow @ sw.T
 
     # ------------------------------------------------------------------ tensor forward
     def forward(self, neutral: torch.Tensor, label: torch.Tensor, intensity: torch.Tensor, profile: torch.Tensor,
@@ -247,8 +260,8 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         up = F.interpolate(low.contiguous(memory_format=torch.channels_last), size=size, mode="bilinear", align_corners=False)
         up = up.reshape(b, t, 6, *size)
         flow, occl, residual = up[:, :, 0:2], up[:, :, 2:3], up[:, :, 3:6]
-        video = warp_video(neutral, flow) + occl * residual
-        video = torch.cat([neutral[:, None], video[:, 1:]], dim=1)  # frame 0 is the input, bit for bit
+        video = torch.addcmul(warp_video(neutral, flow), occl, residual)
+        video[:, 0] = neutral  # frame 0 is the input, bit for bit
         return {"video": video, "flow": flow, "mask": 1.0 - occl, "residual": residual, "flow_lowres": flow_low,
                 "gate": gate, "motion": motion}
 

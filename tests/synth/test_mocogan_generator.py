@@ -125,3 +125,28 @@ def test_shipped_demo_loads_by_name_and_animates_a_corpus_face(corpus):
     apex = out.clip.apex
     assert np.abs(out.flow[apex]).max() > 0.3  # the trained model moves the face (pixels at 128²)
     assert gen.train_subjects and "corpus_astronaut" not in gen.train_subjects
+
+
+@pytest.mark.skipif(not (DEMO_DIR / "config.json").exists(), reason="demo weights not built yet")
+def test_shipped_demo_identity_on_par_with_warp_and_surprise_shown_on_held_out_faces(corpus):
+    """Done-when check on the faces the demo never saw: dlib identity cosine to the neutral input within
+    0.002 of the warp baseline's (same conditions and seeds), and a requested surprise is read back
+    from MediaPipe blendshapes as surprise (full figures: benchmarks/bench_mocogan.py --quality)."""
+    from mexkit.eval.expression import ExpressionScorer
+    from mexkit.eval.identity import IdentityScorer
+
+    demo, warp = load_generator("mocogan-demo"), load_generator("warp", resolution=128)
+    held_out = [(i, f) for i, f in enumerate(corpus.faces) if f.subject not in demo.train_subjects]
+    assert len(held_out) >= 2
+    ident, expr = IdentityScorer(frame_stride=5), ExpressionScorer(fer=False)
+    cos = {"demo": [], "warp": []}
+    for i, face in held_out:
+        for label in ("negative", "positive", "surprise"):
+            cond = Condition(label=label, intensity=1.0)
+            for name, gen in (("demo", demo), ("warp", warp)):
+                clip = gen(face, cond, generator=i).clip
+                cos[name].append(ident(clip, neutral=clip.frames[0])["id_cos_mean"])
+                if name == "demo" and label == "surprise":
+                    assert expr(clip)["bs_pred"] == "surprise"
+    assert np.mean(cos["demo"]) >= np.mean(cos["warp"]) - 0.002, cos
+    assert min(cos["demo"]) > 0.97

@@ -35,7 +35,16 @@ def _dataset_losses(model: MoCoGANModule, dm: VideoDataModule) -> dict[str, floa
     return {k: v / len(dm.train_set) for k, v in totals.items()}
 
 
-def test_tiny_config_run_lowers_reconstruction_and_flow_losses(tmp_path):
+@pytest.fixture
+def one_thread():
+    """Small models on a shared 2-core CPU: one intra-op thread is faster than two (no sync overhead)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_tiny_config_run_lowers_reconstruction_and_flow_losses(tmp_path, one_thread):
     cli = run_lightning_cli(["--config", str(ROOT / "configs" / "mocogan_tiny.yaml"), "--trainer.max_steps=300",
                              f"--trainer.default_root_dir={tmp_path}", f"--trainer.logger.init_args.save_dir={tmp_path}",
                              "--model.init_args.sample_every_n_steps=50", f"--model.init_args.export_dir={tmp_path / 'gen'}"],
