@@ -12,6 +12,8 @@ row alike):
     step (generator + discriminator update) at batch 8, 16×64×64.
 Targets (../shared/TARGETS.md): ≥ 43 clips/s and ≥ 2× the reference at 16×64×64; hot loop ≥ 50 %
 of the measured conv peak. The peer figure (MoCoGAN reference, 21.4 clips/s) is printed for orientation.
+On a shared machine, other processes preempting one of two OpenMP threads stall every parallel region
+(our generator has many small ones, the reference a few big ones); compare with --threads 1 there.
 
     python benchmarks/bench_mocogan.py --quality [--intensity 1.0]
 
