@@ -84,7 +84,7 @@ def test_checkpoint_and_resume_continue_the_same_run(tmp_path):
     trainer.fit(model, _corpus_dm())
     last = tmp_path / "ckpt" / "last.ckpt"
     assert last.exists()
-    state = torch.load(last, weights_only=False, map_location="cpu")  # our own checkpoint, written just above
+    state = torch.load(last, weights_only=True, map_location="cpu")
     assert state["global_step"] == 8 and len(state["optimizer_states"]) == 2
 
     resumed = MoCoGANModule(generator=TINY_GEN, image_channels=8, video_channels=8, sample_every_n_steps=0)
