@@ -138,10 +138,6 @@ def test_bad_inputs_are_named(tiny_pipe, corpus_faces):
         tiny_pipe(face, Condition(), latents=torch.zeros(1, 3, 4, 4, 4))
     with pytest.raises(ValueError, match="num_inference_steps"):
         tiny_pipe(face, Condition(), num_inference_steps=0)
-    from mexkit.synth import NeutralFace
-
-    with pytest.raises(MexkitInputError, match="needs \\(68, 2\\)"):
-        tiny_pipe(NeutralFace(crop=face.crop, landmarks=np.zeros((0, 2), np.float32)), Condition())
 
 
 def test_raw_image_is_aligned_first(tiny_pipe, media):
@@ -189,16 +185,6 @@ def _apex_flow_class(flow_apex: np.ndarray, face) -> str:
             sims.append(float(v @ t / (np.linalg.norm(v) * np.linalg.norm(t) + 1e-9)))
         best[label] = max(sims)
     return max(best, key=best.get)
-
-
-def test_demo_motion_follows_the_face(demo, corpus_faces):
-    """The sampled motion depends on the face (its geometry), as the warp-baseline targets do."""
-    apex = Condition().apex_frame
-    flows = [demo(f, Condition(label="positive", intensity=1.0), generator=0, num_inference_steps=5).flow[apex]
-             for f in corpus_faces[:4]]
-    mean = np.mean(flows, axis=0)
-    spread = np.mean([np.abs(f - mean).mean() for f in flows]) / np.mean([np.abs(f).mean() for f in flows])
-    assert spread > 0.05, spread
 
 
 def test_demo_motion_follows_class_and_intensity(demo, corpus_faces):
