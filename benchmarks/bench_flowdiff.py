@@ -2,12 +2,14 @@
 
     python benchmarks/bench_flowdiff.py [--threads 2] [--faces 6] [--steps 5 10 25 50] [--samplers ddim dpm]
     MEXKIT_BENCH_QUICK=1 python benchmarks/bench_flowdiff.py     # 2 faces, DDIM only
+    python benchmarks/bench_flowdiff.py --figure fig.jpg         # the demo figure (faces × classes) only
 
 The shipped demo (synth/pretrained/flowdiff-demo) animates corpus faces (half seen in training, half
-held out) for every MEGC class at intensity 1 (16 frames, 40 fps, guidance 2, seed = face index).
-Measured in one run:
-  - speed: seconds per 16×64×64 clip at batch 1 (whole call: encode, denoise with CFG, warp), best of
-    `--repeat`, and clips/s; the in-run reference is one forward of the reference-shaped diffusers
+held out) for every MEGC class at intensity 1 (16 frames, 40 fps, the pipeline's guidance scale,
+seed = face index). Measured in one run:
+  - speed: seconds per 16×64×64 clip at batch 1 (whole call: encode, denoise with CFG, warp), every
+    setting once per round, `--repeat` interleaved rounds (best and median kept), and clips/s; the
+    in-run reference is one forward of the reference-shaped diffusers
     UNet3DConditionModel of ASSETS.md ((32, 64) channels, one layer per block, batch 2×4×8×16×16), so
     `ratio` = our seconds per clip / (steps × that forward);
   - quality on the same flows rendered at 128² (dlib needs ~128 px faces; flows are resolution free),
@@ -90,10 +92,11 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=2 if quick else 6, help="corpus faces (half seen in training, half held out)")
     ap.add_argument("--steps", type=int, nargs="+", default=[5, 10, 25, 50])
     ap.add_argument("--samplers", nargs="+", default=["ddim"] if quick else ["ddim", "dpm"])
-    ap.add_argument("--repeat", type=int, default=3, help="timed calls per setting (best kept)")
-    ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="timed rounds over all settings (best kept)")
+    ap.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the pipeline's)")
     ap.add_argument("--csv", default=None, help="write the per-clip rows here")
     ap.add_argument("--pipeline", default="flowdiff-demo", help="registered name or pretrained pipeline folder")
+    ap.add_argument("--speed-only", action="store_true", help="time the settings, skip the quality scoring")
     ap.add_argument("--figure", default=None, help="only draw the demo figure (faces × classes: apex frame, flow) to this PNG")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -121,8 +124,6 @@ def main() -> None:
     k = max(1, args.faces // 2)
     faces = seen[:args.faces - min(k, len(held))] + held[:k]
     warp = load_generator("warp", resolution=128)
-    ident, expr = IdentityScorer(), ExpressionScorer()
-    templates = class_templates(faces)
     t_ref = reference_unet_forward()
 
     def score(clip, flow_apex_64, i, key):
@@ -135,7 +136,39 @@ def main() -> None:
             row["flow_class_acc"] = float(row["flow_class"] == clip.label)
         return row
 
-    rows, speed = [], []
+    # speed: one 16×64² clip at batch 1 (the whole call), every setting timed once per round, rounds
+    # interleaved so a busy machine hurts every setting alike; best and median over rounds
+    settings = [(sampler, steps) for sampler in args.samplers for steps in args.steps]
+    schedulers = {sampler: make_scheduler(sampler, base_scheduler.config) for sampler in args.samplers}
+    face0, cond0 = faces[0], Condition(label="surprise", intensity=1.0)
+    times: dict = {st: [] for st in settings}
+    for r in range(args.repeat + 1):
+        for sampler, steps in settings:
+            pipe.scheduler = schedulers[sampler]
+            s = time.perf_counter()
+            pipe(face0, cond0, generator=0, num_inference_steps=steps, guidance_scale=args.guidance)
+            if r:  # round 0 warms up
+                times[(sampler, steps)].append(time.perf_counter() - s)
+    speed = []
+    for (sampler, steps), ts in times.items():
+        best = min(ts)
+        speed.append({"sampler": sampler, "steps": steps, "s_per_clip": best, "s_per_clip_median": float(np.median(ts)),
+                      "clips_per_s": 1.0 / best, "per_step_vs_ref": best / (steps * t_ref)})
+
+    if args.speed_only:
+        pipe.scheduler = base_scheduler
+        sp = pd.DataFrame(speed).set_index(["sampler", "steps"])
+        print(f"\nthreads={torch.get_num_threads()}; guidance {args.guidance or pipe.config.guidance_scale}; one 16×64² clip, batch 1; "
+              f"reference UNet3D forward (2×4×8×16×16): {t_ref * 1000:.0f} ms")
+        print(sp.to_string(float_format=lambda x: f"{x:.4g}"))
+        emit([{"name": f"flowdiff {s['sampler']} {s['steps']} steps s/clip 16×64²", "value": s["s_per_clip"], "unit": "s",
+               "target": 5.0 if s["steps"] <= 25 else None, "reference": s["steps"] * t_ref,
+               "note": "reference = steps × ASSETS UNet3D forward, same run"} for s in speed])
+        return
+
+    ident, expr = IdentityScorer(), ExpressionScorer()
+    templates = class_templates(faces)
+    rows = []
     jobs = [(i, f, c) for i, f in enumerate(faces) for c in CLASSES]
     for i, face, label in tqdm(jobs, desc="warp baseline"):
         cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
@@ -143,18 +176,8 @@ def main() -> None:
         rows.append({"sampler": "warp-baseline", "steps": 0, "face": i, "subject": face.subject, "held_out": face.subject not in trained,
                      "label": label, **score(out.clip, None, i, f"w{i}")})
     for sampler in args.samplers:
-        pipe.scheduler = make_scheduler(sampler, base_scheduler.config)
+        pipe.scheduler = schedulers[sampler]
         for steps in args.steps:
-            # speed: one 16×64² clip, batch 1, the whole call
-            face0, cond0 = faces[0], Condition(label="surprise", intensity=1.0)
-            pipe(face0, cond0, generator=0, num_inference_steps=steps, guidance_scale=args.guidance)
-            best = float("inf")
-            for _ in range(args.repeat):
-                s = time.perf_counter()
-                pipe(face0, cond0, generator=0, num_inference_steps=steps, guidance_scale=args.guidance)
-                best = min(best, time.perf_counter() - s)
-            speed.append({"sampler": sampler, "steps": steps, "s_per_clip": best, "clips_per_s": 1.0 / best,
-                          "ref_forward_s": t_ref, "per_step_vs_ref": best / (steps * t_ref)})
             for i, face, label in tqdm(jobs, desc=f"{sampler} {steps} steps"):
                 cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
                 out = pipe(face, cond, generator=i, num_inference_steps=steps, guidance_scale=args.guidance, output_size=128)
@@ -172,14 +195,14 @@ def main() -> None:
     q = df.groupby(["sampler", "steps"], sort=False)[cols].mean()
     table = sp.set_index(["sampler", "steps"]).join(q, how="outer").reindex(q.index)
     pd.set_option("display.width", 220)
-    print(f"\nthreads={torch.get_num_threads()}; {len(faces)} corpus faces ({sum(f.subject not in trained for f in faces)} held out) "
+    print(f"\nthreads={torch.get_num_threads()}; guidance {args.guidance or pipe.config.guidance_scale}; {len(faces)} corpus faces ({sum(f.subject not in trained for f in faces)} held out) "
           f"× {len(CLASSES)} classes, intensity 1, 16 frames; speed at 64², quality at 128²; "
           f"reference UNet3D forward (2×4×8×16×16): {t_ref * 1000:.0f} ms")
-    print(table.round(4).to_string())
+    print(table.to_string(float_format=lambda x: f"{x:.4g}"))
     held_df = df[df.held_out]
     if len(held_df):
         print("\nheld-out faces only:")
-        print(held_df.groupby(["sampler", "steps"], sort=False)[cols].mean().round(4).to_string())
+        print(held_df.groupby(["sampler", "steps"], sort=False)[cols].mean().to_string(float_format=lambda x: f"{x:.4g}"))
     print("\nclass shown by requested class (flow template / blendshapes):")
     print(df.pivot_table(index=["sampler", "steps"], columns="label", values=["flow_class_acc", "bs_correct"], aggfunc="mean", sort=False).round(3).to_string())
 
@@ -241,7 +264,7 @@ def figure(pipe, path: str, n_faces: int = 6, steps: int | None = None) -> None:
     fig.suptitle(f"flowdiff-demo: intensity 1, {steps_used} {type(pipe.scheduler).__name__} steps, guidance "
                  f"{pipe.config.guidance_scale}, seed = row; flow magnitude scale 0–4 px at 128²", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=72, **({"pil_kwargs": {"quality": 85}} if str(path).lower().endswith((".jpg", ".jpeg")) else {}))
     print(f"wrote {path}")
 
 

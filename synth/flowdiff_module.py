@@ -6,8 +6,10 @@ One `_common_step` for training and validation:
             T frames and the flow resolution, plus the occlusion derived from it (flowdiff_flow_codec.py);
   noise     diffusers `DDPMScheduler.add_noise` at uniformly drawn timesteps; the loss is the MSE to the
             scheduler's prediction target (epsilon, v or sample);
-  condition the neutral face, class and intensity; with probability `cond_drop_prob` the class and
-            intensity are replaced by the null condition (classifier-free guidance).
+  condition the neutral face (image features and its 68 landmarks: the batch's "landmarks" when the
+            data module gives them, otherwise MediaPipe on the neutral frame, once per distinct image),
+            class and intensity; with probability `cond_drop_prob` the class and intensity are replaced
+            by the null condition (classifier-free guidance).
 An EMA of the weights (diffusers `EMAModel`) is kept when `ema_decay` is set; validation sampling and the
 export use it. Validation also samples flows with the pipeline's own denoising loop (`val_sample_steps`
 DDIM steps, guidance) and logs their end-point error against the ground truth next to the error of
@@ -46,6 +48,59 @@ def estimate_flow(video: torch.Tensor) -> torch.Tensor:
     flow = torch.from_numpy(out).permute(0, 1, 4, 2, 3)
     scale = torch.tensor([2.0 / w, 2.0 / h]).view(1, 1, 2, 1, 1)
     return (flow * scale).to(video.device)
+
+
+class NeutralLandmarks:
+    """68 landmarks of neutral frames in [0, 1] image units, detected once per distinct image.
+
+    Small training crops (64 px) are upscaled to 256 px for the detector (MediaPipe by default: within
+    ~0.2 px of the 256-px landmarks at 64 px on the corpus faces). A frame where no face is found gets the
+    mean of the landmarks found so far (counted in `fallbacks`)."""
+
+    def __init__(self, backend: str = "mediapipe", detect_size: int = 256):
+        self.backend = backend
+        self.detect_size = int(detect_size)
+        self._pipeline = None
+        self._cache: dict[bytes, np.ndarray] = {}
+        self.fallbacks = 0
+
+    def detect(self, image: np.ndarray) -> np.ndarray | None:
+        import cv2
+
+        from mexkit.errors import MexkitInputError
+        from mexkit.face import FacePipeline
+        from mexkit.face.landmark_schemes import to68
+
+        if self._pipeline is None:
+            self._pipeline = FacePipeline(self.backend, crop_size=256)
+        s = self.detect_size
+        up = cv2.resize(image, (s, s), interpolation=cv2.INTER_CUBIC)
+        try:
+            face, _ = self._pipeline.largest_face(up)
+        except MexkitInputError:
+            return None
+        return ((to68(face.landmarks, self._pipeline.scheme) + 0.5) / s).astype(np.float32)
+
+    def __call__(self, neutral: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in [-1, 1] → (B, 68, 2) in [0, 1] image units."""
+        import hashlib
+
+        images = ((neutral.detach().cpu().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+        out: list[np.ndarray | None] = []
+        for img in images:
+            key = hashlib.sha1(np.ascontiguousarray(img).tobytes()).digest()
+            if key not in self._cache:
+                lm = self.detect(np.ascontiguousarray(img))
+                if lm is not None:
+                    self._cache[key] = lm
+            out.append(self._cache.get(key))
+        if any(o is None for o in out):
+            if not self._cache:
+                raise RuntimeError("no face found in any neutral frame so far: the flow diffusion needs landmarks")
+            mean = np.mean(list(self._cache.values()), axis=0)
+            self.fallbacks += sum(o is None for o in out)
+            out = [mean if o is None else o for o in out]
+        return torch.from_numpy(np.stack(out)).to(neutral.device)
 
 
 class FlowDiffusionModule(L.LightningModule):
@@ -88,6 +143,7 @@ class FlowDiffusionModule(L.LightningModule):
 
             self.ema = EMAModel(self._trained_parameters(), decay=float(ema_decay))
         self.train_subjects: list[str] = []
+        self.landmarks = NeutralLandmarks()
 
     def _trained_parameters(self) -> list[torch.nn.Parameter]:
         return list(self.unet.parameters()) + list(self.condition_encoder.parameters())
@@ -109,7 +165,11 @@ class FlowDiffusionModule(L.LightningModule):
         x0 = encode_flow(flow, occl, hp.flow_scale, hp.occlusion_scale)
         profile = expression_profile(batch["apex_at"].float(), hp.num_frames).to(x0.device)
         profile = profile[:, None, :, None, None].expand(-1, 1, -1, size, size)
-        return {"x0": x0, "flow": flow, "profile": profile, "neutral": batch["neutral"].float(),
+        neutral = batch["neutral"].float()
+        landmarks = None
+        if self.condition_encoder.config.use_landmarks:
+            landmarks = batch["landmarks"].float() if "landmarks" in batch else self.landmarks(neutral)
+        return {"x0": x0, "flow": flow, "profile": profile, "neutral": neutral, "landmarks": landmarks,
                 "label": batch["label"].long(), "intensity": batch["intensity"].float()}
 
     def denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor, cond: dict, profile: torch.Tensor) -> torch.Tensor:
@@ -132,7 +192,7 @@ class FlowDiffusionModule(L.LightningModule):
             timesteps = torch.randint(0, n_t, (b,), device=dev)
             drop = torch.rand(b, device=dev) < self.hparams.cond_drop_prob
         noisy = self.noise_scheduler.add_noise(x0, noise, timesteps)
-        cond = self.condition_encoder(prep["neutral"], prep["label"], prep["intensity"], drop=drop)
+        cond = self.condition_encoder(prep["neutral"], prep["label"], prep["intensity"], drop=drop, landmarks=prep["landmarks"])
         pred = self.denoise(noisy, timesteps, cond, prep["profile"])
         kind = self.noise_scheduler.config.prediction_type
         if kind == "epsilon":
@@ -149,6 +209,7 @@ class FlowDiffusionModule(L.LightningModule):
         b = batch["neutral"].shape[0]
         self.log("train/loss", out["loss"], prog_bar=True, on_step=True, on_epoch=True, batch_size=b, sync_dist=True)
         self.log("train/x0_std", out["x0_std"], on_step=True, on_epoch=False, batch_size=b, sync_dist=True)
+        self.log("train/landmark_fallbacks", float(self.landmarks.fallbacks), on_step=True, on_epoch=False, batch_size=b)
         self.log("lr", self.optimizers().param_groups[0]["lr"] if self._trainer else self.hparams.lr, on_step=True, batch_size=b)
         return out["loss"]
 
@@ -193,7 +254,11 @@ class FlowDiffusionModule(L.LightningModule):
         idx = torch.nonzero(keep).flatten().tolist()
         prep = self.prepare_batch({k: (v[idx] if torch.is_tensor(v) else [v[i] for i in idx]) for k, v in batch.items()})
         crops = ((prep["neutral"].permute(0, 2, 3, 1).cpu() + 1) * 127.5).round().clamp(0, 255).byte().numpy()
-        faces = [NeutralFace(crop=c, landmarks=np.zeros((0, 2), np.float32)) for c in crops]
+        if prep["landmarks"] is not None:
+            lms = (prep["landmarks"].cpu().numpy() * crops.shape[1] - 0.5).astype(np.float32)  # → crop pixels
+        else:
+            lms = [np.zeros((0, 2), np.float32)] * len(crops)
+        faces = [NeutralFace(crop=c, landmarks=lm) for c, lm in zip(crops, lms)]
         classes = self.condition_encoder.classes
         conds = [Condition(label=classes[int(batch["label"][i])], intensity=float(batch["intensity"][i]),
                            apex_at=float(batch["apex_at"][i])) for i in idx]

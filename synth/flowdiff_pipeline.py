@@ -69,7 +69,7 @@ def build_unet(encoder: FlowConditionEncoder, overrides: dict | None = None) -> 
     cfg = dict(DEFAULT_UNET)
     cfg.update(dict(overrides or {}))
     ec = encoder.config
-    cfg.update(sample_size=ec.flow_size, in_channels=3 + ec.feature_channels + 1, out_channels=3,
+    cfg.update(sample_size=ec.flow_size, in_channels=3 + encoder.spatial_channels + 1, out_channels=3,
                cross_attention_dim=ec.embed_dim, time_cond_proj_dim=ec.embed_dim)
     for key in ("block_out_channels", "down_block_types", "up_block_types"):
         cfg[key] = tuple(cfg[key])
@@ -245,7 +245,21 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
         neutral = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
         return crops, neutral.to(device)
 
-    def encode_condition(self, neutral: torch.Tensor, conditions: list[Condition], do_cfg: bool) -> dict[str, torch.Tensor]:
+    def prepare_landmarks(self, faces: list[NeutralFace], device: torch.device) -> torch.Tensor | None:
+        """The faces' 68 landmarks in [0, 1] crop units (B, 68, 2), when the condition encoder uses them."""
+        if not self.condition_encoder.config.use_landmarks:
+            return None
+        out = []
+        for f in faces:
+            lm = np.asarray(f.landmarks, np.float32) if f.landmarks is not None else np.zeros((0, 2), np.float32)
+            if lm.shape != (68, 2):
+                raise MexkitInputError(f.source or None, f"the face has landmarks of shape {lm.shape}, the flow diffusion needs (68, 2)",
+                                       "prepare the face with mexkit.synth.prepare_face (or pass an RGB image)", stage="condition")
+            out.append((lm + 0.5) / f.size)
+        return torch.from_numpy(np.stack(out)).to(device)
+
+    def encode_condition(self, neutral: torch.Tensor, conditions: list[Condition], do_cfg: bool,
+                         landmarks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Condition encoder outputs; with CFG the batch is [unconditional, conditional] (2B)."""
         device = neutral.device
         label = torch.tensor([self.classes.index(c.label) for c in conditions], device=device)
@@ -254,10 +268,11 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
             neutral = torch.cat([neutral, neutral])
             label = torch.cat([label, label])
             intensity = torch.cat([intensity, intensity])
+            landmarks = None if landmarks is None else torch.cat([landmarks, landmarks])
             drop = torch.arange(len(label), device=device) < len(conditions)
         else:
             drop = None
-        return self.condition_encoder(neutral, label, intensity, drop=drop)
+        return self.condition_encoder(neutral, label, intensity, drop=drop, landmarks=landmarks)
 
     def prepare_profile(self, conditions: list[Condition], device: torch.device) -> torch.Tensor:
         """Timing profile at the model's frames as a channel (B, 1, T_model, h, w)."""
@@ -371,7 +386,8 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
         do_cfg = guidance_scale > 1.0
         # 2. encode the condition
         crops, neutral = self.prepare_neutral(faces, size, device)
-        cond = self.encode_condition(neutral.to(dtype), conditions, do_cfg)
+        landmarks = self.prepare_landmarks(faces, device)
+        cond = self.encode_condition(neutral.to(dtype), conditions, do_cfg, landmarks)
         profile = self.prepare_profile(conditions, device).to(dtype)
         # 3. timesteps
         self.scheduler.set_timesteps(num_inference_steps, device=device)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mexkit.synth import Condition
-from mexkit.synth.flowdiff_module import FlowDiffusionModule, estimate_flow
+from mexkit.synth.flowdiff_module import FlowDiffusionModule, NeutralLandmarks, estimate_flow
 from mexkit.synth.video_datamodule import VideoDataModule
 
 TINY = {
@@ -69,11 +69,34 @@ def test_estimated_flow_explains_real_motion(batch):
     assert float(err_warp) < 0.8 * float(err_still)
 
 
+def test_neutral_landmarks_on_small_crops(corpus):
+    """MediaPipe on 64-px neutral frames (upscaled) finds the corpus landmarks; a faceless frame falls back."""
+    import cv2
+
+    faces = corpus.faces[:4]
+    crops = np.stack([cv2.resize(f.crop, (64, 64), interpolation=cv2.INTER_AREA) for f in faces])
+    neutral = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    finder = NeutralLandmarks()
+    lm = finder(neutral)
+    truth = np.stack([(f.landmarks + 0.5) / f.size for f in faces])
+    err_px64 = np.abs(lm.numpy() - truth).mean(axis=(1, 2)) * 64
+    assert lm.shape == (4, 68, 2) and err_px64.max() < 1.0, err_px64
+    assert finder.fallbacks == 0
+    gray = torch.zeros(1, 3, 64, 64)
+    out = finder(torch.cat([gray, neutral[:1]]))
+    assert finder.fallbacks == 1
+    torch.testing.assert_close(out[0], lm.mean(0))  # the mean of the faces found so far
+    torch.testing.assert_close(out[1], lm[0])
+    with pytest.raises(RuntimeError, match="no face found"):
+        NeutralLandmarks()(gray)
+
+
 def test_targets_and_training_step(batch):
     torch.manual_seed(0)
     module = FlowDiffusionModule(**TINY)
     prep = module.prepare_batch(batch)
     assert prep["x0"].shape == (5, 3, 4, 8, 8) and prep["profile"].shape == (5, 1, 4, 8, 8)
+    assert prep["landmarks"].shape == (5, 68, 2) and module.landmarks.fallbacks == 0
     assert float(prep["x0"][:, :, 0].abs().max()) == 0.0  # frame 0: no motion
     assert float(prep["x0"][:, 0:2].abs().amax(dim=(1, 2, 3, 4)).min()) > 0.1  # every clip moves, the real one too
     assert float(prep["x0"][:, 2].min()) >= 0.0
