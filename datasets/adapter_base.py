@@ -20,7 +20,8 @@ from mexkit.rejects import RejectLog
 from mexkit.video_io import VIDEO_EXTS, is_gray, read_frames, read_image, read_video
 
 from .frame_folders import describe_numbers, numbered_frames, select_range
-from .manifest_validation import FRAME_RANGE_COLUMNS, MANIFEST_COLUMNS, check_timing, duplicate_ids, is_unknown, resolve_inside
+from .manifest_columns import FRAME_RANGE_COLUMNS, MANIFEST_COLUMNS
+from .manifest_validation import check_timing, duplicate_ids, is_unknown, resolve_inside
 
 
 @dataclass

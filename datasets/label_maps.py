@@ -14,7 +14,8 @@ import pandas as pd
 
 from mexkit.errors import MexkitInputError
 
-MEGC2019_CLASSES = ("negative", "positive", "surprise")
+# The MEGC composite classes, in the order every model, table and plot uses. Defined here only.
+MEGC_CLASSES = ("negative", "positive", "surprise")
 
 # dataset → {native label (case-insensitive) → composite class}; labels not listed are excluded.
 MEGC2019_MAP: dict[str, dict[str, str]] = {
@@ -25,6 +26,24 @@ MEGC2019_MAP: dict[str, dict[str, str]] = {
     },
     "smic": {"negative": "negative", "positive": "positive", "surprise": "surprise"},
 }
+
+# Any dataset-native emotion word (or an MEGC class) → MEGC class, for clips whose dataset is not one of
+# the composite's three (corpus clips, synthetic sets, generic folders). The union of the composite's
+# per-dataset maps plus common synonyms; "others" and unknown words have no class.
+NATIVE_TO_MEGC: dict[str, str] = {
+    **{k: "negative" for k in ("negative", "repression", "anger", "angry", "contempt", "disgust", "disgusted",
+                               "fear", "fearful", "sadness", "sad")},
+    **{k: "positive" for k in ("positive", "happiness", "happy", "smile")},
+    **{k: "surprise" for k in ("surprise", "surprised")},
+}
+
+
+def megc_class(label) -> str | None:
+    """The MEGC composite class of a label (native word or already MEGC), or None ("others", unknown, NaN)."""
+    if label is None or (isinstance(label, float) and label != label):
+        return None
+    return NATIVE_TO_MEGC.get(str(label).strip().lower())
+
 
 # CASME II samples left out of the composite although their label maps (they are not in the MEGC2019
 # sample list; MEB's MEGC reader drops the same three). Subject ids as the CASME II adapter writes them.
@@ -114,10 +133,10 @@ def composite_counts(composite: pd.DataFrame) -> pd.DataFrame:
         part = composite[composite["dataset"] == ds]
         add(ds, "samples", len(part), exp["samples"])
         add(ds, "subjects", part["subject"].nunique(), exp["subjects"])
-        for c in MEGC2019_CLASSES:
+        for c in MEGC_CLASSES:
             add(ds, c, (part["label"] == c).sum(), exp[c])
     add("composite", "samples", len(composite), MEGC2019_EXPECTED["samples"])
     add("composite", "subjects", composite["subject"].nunique(), MEGC2019_EXPECTED["subjects"])
-    for c in MEGC2019_CLASSES:
+    for c in MEGC_CLASSES:
         add("composite", c, (composite["label"] == c).sum(), MEGC2019_EXPECTED["classes"][c])
     return pd.DataFrame(rows)

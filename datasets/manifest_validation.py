@@ -16,14 +16,8 @@ import pandas as pd
 
 from mexkit.errors import MexkitInputError
 
-# The real-data manifest (brief: "Shared data contracts"); paths relative to the dataset root.
-MANIFEST_COLUMNS = [
-    "sample_id", "subject", "dataset", "label", "aus", "onset", "apex", "offset",
-    "apex_estimated", "fps", "num_frames", "path", "source",
-]
-# Extra columns the adapters add: release frame numbers of the clip's first/last frame (inclusive),
-# so a clip can be cut from a folder that holds more than the sample (SAMM, CAS(ME)^3).
-FRAME_RANGE_COLUMNS = ["frame_start", "frame_stop"]
+from .manifest_columns import MANIFEST_COLUMNS
+
 # Values spreadsheets use for "unknown" (CASME II writes "/", SAMM -1).
 UNKNOWN_CELLS = {"", "/", "-", "?", "-1", "nan", "none", "n/a", "na"}
 

@@ -1,0 +1,21 @@
+"""The manifest columns every part of mexkit reads and writes (docs/design.md §1). Defined here only.
+
+A real-data manifest has MANIFEST_COLUMNS (paths relative to the dataset root); a synthetic dataset's
+manifest has SYNTHETIC_MANIFEST_COLUMNS: the same columns, then the provenance of each clip.
+"""
+from __future__ import annotations
+
+MANIFEST_COLUMNS = [
+    "sample_id", "subject", "dataset", "label", "aus", "onset", "apex", "offset",
+    "apex_estimated", "fps", "num_frames", "path", "source",
+]
+# Extra columns the adapters add: release frame numbers of the clip's first/last frame (inclusive),
+# so a clip can be cut from a folder that holds more than the sample (SAMM, CAS(ME)^3).
+FRAME_RANGE_COLUMNS = ["frame_start", "frame_stop"]
+# What made a synthetic clip: generator, weights, source face and its subject, the subjects that shaped
+# the weights, the request (intensity, duration, seed, condition).
+PROVENANCE_COLUMNS = [
+    "generator", "weights_hash", "source_face", "source_subject", "train_subjects", "intensity", "duration_ms", "seed",
+    "source_face_sha", "condition",
+]
+SYNTHETIC_MANIFEST_COLUMNS = MANIFEST_COLUMNS + PROVENANCE_COLUMNS
