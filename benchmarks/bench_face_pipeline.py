@@ -31,7 +31,7 @@ def main() -> None:
     probe = cpu_probe()
     rows = [{"name": "cpu matmul fp32 2048²", "value": probe["matmul_gflops"], "unit": "GFLOP/s", "note": "in-run CPU reference"}]
     for backend, target in TARGETS.items():
-        pipe = FacePipeline(backend, crop_size=128)
+        pipe = FacePipeline(backend, resolution=128)
         pipe.align_image(frames[0])  # warm-up
         t = time.perf_counter()
         for f in frames:

@@ -77,8 +77,8 @@ def main() -> int:
           f"TV-L1 {'available' if resolve_method('tvl1') == 'tvl1' else 'missing → DIS fallback'}; {os.cpu_count()} CPUs")
 
     # --- references measured now ---------------------------------------------------------
-    pipe = FacePipeline("mediapipe", crop_size=args.size)
-    aligned = pipe.align_clip(clips[0], size=args.size)
+    pipe = FacePipeline("mediapipe", resolution=args.size)
+    aligned = pipe.align_clip(clips[0], resolution=args.size)
     a, b = aligned.frames[aligned.onset], aligned.frames[aligned.apex]
     ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
@@ -103,7 +103,7 @@ def main() -> int:
     # --- compute only (align + crop + flow + strain), in memory ----------------------------
     compute_rate = {}
     for method, n in (("dis", args.clips), ("tvl1", min(args.tvl1_clips, args.clips))):
-        cfg = PrepareConfig(crop_size=args.size, flow=method)
+        cfg = PrepareConfig(resolution=args.size, flow=method)
         compute_item(clips[0], cfg, pipe)
         t = time.perf_counter()
         for c in clips[:n]:
@@ -120,26 +120,26 @@ def main() -> int:
     try:
         sources = [MemoryClipSource(c) for c in clips]
         for workers in sorted({1, args.workers}):
-            cache = PreprocessCache(tmp / f"dis_w{workers}", PrepareConfig(crop_size=args.size, flow="dis"))
+            cache = PreprocessCache(tmp / f"dis_w{workers}", PrepareConfig(resolution=args.size, flow="dis"))
             rep = cache.prepare(sources, workers=workers, progress=False)
             assert rep.computed == len(clips), rep.summary()
             rate = rep.computed / rep.seconds
             row(f"mexkit prepare, DIS, {workers} worker(s), with cache writes", rate, "clips/s", "",
                 f"{rate / compute_rate['dis']:.2f}× of compute only", "≥ 25 clips/s" + (" (process start-up included)" if workers > 1 else ""))
-        cache = PreprocessCache(tmp / "tvl1", PrepareConfig(crop_size=args.size, flow="tvl1"))
+        cache = PreprocessCache(tmp / "tvl1", PrepareConfig(resolution=args.size, flow="tvl1"))
         n_tv = min(args.tvl1_clips, args.clips)
         rep = cache.prepare(sources[:n_tv], workers=1, progress=False)
         rate = rep.computed / rep.seconds
         row(f"mexkit prepare, {rep.config['flow_used']}, 1 worker, with cache writes", rate, "clips/s", "",
             f"{rate / compute_rate['tvl1']:.2f}× of compute only", "≥ 5 clips/s")
         fresh_sources = [MemoryClipSource(c) for c in clips]  # hashes not memoised: the rerun hashes every clip again
-        rerun = PreprocessCache(tmp / "dis_w1", PrepareConfig(crop_size=args.size, flow="dis")).prepare(fresh_sources, progress=False)
+        rerun = PreprocessCache(tmp / "dis_w1", PrepareConfig(resolution=args.size, flow="dis")).prepare(fresh_sources, progress=False)
         assert rerun.computed == 0
         row("rerun with everything cached (hash + skip)", len(clips) / rerun.seconds, "clips/s", "content hash",
             f"{(len(clips) / rerun.seconds) * t_hash:.2f}× of hash-only rate", "no alignment, flow or writes")
 
         # --- read throughput ------------------------------------------------------------------
-        reader = PreprocessCache(tmp / "dis_w1", PrepareConfig(crop_size=args.size, flow="dis")).reader()
+        reader = PreprocessCache(tmp / "dis_w1", PrepareConfig(resolution=args.size, flow="dis")).reader()
         files = [p for p in (tmp / "dis_w1" / "items").rglob("*.npy")]
         nbytes = sum(p.stat().st_size for p in files)
 

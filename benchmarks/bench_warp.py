@@ -98,7 +98,7 @@ def main() -> None:
                  f"target ≥ 200; {warp_rate * floor:.2f}× remap floor"))
     rss1 = rss_mb()
 
-    pipe = FacePipeline("mediapipe", crop_size=128)
+    pipe = FacePipeline("mediapipe", resolution=128)
     photos = [read_image(MEDIA_DIR / n) for n in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg")]
     prepare_face(photos[0], 128, pipe)
     n_lm = 60

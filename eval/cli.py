@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
     p.add_argument("--align", choices=["none", "real", "fake", "both"], default="none",
                    help="align the clips of a set once on their onset frame first (for raw, unaligned dataset frames)")
-    p.add_argument("--size", type=int, default=128, choices=[64, 128, 256], help="crop size for --align (default 128)")
+    p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256], help="aligned crop size for --align (default 128)")
     p.add_argument("--identity-model", default="dlib", metavar="dlib|PATH",
                    help="face embedder: dlib (default), a TorchScript .pt, a torch.export .pt2 or an .onnx file")
     p.add_argument("--identity-stride", type=int, default=1, metavar="N", help="embed every N-th frame (plus the apex) for speed")
@@ -52,9 +52,9 @@ def run_eval(args: argparse.Namespace) -> int:
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
     real = open_clip_set(args.real, name="real").head(args.max_clips)
     if args.align in ("fake", "both"):
-        fake = fake.aligned(args.size)
+        fake = fake.aligned(args.resolution)
     if args.align in ("real", "both"):
-        real = real.aligned(args.size)
+        real = real.aligned(args.resolution)
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples)

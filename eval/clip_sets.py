@@ -73,14 +73,14 @@ class ClipSet:
             except (MexkitInputError, ValueError, OSError) as err:
                 self.rejects.add_error(row.get("path") or row.get("sample_id") or f"{self.name}[{i}]", err, stage=f"load {self.name}")
 
-    def aligned(self, size: int = 128, backend: str = "mediapipe") -> "ClipSet":
-        """The same set with every clip aligned once on its onset frame (FacePipeline.align_clip) to size px —
+    def aligned(self, resolution: int = 128, backend: str = "mediapipe") -> "ClipSet":
+        """The same set with every clip aligned once on its onset frame (FacePipeline.align_clip) to `resolution` px —
         for real datasets stored as raw frames; the metrics assume template-aligned crops."""
         from mexkit.face import FacePipeline
 
-        pipeline = FacePipeline(backend, crop_size=size)
+        pipeline = FacePipeline(backend, resolution=resolution)
         inner = self._load
-        out = ClipSet(self.name, self.records, lambda row: pipeline.align_clip(inner(row), size), self.root, self.rejects)
+        out = ClipSet(self.name, self.records, lambda row: pipeline.align_clip(inner(row), resolution), self.root, self.rejects)
         out.faces = self.faces
         return out
 

@@ -21,7 +21,7 @@ _PIPELINES: dict[str, FacePipeline] = {}
 def default_pipeline() -> FacePipeline:
     """One shared MediaPipe pipeline (building it costs ~0.1 s)."""
     if "mediapipe" not in _PIPELINES:
-        _PIPELINES["mediapipe"] = FacePipeline("mediapipe", crop_size=128, num_faces=1, min_confidence=0.3)
+        _PIPELINES["mediapipe"] = FacePipeline("mediapipe", resolution=128, num_faces=1, min_confidence=0.3)
     return _PIPELINES["mediapipe"]
 
 

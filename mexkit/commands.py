@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib", "face-alignment"])
-    p.add_argument("--size", type=int, default=128, choices=[64, 128, 256])
+    p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256], help="aligned crop size in px (default 128)")
     p.add_argument("--weights-dir", type=Path, default=None, help="face-alignment only: folder with its FAN weights")
     p.add_argument("--batch", action="store_true", help="PATH is a folder of items (videos, images, frame folders)")
     p.add_argument("--track", action="store_true", help="landmarks on every aligned frame (default: onset frame only)")
@@ -62,7 +62,7 @@ def run_align(args: argparse.Namespace) -> int:
     from .face import FacePipeline
 
     kwargs = {"weights_dir": args.weights_dir} if args.backend == "face-alignment" else {}
-    pipe = FacePipeline(args.backend, crop_size=args.size, **kwargs)
+    pipe = FacePipeline(args.backend, resolution=args.resolution, **kwargs)
     items = _items(args.path, args.batch)
     args.out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(args.out / "rejects.csv")

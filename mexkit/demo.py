@@ -58,7 +58,7 @@ def align_corpus(corpus, report) -> dict:
     from mexkit.face import FacePipeline
     from mexkit.face.landmark_schemes import interocular, semantic5, to68
 
-    mp, dl = FacePipeline("mediapipe", crop_size=128), FacePipeline("dlib", crop_size=128)
+    mp, dl = FacePipeline("mediapipe", resolution=128), FacePipeline("dlib", resolution=128)
     cells, errs = [], []
     for face in tqdm(corpus.faces, desc="align corpus faces", unit="face"):
         a = mp.align_image(face.crop)

@@ -25,24 +25,24 @@ class NeutralFace:
     meta: dict = field(default_factory=dict)
 
     @property
-    def size(self) -> int:
+    def resolution(self) -> int:
         return int(self.crop.shape[0])
 
 
 @lru_cache(maxsize=4)
-def default_pipeline(size: int) -> FacePipeline:
+def default_pipeline(resolution: int) -> FacePipeline:
     """The MediaPipe pipeline `prepare_face` uses when none is given (built once per crop size)."""
-    return FacePipeline("mediapipe", crop_size=size)
+    return FacePipeline("mediapipe", resolution=resolution)
 
 
-def prepare_face(image: np.ndarray, size: int = 128, pipeline: FacePipeline | None = None, source: str | Path = "",
+def prepare_face(image: np.ndarray, resolution: int = 128, pipeline: FacePipeline | None = None, source: str | Path = "",
                  subject: str = "") -> NeutralFace:
     """Detect, align and crop the largest face of an RGB image; clear errors for no face or a tiny image."""
     h, w = image.shape[:2]
     if min(h, w) < MIN_FACE_PX:
         raise MexkitInputError(source or None, f"image is too small ({w}×{h} px)", f"use a face image of at least {MIN_FACE_PX} px", stage="detect")
-    pipeline = pipeline or default_pipeline(size)
-    aligned = pipeline.align_image(image, size=size, source=source or None)
+    pipeline = pipeline or default_pipeline(resolution)
+    aligned = pipeline.align_image(image, resolution=resolution, source=source or None)
     le, re_ = aligned.face.eye_centers
     iod = float(np.linalg.norm(re_ - le))
     if iod < MIN_IOD_PX:

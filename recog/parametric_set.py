@@ -38,8 +38,8 @@ TEMPLATES: dict[str, list[dict[int, tuple[float, float]]]] = {
 
 
 def _resize_face(face: NeutralFace, size: int) -> tuple[np.ndarray, np.ndarray]:
-    crop = cv2.resize(face.crop, (size, size), interpolation=cv2.INTER_AREA if size < face.size else cv2.INTER_CUBIC)
-    s = size / face.size
+    crop = cv2.resize(face.crop, (size, size), interpolation=cv2.INTER_AREA if size < face.resolution else cv2.INTER_CUBIC)
+    s = size / face.resolution
     return crop, ((np.asarray(face.landmarks, np.float64) + 0.5) * s - 0.5)
 
 

@@ -288,7 +288,7 @@ class SampleSet:
         elif align:
             from mexkit.face import FacePipeline
 
-            pipeline = FacePipeline(align, crop_size=128)
+            pipeline = FacePipeline(align, resolution=128)
             sources = [AlignedSource(s, pipeline) for s in sources]
         table = pd.DataFrame({
             "sample_id": df["sample_id"].astype(str), "subject": df["subject"].astype(str), "label": df["label"].astype(str),

@@ -94,4 +94,4 @@ def _pipeline(backend: str, resolution: int):
         return None  # the writer builds the default MediaPipe pipeline lazily
     from mexkit.face import FacePipeline
 
-    return FacePipeline(backend, crop_size=resolution if resolution in (64, 128, 256) else 256)
+    return FacePipeline(backend, resolution=resolution if resolution in (64, 128, 256) else 256)

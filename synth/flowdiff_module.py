@@ -72,7 +72,7 @@ class NeutralLandmarks:
         from mexkit.face.landmark_schemes import to68
 
         if self._pipeline is None:
-            self._pipeline = FacePipeline(self.backend, crop_size=256)
+            self._pipeline = FacePipeline(self.backend, resolution=256)
         s = self.detect_size
         up = cv2.resize(image, (s, s), interpolation=cv2.INTER_CUBIC)
         try:

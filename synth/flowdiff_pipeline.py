@@ -225,7 +225,7 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
             if isinstance(item, NeutralFace):
                 out.append(item)
             else:
-                out.append(prepare_face(np.asarray(item), size=max(size, 64)))
+                out.append(prepare_face(np.asarray(item), resolution=max(size, 64)))
         return out
 
     @staticmethod
@@ -255,7 +255,7 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
             if lm.shape != (68, 2):
                 raise MexkitInputError(f.source or None, f"the face has landmarks of shape {lm.shape}, the flow diffusion needs (68, 2)",
                                        "prepare the face with mexkit.synth.prepare_face (or pass an RGB image)", stage="condition")
-            out.append((lm + 0.5) / f.size)
+            out.append((lm + 0.5) / f.resolution)
         return torch.from_numpy(np.stack(out)).to(device)
 
     def encode_condition(self, neutral: torch.Tensor, conditions: list[Condition], do_cfg: bool,
@@ -329,7 +329,7 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
             frames[0] = crop
             landmarks = None
             if face.landmarks is not None and len(face.landmarks):
-                lm = (np.asarray(face.landmarks, np.float64) + 0.5) * (s / face.size) - 0.5
+                lm = (np.asarray(face.landmarks, np.float64) + 0.5) * (s / face.resolution) - 0.5
                 pts = torch.from_numpy(((2 * lm + 1) / s - 1).astype(np.float32))[None].expand(n, -1, -1).to(flow.device)
                 landmarks = (((track_points(flow, pts) + 1) * s - 1) / 2).cpu().numpy().astype(np.float32)
             clip = Clip(frames=frames, fps=float(cond.fps), subject=face.subject, onset=0, apex=cond.apex_frame,

@@ -32,7 +32,7 @@ class GeneratorMixin:
     def __call__(self, face: NeutralFace | np.ndarray, condition: Condition | None = None,
                  generator: torch.Generator | int | None = None) -> GeneratorOutput:
         if not isinstance(face, NeutralFace):
-            face = prepare_face(np.asarray(face), size=self.resolution)
+            face = prepare_face(np.asarray(face), resolution=self.resolution)
         return self.generate(face, condition or Condition(), as_torch_generator(generator))
 
     @abstractmethod

@@ -270,7 +270,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
     def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         """Animate one aligned face at `self.resolution`; frame 0 == the crop resized to that size."""
         s = self.resolution
-        crop = face.crop if face.size == s else cv2.resize(face.crop, (s, s), interpolation=cv2.INTER_AREA if face.size > s else cv2.INTER_CUBIC)
+        crop = face.crop if face.resolution == s else cv2.resize(face.crop, (s, s), interpolation=cv2.INTER_AREA if face.resolution > s else cv2.INTER_CUBIC)
         dev = self.device
         neutral = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].float().div(127.5).sub(1).to(dev)
         profile = torch.from_numpy(condition.profile()).float()[None]
@@ -283,7 +283,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         flow_px = grid_to_pixels(out["flow"][0], s).permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
         landmarks = None
         if face.landmarks is not None and len(face.landmarks):
-            lm = (np.asarray(face.landmarks, np.float64) + 0.5) * (s / face.size) - 0.5  # pixel centres
+            lm = (np.asarray(face.landmarks, np.float64) + 0.5) * (s / face.resolution) - 0.5  # pixel centres
             pts = torch.from_numpy(((2 * lm + 1) / s - 1).astype(np.float32))[None].expand(profile.shape[1], -1, -1).to(dev)
             moved = track_points(out["flow"][0], pts)
             landmarks = (((moved + 1) * s - 1) / 2).cpu().numpy().astype(np.float32)

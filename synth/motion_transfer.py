@@ -51,7 +51,7 @@ def driving_landmarks(driving: Clip, pipeline=None) -> np.ndarray:
     if pipeline is None:
         from mexkit.face import FacePipeline
 
-        pipeline = FacePipeline("mediapipe", crop_size=128)
+        pipeline = FacePipeline("mediapipe", resolution=128)
     tracked = pipeline.align_clip(driving, track_landmarks=True)
     return np.asarray(to68(tracked.landmarks, pipeline.scheme), np.float32)
 
@@ -180,9 +180,9 @@ class MotionTransferGenerator(GeneratorMixin):
     def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         face = resize_face(face, self.resolution)
         disp = self.displacements(face, condition)
-        warper = LandmarkWarper(face.landmarks, face.size, grid=self.grid)
+        warper = LandmarkWarper(face.landmarks, face.resolution, grid=self.grid)
         flows = warper.backward_flow(disp)
-        frames = warp_frames(face.crop, flows, identity_grid(face.size))
+        frames = warp_frames(face.crop, flows, identity_grid(face.resolution))
         landmarks = rendered_points(face.landmarks, flows)
         requested = (face.landmarks[None] + disp).astype(np.float32)
         mask = residual = None

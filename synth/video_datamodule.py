@@ -268,7 +268,7 @@ class VideoDataModule(L.LightningDataModule):
         if spec.get("align"):
             from mexkit.face import FacePipeline
 
-            pipeline = FacePipeline(spec["align"], crop_size=max(64, min(256, 1 << (self.size - 1).bit_length())))
+            pipeline = FacePipeline(spec["align"], resolution=max(64, min(256, 1 << (self.size - 1).bit_length())))
         out = []
         for row in table.to_dict("records"):
             file = root / str(row["path"])
@@ -309,7 +309,7 @@ class VideoDataModule(L.LightningDataModule):
 
             from .neutral_face import prepare_face
 
-            faces = [prepare_face(read_image(p), size=256, source=p, subject=Path(p).stem) for p in faces]
+            faces = [prepare_face(read_image(p), resolution=256, source=p, subject=Path(p).stem) for p in faces]
         drop = set(spec.get("exclude_subjects") or [])
         faces = [f for f in faces if f.subject not in drop]
         classes = list(spec.get("classes") or self.classes)

@@ -27,14 +27,14 @@ from .output import GeneratorOutput
 
 def resize_face(face: NeutralFace, size: int) -> NeutralFace:
     """The same aligned face at another crop size (landmarks scaled with it)."""
-    if face.size == size:
+    if face.resolution == size:
         return face
-    interp = cv2.INTER_AREA if size < face.size else cv2.INTER_CUBIC
+    interp = cv2.INTER_AREA if size < face.resolution else cv2.INTER_CUBIC
     crop = cv2.resize(face.crop, (size, size), interpolation=interp)
-    s = size / face.size
+    s = size / face.resolution
     # Pixel centres: x_new + 0.5 = (x_old + 0.5) · s
     lm = ((np.asarray(face.landmarks, np.float64) + 0.5) * s - 0.5).astype(np.float32)
-    return NeutralFace(crop=crop, landmarks=lm, subject=face.subject, source=face.source, meta=dict(face.meta, resized_from=face.size))
+    return NeutralFace(crop=crop, landmarks=lm, subject=face.subject, source=face.source, meta=dict(face.meta, resized_from=face.resolution))
 
 
 class WarpGenerator(GeneratorMixin):
@@ -80,7 +80,7 @@ class WarpGenerator(GeneratorMixin):
         """The spline system of this face (cached for the last face: the writer animates each face N times)."""
         key = np.ascontiguousarray(face.landmarks, np.float32).tobytes()
         if key != self._warper_key:
-            self._warper = LandmarkWarper(face.landmarks, face.size, grid=self.grid)
+            self._warper = LandmarkWarper(face.landmarks, face.resolution, grid=self.grid)
             self._warper_key = key
         return self._warper
 

@@ -345,9 +345,9 @@ class DatasetWriter:
             if self._pipeline is None:
                 from mexkit.face import FacePipeline
 
-                self._pipeline = FacePipeline("mediapipe", crop_size=self.resolution if self.resolution in (64, 128, 256) else 256)
+                self._pipeline = FacePipeline("mediapipe", resolution=self.resolution if self.resolution in (64, 128, 256) else 256)
             try:
-                face = prepare_face(read_image(source.path), size=self.resolution, pipeline=self._pipeline, source=source.key, subject=source.subject)
+                face = prepare_face(read_image(source.path), resolution=self.resolution, pipeline=self._pipeline, source=source.key, subject=source.subject)
             except MexkitInputError as err:
                 raise FaceRejected(source.key, err.reason, err.fix, err.stage) from None
         self._faces[source.sha] = face

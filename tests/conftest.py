@@ -23,11 +23,11 @@ def media() -> Path:
 def mediapipe_pipeline():
     from mexkit.face import FacePipeline
 
-    return FacePipeline("mediapipe", crop_size=128)
+    return FacePipeline("mediapipe", resolution=128)
 
 
 @pytest.fixture(scope="session")
 def dlib_pipeline():
     from mexkit.face import FacePipeline
 
-    return FacePipeline("dlib", crop_size=128)
+    return FacePipeline("dlib", resolution=128)

@@ -10,7 +10,7 @@ from mexkit.cli import main
 
 
 def test_align_video(media, tmp_path):
-    assert main(["align", str(media / "single_face.mp4"), "--out", str(tmp_path), "--size", "64"]) == 0
+    assert main(["align", str(media / "single_face.mp4"), "--out", str(tmp_path), "--resolution", "64"]) == 0
     out = tmp_path / "single_face"
     assert len(list(out.glob("*.png"))) == 72
     assert np.load(out / "landmarks.npy").shape == (68, 2)

@@ -33,15 +33,15 @@ class FacePipeline:
     """Face detection, landmarks and alignment behind one small interface.
 
     backend: "mediapipe" (default; 478 points + blendshapes), "dlib" (68 points, HOG) or
-    "face-alignment" (needs `weights_dir`). crop_size: 64, 128 or 256.
+    "face-alignment" (needs `weights_dir`). resolution: 64, 128 or 256.
     Several faces → the largest is used and `num_faces` records how many were seen.
     """
 
-    def __init__(self, backend: str | FaceBackend = "mediapipe", crop_size: int = 128, **backend_kwargs):
-        if crop_size not in CROP_SIZES:
-            raise ValueError(f"crop_size must be one of {CROP_SIZES}, got {crop_size}")
+    def __init__(self, backend: str | FaceBackend = "mediapipe", resolution: int = 128, **backend_kwargs):
+        if resolution not in CROP_SIZES:
+            raise ValueError(f"resolution must be one of {CROP_SIZES}, got {resolution}")
         self.backend = make_backend(backend, **backend_kwargs) if isinstance(backend, str) else backend
-        self.crop_size = crop_size
+        self.resolution = resolution
 
     @property
     def scheme(self) -> str:
@@ -58,22 +58,22 @@ class FacePipeline:
             raise NoFaceError(source, f"{self.backend.name} backend")
         return faces[0], len(faces)
 
-    def align_image(self, image: np.ndarray, size: int | None = None, source: str | Path | None = None) -> AlignedFace:
+    def align_image(self, image: np.ndarray, resolution: int | None = None, source: str | Path | None = None) -> AlignedFace:
         """Align the largest face of one image to the eye template."""
-        size = size or self.crop_size
+        size = resolution or self.resolution
         face, n = self.largest_face(image, source)
         le, re_ = face.eye_centers
         affine = eye_affine(le, re_, size)
         return AlignedFace(warp_to_crop(image, affine, size), affine, transform_points(face.landmarks, affine), face, n)
 
-    def align_clip(self, clip: Clip, size: int | None = None, track_landmarks: bool = False) -> Clip:
+    def align_clip(self, clip: Clip, resolution: int | None = None, track_landmarks: bool = False) -> Clip:
         """Align a clip once, on its onset frame, and apply that transform to every frame.
 
         Per-frame alignment adds jitter that swamps micro-motion, so it is never done. With
         track_landmarks, landmarks of every aligned frame are found (T, K, 2); else the onset
         frame's landmarks (K, 2) are kept. The returned clip carries `affine` (source → crop).
         """
-        size = size or self.crop_size
+        size = resolution or self.resolution
         ref = clip.frames[clip.onset]
         try:
             aligned = self.align_image(ref, size, source=clip.source or clip.sample_id)

@@ -9,7 +9,7 @@ from mexkit.errors import MexkitInputError
 
 def test_configs_are_kept_apart(tmp_path, corpus):
     src = [MemoryClipSource(corpus.clips[2])]
-    a, b = PrepareConfig(crop_size=64, flow="dis", frames="key"), PrepareConfig(crop_size=64, flow="farneback", frames="key")
+    a, b = PrepareConfig(resolution=64, flow="dis", frames="key"), PrepareConfig(resolution=64, flow="farneback", frames="key")
     PreprocessCache(tmp_path, a).prepare(src, progress=False)
     assert len(CacheReader(tmp_path)) == 1
     PreprocessCache(tmp_path, b).prepare(src, progress=False)
@@ -22,7 +22,7 @@ def test_configs_are_kept_apart(tmp_path, corpus):
     with pytest.raises(KeyError):
         ra["other"]
     with pytest.raises(MexkitInputError, match="not in this cache"):
-        CacheReader(tmp_path, PrepareConfig(crop_size=128, flow="dis"))
+        CacheReader(tmp_path, PrepareConfig(resolution=128, flow="dis"))
 
 
 def test_not_a_cache(tmp_path):

@@ -59,7 +59,7 @@ def test_manifest_composite_splits_prepare(pristine, tmp_path, capsys):
     assert doc["kind"] == "loso" and len(doc["folds"]) == 6
 
     cache = tmp_path / "cache"
-    args = ["prepare", "--manifest", str(comp), "--out", str(cache), "--flow", "dis", "--crop-size", "64", "--no-progress"]
+    args = ["prepare", "--manifest", str(comp), "--out", str(cache), "--flow", "dis", "--resolution", "64", "--no-progress"]
     args += [x for n, r in roots.items() for x in ("--root", f"{n}={r}")]
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -72,7 +72,7 @@ def test_prepare_from_adapter_lists_adapter_rejects(fresh, tmp_path, capsys):
     tree = fresh("smic")
     (tree.root / "HS/s1/micro/negative/s1_ne_03/image20433.bmp").unlink()  # a gap: the adapter rejects the sample
     out = tmp_path / "cache"
-    args = ["prepare", "--dataset", "smic", "--root", str(tree.root), "--out", str(out), "--flow", "dis", "--crop-size", "64", "--no-progress"]
+    args = ["prepare", "--dataset", "smic", "--root", str(tree.root), "--out", str(out), "--flow", "dis", "--resolution", "64", "--no-progress"]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "2 samples: 2 computed" in text and "1 rejected" in text and "frame file(s) missing" in text

@@ -16,7 +16,7 @@ from mexkit.face import FacePipeline
 from mexkit.optical_flow import compute_flow, optical_strain
 from mexkit.video_io import read_video
 
-DIS64 = PrepareConfig(crop_size=64, flow="dis")
+DIS64 = PrepareConfig(resolution=64, flow="dis")
 
 
 def _forbid_compute(monkeypatch):
@@ -36,7 +36,7 @@ def _mtimes(cache_dir):
 
 def test_prepare_corpus_cli_then_rerun_does_no_work(tmp_path, corpus, monkeypatch, capsys):
     out = tmp_path / "cache"
-    args = ["prepare", "--dataset", "corpus", "--out", str(out), "--flow", "dis", "--crop-size", "64", "--no-progress"]
+    args = ["prepare", "--dataset", "corpus", "--out", str(out), "--flow", "dis", "--resolution", "64", "--no-progress"]
     assert mexkit_main(args) == 0
     first = capsys.readouterr().out
     n = len(corpus.clips)
@@ -56,11 +56,11 @@ def test_cached_arrays_are_the_pipeline_flow_and_strain(tmp_path, corpus):
     rep = cache.prepare([MemoryClipSource(c) for c in clips], progress=False)
     assert rep.computed == 2 and rep.rejected == 0
     reader = cache.reader()
-    pipe = FacePipeline("mediapipe", crop_size=64)
+    pipe = FacePipeline("mediapipe", resolution=64)
     for clip in clips:
         item = reader[clip.sample_id]
         assert isinstance(item.flow, np.memmap) and isinstance(item.frames, np.memmap)
-        aligned = pipe.align_clip(clip, size=64)
+        aligned = pipe.align_clip(clip, resolution=64)
         np.testing.assert_array_equal(item.frames, aligned.frames)
         assert item.frames.shape == (clip.num_frames, 64, 64, 3) and item.frames.dtype == np.uint8
         np.testing.assert_array_equal(item.key_frames, aligned.frames[[clip.onset, clip.apex]])
@@ -79,7 +79,7 @@ def test_cached_arrays_are_the_pipeline_flow_and_strain(tmp_path, corpus):
 def test_tvl1_and_its_fallback_are_recorded(tmp_path, corpus, monkeypatch):
     clip = corpus.clips[2]  # the shortest corpus clip
     clip = clip.with_frames(clip.frames[: clip.apex + 1], offset=clip.apex)
-    cfg = PrepareConfig(crop_size=64, flow="tvl1", frames="key")
+    cfg = PrepareConfig(resolution=64, flow="tvl1", frames="key")
     cache = PreprocessCache(tmp_path / "c", cfg)
     cache.prepare([MemoryClipSource(clip)], progress=False)
     assert cache.reader()[clip.sample_id].flow_method == "tvl1"
@@ -169,7 +169,7 @@ def test_workers_give_the_same_arrays(pristine, tmp_path):
 
 
 def test_stack_is_memory_mapped_and_reused(tmp_path, corpus):
-    cache = PreprocessCache(tmp_path / "c", PrepareConfig(crop_size=64, flow="dis", frames="key"))
+    cache = PreprocessCache(tmp_path / "c", PrepareConfig(resolution=64, flow="dis", frames="key"))
     cache.prepare([MemoryClipSource(c) for c in corpus.clips[:3]], progress=False)
     reader = cache.reader()
     flows = reader.stack("flow")

@@ -70,7 +70,7 @@ def test_alignment_puts_eyes_on_template(backend, size, media, request):
     tl, tr = template_eyes(size)
     errors = []
     for name, img in _raw_faces(media).items():
-        crop = pipe.align_image(img, size=size).crop
+        crop = pipe.align_image(img, resolution=size).crop
         if size == 64:  # detectors need more pixels: measure on the crop upsampled 2x
             faces = pipe.detect(cv2.resize(crop, (128, 128), interpolation=cv2.INTER_CUBIC))
             le, re_ = (e / 2 for e in eye_centers68(faces[0].landmarks68))

@@ -36,7 +36,7 @@ def faces(corpus_faces) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def landmarks(corpus_faces) -> torch.Tensor:
     """The corpus faces' 68 landmarks in [0, 1] crop units."""
-    return torch.from_numpy(np.stack([(f.landmarks + 0.5) / f.size for f in corpus_faces])).float()
+    return torch.from_numpy(np.stack([(f.landmarks + 0.5) / f.resolution for f in corpus_faces])).float()
 
 
 def test_landmark_heatmaps_peak_on_the_face_parts(landmarks):

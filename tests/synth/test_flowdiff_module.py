@@ -78,7 +78,7 @@ def test_neutral_landmarks_on_small_crops(corpus):
     neutral = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     finder = NeutralLandmarks()
     lm = finder(neutral)
-    truth = np.stack([(f.landmarks + 0.5) / f.size for f in faces])
+    truth = np.stack([(f.landmarks + 0.5) / f.resolution for f in faces])
     err_px64 = np.abs(lm.numpy() - truth).mean(axis=(1, 2)) * 64
     assert lm.shape == (4, 68, 2) and err_px64.max() < 1.0, err_px64
     assert finder.fallbacks == 0

@@ -80,7 +80,7 @@ def test_generator_call_on_corpus_face_deterministic_and_clip_fields(corpus, tra
     assert np.array_equal(a.clip.frames, b.clip.frames) and not np.array_equal(a.clip.frames, c.clip.frames)
     assert a.clip.label == "surprise" and a.clip.apex == cond.apex_frame and a.clip.subject == face.subject
     assert a.flow.shape == (12, 64, 64, 2) and a.mask.shape == (12, 64, 64) and a.residual.shape == (12, 64, 64, 3)
-    assert a.landmarks.shape == (12, 68, 2) and np.allclose(a.landmarks[0], (face.landmarks + 0.5) * 64 / face.size - 0.5, atol=1e-3)
+    assert a.landmarks.shape == (12, 68, 2) and np.allclose(a.landmarks[0], (face.landmarks + 0.5) * 64 / face.resolution - 0.5, atol=1e-3)
     # frames are the neutral face warped by the returned pixel flow (where the mask keeps it)
     neutral = torch.from_numpy(crop64).permute(2, 0, 1)[None].float() / 127.5 - 1
     grid = pixels_to_grid(torch.from_numpy(a.flow).permute(0, 3, 1, 2), 64)[None]

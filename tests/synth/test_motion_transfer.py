@@ -84,7 +84,7 @@ def test_real_smile_transfers_to_another_person(corpus, smile):
     cond = gen.default_condition()
     assert cond.num_frames == smile.num_frames and cond.label == "positive" and cond.apex_frame == smile.apex
     out = gen(target, cond)
-    pipe = FacePipeline("mediapipe", crop_size=256)
+    pipe = FacePipeline("mediapipe", resolution=256)
     frames = out.clip.frames[::2]
     found = np.stack([to68(pipe.detect(f)[0].landmarks, pipe.scheme) for f in frames])
     seen = to_face_frame(found - found[0], found[0])  # (T/2, 68, 2), IOD units

@@ -16,7 +16,7 @@ from mexkit.video_io import read_clip, write_frames
 def smile_clip(media, mediapipe_pipeline) -> Clip:
     """single_face.mp4 (neutral → smile), aligned once on frame 0 at 128 px, frames 0..47."""
     clip = read_clip(media / "single_face.mp4", subject="pyfeat_single", label="happiness", onset=0, offset=47)
-    al = mediapipe_pipeline.align_image(clip.frames[0], size=128)
+    al = mediapipe_pipeline.align_image(clip.frames[0], resolution=128)
     frames = np.stack([warp_to_crop(f, al.affine, 128) for f in clip.frames[:48]])
     return clip.with_frames(frames, onset=0, apex=30, offset=47)
 

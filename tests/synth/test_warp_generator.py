@@ -28,7 +28,7 @@ def faces():
 def pipe256():
     from mexkit.face import FacePipeline
 
-    return FacePipeline("mediapipe", crop_size=256)
+    return FacePipeline("mediapipe", resolution=256)
 
 
 def redetect(pipe, frames: np.ndarray) -> np.ndarray:

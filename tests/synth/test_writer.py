@@ -85,7 +85,7 @@ def test_folder_of_faces_end_to_end(tmp_path, face_dir):
     from mexkit.video_io import read_image
 
     src = next(r for r in df.itertuples() if r.sample_id == positive.sample_id).source_face
-    aligned = prepare_face(read_image(face_dir / src), 128, FacePipeline("mediapipe", crop_size=128))
+    aligned = prepare_face(read_image(face_dir / src), 128, FacePipeline("mediapipe", resolution=128))
     np.testing.assert_array_equal(positive.frames[0], aligned.crop)
 
     # the same command elsewhere writes byte-identical files and rows
