@@ -15,9 +15,8 @@ import pandas as pd
 from scipy import linalg
 
 from mexkit.clip import Clip
+from mexkit.datasets.label_maps import MEGC_CLASSES, megc_class
 from mexkit.optical_flow import compute_flow, optical_strain
-
-from .expression import MEGC_CLASSES, megc_class
 
 FeatureFn = Callable[[Clip], np.ndarray]
 

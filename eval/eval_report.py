@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .expression import MEGC_CLASSES
+from mexkit.datasets.label_maps import MEGC_CLASSES
+
 from .report import HtmlReport
 from .suite import EvalResult
 

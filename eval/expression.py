@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from mexkit.clip import Clip
+from mexkit.datasets.label_maps import MEGC_CLASSES, NATIVE_TO_MEGC, megc_class  # noqa: F401 — re-exported (mexkit.eval.megc_class)
 
 from .face_tracks import track_clip
 from .fer_net import FER_CLASSES, MiniXception, fer_probabilities, load_fer_net
 
-MEGC_CLASSES = ("negative", "positive", "surprise")
 CLASS_BLENDSHAPES = {
     "positive": ["mouthSmileLeft", "mouthSmileRight", "cheekSquintLeft", "cheekSquintRight"],
     "surprise": ["browInnerUp", "browOuterUpLeft", "browOuterUpRight", "eyeWideLeft", "eyeWideRight", "jawOpen"],
@@ -26,20 +26,6 @@ CLASS_BLENDSHAPES = {
 }
 FER_TO_MEGC = {"happy": "positive", "surprise": "surprise", "angry": "negative", "disgust": "negative",
                "fear": "negative", "sad": "negative"}
-# Dataset-native emotion labels → MEGC 2019 composite classes (DESIGN.md §2); "others" has no class.
-_NATIVE_TO_MEGC = {
-    "positive": "positive", "happiness": "positive", "happy": "positive",
-    "surprise": "surprise", "surprised": "surprise",
-    "negative": "negative", "repression": "negative", "anger": "negative", "angry": "negative",
-    "contempt": "negative", "disgust": "negative", "fear": "negative", "sadness": "negative", "sad": "negative",
-}
-
-
-def megc_class(label: str | None) -> str | None:
-    """The MEGC composite class of a label (native or already MEGC), or None (e.g. "others", unknown)."""
-    if label is None or (isinstance(label, float) and np.isnan(label)):
-        return None
-    return _NATIVE_TO_MEGC.get(str(label).strip().lower())
 
 
 def blendshape_class_deltas(onset: dict[str, float], apex: dict[str, float]) -> dict[str, float]:

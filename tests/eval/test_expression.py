@@ -15,6 +15,18 @@ def test_megc_class_mapping():
     assert megc_class("others") is None and megc_class(None) is None and megc_class(float("nan")) is None
 
 
+def test_eval_uses_the_one_home_of_the_megc_constants():
+    """eval scores and tables use datasets.label_maps' classes and map, not copies of them."""
+    import mexkit.eval
+    from mexkit.datasets import label_maps
+    from mexkit.eval import distribution, eval_report, expression
+
+    assert mexkit.eval.megc_class is label_maps.megc_class
+    for module in (expression, distribution, eval_report):
+        assert module.MEGC_CLASSES is label_maps.MEGC_CLASSES
+    assert not hasattr(expression, "_NATIVE_TO_MEGC")
+
+
 def test_blendshape_groups_are_mediapipe_names(corpus):
     """Every group name is one of the 52 scores MediaPipe reports for a real face."""
     from mexkit.eval.face_tracks import default_pipeline
