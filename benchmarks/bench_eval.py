@@ -2,11 +2,11 @@
 
     python benchmarks/bench_eval.py [--clips N]      (MEXKIT_BENCH_QUICK=1: 4 clips, 60 in the memory run)
 
-Input: the embedded corpus's real aligned clips cut to 16 frames at 128 px (TARGETS.md's shape), each
+Input: the embedded corpus's real aligned clips cut to 16 frames at 128 px (docs/targets.md's shape), each
 family run alone through `EvalSuite` (one torch thread, as `mexkit eval` runs). In-run references: the
 bare per-clip cost of the work each family cannot avoid — dlib's descriptor on 16 frames (identity),
 DIS flow on the 30 forward/backward pairs (temporal), MediaPipe on 16 frames (motion) — plus this CPU's
-matmul throughput. Targets (TARGETS.md): identity ≥ 2 clips/s (16 frames, dlib), temporal ≥ 20 clips/s,
+matmul throughput. Targets (docs/targets.md): identity ≥ 2 clips/s (16 frames, dlib), temporal ≥ 20 clips/s,
 memory flat in clip count.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Input: the corpus's 640×360 real video (single_face.mp4, 72 frames). Each frame is detected, landmarked,
 aligned and cropped at 128 px, as `mexkit align` does for images. The in-run reference is the bare
 backend call (detect + landmarks only) on the same frames, so the ratio shows what alignment adds;
-targets from ../shared/TARGETS.md (MediaPipe ≥ 30 fps, dlib ≥ 4 fps).
+targets from docs/targets.md (MediaPipe ≥ 30 fps, dlib ≥ 4 fps).
 """
 from __future__ import annotations
 

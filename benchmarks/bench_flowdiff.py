@@ -10,7 +10,7 @@ seed = face index). Measured in one run:
   - speed: seconds per 16×64×64 clip at batch 1 (whole call: encode, denoise with CFG, warp), every
     setting once per round, `--repeat` interleaved rounds (best and median kept), and clips/s; the
     in-run reference is one forward of the reference-shaped diffusers
-    UNet3DConditionModel of ASSETS.md ((32, 64) channels, one layer per block, batch 2×4×8×16×16), so
+    UNet3DConditionModel of docs/targets.md ((32, 64) channels, one layer per block, batch 2×4×8×16×16), so
     `ratio` = our seconds per clip / (steps × that forward);
   - quality on the same flows rendered at 128² (dlib needs ~128 px faces; flows are resolution free),
     with the evaluation suite (mexkit.eval): identity = dlib ResNet cosine of every frame to the neutral
@@ -19,7 +19,7 @@ seed = face index). Measured in one run:
     (fer_correct); plus flow_class_acc: the sampled apex flow's best-matching warp-baseline class template
     (cosine, 8 template seeds per class) equals the requested class.
 The warp baseline's clips for the same faces and conditions are scored alike as the quality reference.
-Target (../shared/TARGETS.md): ≤ 25 steps with identity and temporal scores held (vs 50 steps), ≤ 5 s per clip.
+Target (docs/targets.md): ≤ 25 steps with identity and temporal scores held (vs 50 steps), ≤ 5 s per clip.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ CLASSES = ("negative", "positive", "surprise")
 
 
 def reference_unet_forward(rounds: int = 5) -> float:
-    """Seconds per forward of the ASSETS.md reference UNet3DConditionModel on 2×4×8×16×16 (best of rounds)."""
+    """Seconds per forward of the docs/targets.md reference UNet3DConditionModel on 2×4×8×16×16 (best of rounds)."""
     from diffusers import UNet3DConditionModel
 
     torch.manual_seed(0)

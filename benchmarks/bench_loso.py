@@ -21,7 +21,7 @@ Measured in one run:
   - accuracy check: the reference schedule (800 epochs, batch 256, Adam 5e-5, unweighted loss) run on
     the STSTNet-like network for `--reference-folds` folds (every k-th subject; all 68 with
     --reference-folds 68), pooled UF1 / UAR on those folds next to ours on the same folds and seeds.
-Targets (../shared/TARGETS.md): LOSO < 9 min and ≥ 10× faster than the reference schedule, UF1 within
+Targets (docs/targets.md): LOSO < 9 min and ≥ 10× faster than the reference schedule, UF1 within
 0.01 of the reference schedule. Peer figure for orientation: ~0.10 s/epoch → ~80 s/fold → ~91 min.
 """
 from __future__ import annotations
@@ -85,7 +85,7 @@ def reference_seconds_per_epoch(x: np.ndarray, y: np.ndarray, epochs: int = 3) -
 def main() -> int:
     quick = os.environ.get("MEXKIT_BENCH_QUICK") == "1"
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2, as TARGETS.md)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2, as docs/targets.md)")
     ap.add_argument("--flow", default="tvl1", choices=["tvl1", "dis", "farneback"], help="flow method for the inputs")
     ap.add_argument("--subjects", type=int, default=12 if quick else 68)
     ap.add_argument("--reference-folds", type=int, default=2 if quick else 17,

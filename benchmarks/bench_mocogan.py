@@ -10,7 +10,7 @@ row alike):
   - ours: generator clips/s at batch 8 for 16×64×64 and 16×128×128 (tensor call, no grad), the
     per-frame decoder ("hot loop") GFLOP/s as a share of the conv probe, and one full training
     step (generator + discriminator update) at batch 8, 16×64×64.
-Targets (../shared/TARGETS.md): ≥ 43 clips/s and ≥ 2× the reference at 16×64×64; hot loop ≥ 50 %
+Targets (docs/targets.md): ≥ 43 clips/s and ≥ 2× the reference at 16×64×64; hot loop ≥ 50 %
 of the measured conv peak. The peer figure (MoCoGAN reference, 21.4 clips/s) is printed for orientation.
 On a shared machine, other processes preempting one of two OpenMP threads stall every parallel region
 (our generator has many small ones, the reference a few big ones); compare with --threads 1 there.

@@ -8,7 +8,7 @@ neighbouring frames to 200 fps, so each clip has the length and the small frame-
 micro-expression recording (60 frames = 0.3 s). Machines are noisy: every figure is printed next to a
 reference measured in the same run — a bare cv2 DIS / TV-L1 call on the same aligned 128² onset/apex
 pair, a bare face-detection call, and a plain sequential read of the same bytes — and the
-TARGETS.md figure for orientation.
+docs/targets.md figure for orientation.
 """
 from __future__ import annotations
 
@@ -92,9 +92,9 @@ def main() -> int:
     def row(name, value, unit, ref_name, ratio, target=""):
         rows.append((name, value, unit, ref_name, ratio, target))
 
-    row("bare cv2 DIS, one aligned pair", 1000 * ref_dis, "ms", "", "", "peer 1.5 ms (TARGETS.md)")
-    row("bare cv2 TV-L1, one aligned pair", 1000 * ref_tvl1, "ms", "", "", "peer 167 ms (TARGETS.md)")
-    row("bare MediaPipe detect, one 640×360 frame", 1000 * ref_detect, "ms", "", "", "peer 17 ms at 512² (ASSETS.md)")
+    row("bare cv2 DIS, one aligned pair", 1000 * ref_dis, "ms", "", "", "peer 1.5 ms (docs/targets.md)")
+    row("bare cv2 TV-L1, one aligned pair", 1000 * ref_tvl1, "ms", "", "", "peer 167 ms (docs/targets.md)")
+    row("bare MediaPipe detect, one 640×360 frame", 1000 * ref_detect, "ms", "", "", "peer 17 ms at 512² (docs/targets.md)")
     row(f"bare warpAffine of {args.frames} frames", 1000 * ref_warp, "ms", "", "")
 
     t_hash = timeit(lambda: MemoryClipSource(clips[1]).content_hash(), 3)

@@ -1,4 +1,4 @@
-"""Warp baseline and motion transfer speed (TARGETS.md), with references measured in the same run.
+"""Warp baseline and motion transfer speed (docs/targets.md), with references measured in the same run.
 
     python benchmarks/bench_warp.py [--clips 1000] [--threads 2]
 

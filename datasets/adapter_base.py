@@ -86,7 +86,7 @@ class DatasetAdapter:
         return f"{self.name}_{subject}"
 
     def manifest(self, rejects: RejectLog | str | Path | None = None, strict: bool = False, decode: bool = False, progress: bool = False) -> pd.DataFrame:
-        """One validated row per usable sample (DESIGN.md §1), paths relative to `root`.
+        """One validated row per usable sample (docs/design.md §1), paths relative to `root`.
 
         rejects: a RejectLog (or a path for rejects.csv) collecting every skipped row with file, stage
         and reason. strict: raise the first problem instead. decode: also decode every frame file

@@ -1,6 +1,6 @@
 """Label maps: dataset-native labels, the MEGC2019 composite 3 classes, CASME II 5 classes.
 
-MEGC2019 composite (See et al., FG 2019; DESIGN.md §2): SMIC-HS + CASME II + SAMM → negative /
+MEGC2019 composite (See et al., FG 2019; docs/design.md §2): SMIC-HS + CASME II + SAMM → negative /
 positive / surprise; 442 samples, 68 subjects. Per dataset (MEGC2019 paper, Table 1):
 SMIC 164 (70 / 51 / 43), CASME II 145 (88 / 32 / 25), SAMM 133 (92 / 26 / 15).
 CASME II enters with disgust + repression as negative (its fear and sadness samples are left out);

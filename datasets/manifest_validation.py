@@ -1,4 +1,4 @@
-"""Checks every manifest and annotation row passes: columns, timing, ids, paths (DESIGN.md §1).
+"""Checks every manifest and annotation row passes: columns, timing, ids, paths (docs/design.md §1).
 
 Each check raises `MexkitInputError` naming the file and the row at fault; batch code catches it,
 logs the row in rejects.csv and carries on with the rest.

@@ -1,6 +1,6 @@
 """The preprocessing cache: aligned crops, onset/apex frames, onset→apex optical flow and strain.
 
-Each clip is aligned once on its onset frame through the face pipeline (DESIGN.md §3), every frame
+Each clip is aligned once on its onset frame through the face pipeline (docs/design.md §3), every frame
 is cropped with that transform, and flow from the onset to the apex crop plus its optical strain are
 computed. Items are keyed by the clip's content hash, its onset/apex/offset and the config, stored
 as plain .npy files (opened memory-mapped by `CacheReader`) and written atomically, so a rerun skips

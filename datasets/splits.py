@@ -1,4 +1,4 @@
-"""Subject-wise splits written to files, so every experiment uses identical folds (DESIGN.md §2, §5).
+"""Subject-wise splits written to files, so every experiment uses identical folds (docs/design.md §2, §5).
 
 - `loso_splits`: leave-one-subject-out, per dataset (`dataset=`) or over a composite manifest
   (subjects are dataset-prefixed, so a composite has one fold per dataset subject).

@@ -1,4 +1,4 @@
-"""Evaluation of generated clips (DESIGN.md §6–7): identity, perceptual, temporal, motion profile,
+"""Evaluation of generated clips (docs/design.md §6–7): identity, perceptual, temporal, motion profile,
 expression fidelity and distribution metrics, the suite that runs them over clip sets, and the HTML report.
 
     from mexkit.eval import EvalSuite, open_clip_set, write_eval_report

@@ -106,7 +106,7 @@ def _manifest_path(path: Path) -> Path | None:
 def read_manifest(path: Path) -> pd.DataFrame:
     df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     if "sample_id" not in df.columns:
-        raise MexkitInputError(path, "manifest has no sample_id column", "write the shared manifest columns (see DESIGN.md §1)")
+        raise MexkitInputError(path, "manifest has no sample_id column", "write the shared manifest columns (see docs/design.md §1)")
     return df
 
 

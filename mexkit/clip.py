@@ -1,4 +1,4 @@
-"""The `Clip`: frames plus the annotations every part of mexkit passes around (DESIGN.md §1)."""
+"""The `Clip`: frames plus the annotations every part of mexkit passes around (docs/design.md §1)."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""The rejects log: every skipped item, with file, stage and reason (DESIGN.md §1)."""
+"""The rejects log: every skipped item, with file, stage and reason (docs/design.md §1)."""
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,4 @@
-"""`FacePipeline`: detect → landmarks → align → crop, with a backend chosen by name (DESIGN.md §3)."""
+"""`FacePipeline`: detect → landmarks → align → crop, with a backend chosen by name (docs/design.md §3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
