@@ -118,7 +118,7 @@ def cmd_prepare(args) -> int:
 
     from mexkit.rejects import RejectLog
 
-    from .clip_source import MemoryClipSource, sources_from_manifest
+    from .clip_source import sources_from_manifest
     from .preprocess_cache import PrepareConfig, PreprocessCache
 
     config = PrepareConfig(resolution=args.resolution, backend=args.backend, flow=args.flow, frames=args.frames)
@@ -126,7 +126,8 @@ def cmd_prepare(args) -> int:
     if args.dataset == "corpus":
         from . import load_corpus
 
-        sources = [MemoryClipSource(c) for c in load_corpus().clips]
+        corpus = load_corpus()
+        sources = sources_from_manifest(corpus.manifest, corpus.root)  # file-backed: reruns skip by file signature
     elif args.manifest:
         if not args.root:
             raise MexkitInputError(args.manifest, "--manifest needs --root (the dataset root its paths are relative to)", "add --root PATH (or DATASET=PATH per dataset)", stage="dataset")
@@ -145,7 +146,8 @@ def cmd_prepare(args) -> int:
         adapter = _adapter(ns)
         sources = sources_from_manifest(adapter.manifest(pre_rejects), str(adapter.root))
     cache = PreprocessCache(args.out, config)
-    report = cache.prepare(sources, workers=args.workers, progress=not args.no_progress, retry_rejected=args.retry_rejected)
+    report = cache.prepare(sources, workers=args.workers, progress=not args.no_progress, retry_rejected=args.retry_rejected,
+                           rehash=args.rehash)
     for r in pre_rejects.rows:  # rows the adapter rejected before preprocessing
         report.rejects.add(r["file"], r["stage"], r["reason"])
     print(report.summary())
@@ -197,7 +199,10 @@ def register(subparsers) -> None:
     p.add_argument("--annotations")
     p.add_argument("--frames-dir")
     p.add_argument("--out", required=True, help="cache folder")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (each runs its own face pipeline)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each runs its own face pipeline; started only "
+                   "when the work left repays their start-up)")
+    p.add_argument("--rehash", action="store_true", help="hash every frame file again instead of trusting unchanged "
+                   "paths, sizes and mtimes (hashes.json in the cache)")
     p.add_argument("--flow", default="tvl1", choices=["tvl1", "dis", "farneback"], help="TV-L1 falls back to DIS where OpenCV lacks cv2.optflow")
     p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256])
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib", "face-alignment"])

@@ -7,6 +7,7 @@ dataset still hits the cache and an edited frame misses it.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,28 @@ class ManifestClipSource:
             return [path]
         return []
 
+    def _range(self, files: list[Path]) -> str:
+        return "" if not files or files[0].suffix.lower() not in VIDEO_EXTS else f"{self.row.get('frame_start')}:{self.row.get('frame_stop')}"
+
     def content_hash(self) -> str:
         files = self.files()
-        extra = "" if not files or files[0].suffix.lower() not in VIDEO_EXTS else f"{self.row.get('frame_start')}:{self.row.get('frame_stop')}"
-        return hashlib.sha256((_hash_files(files) + extra).encode()).hexdigest()
+        return hashlib.sha256((_hash_files(files) + self._range(files)).encode()).hexdigest()
+
+    def file_signature(self) -> str:
+        """A cheap stand-in for the content: every file's absolute path, size and mtime (os.stat only).
+
+        The preprocessing cache remembers signature → content hash, so a rerun over unchanged files
+        reads no frame bytes; an edited, added or removed file changes the signature and is hashed
+        again. (An edit that keeps both size and mtime goes unseen: `mexkit prepare --rehash`.)
+        """
+        files = self.files()
+        h = hashlib.sha256(self._range(files).encode())
+        folders: dict[Path, str] = {}  # resolve each folder once, not every frame file
+        for f in files:
+            st = os.stat(f)
+            folder = folders.get(f.parent) or folders.setdefault(f.parent, str(f.parent.resolve()))
+            h.update(f"{folder}/{f.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
 
     def timing(self) -> tuple[int, int, int]:
         return int(self.row["onset"]), int(self.row["apex"]), int(self.row["offset"])
@@ -91,6 +110,10 @@ class MemoryClipSource:
 
     def describe(self) -> str:
         return self.clip.source or self.clip.sample_id
+
+    def file_signature(self) -> None:
+        """In-memory clips have no files: their content is hashed every time (memory speed)."""
+        return None
 
     def content_hash(self) -> str:
         if self._hash is None:

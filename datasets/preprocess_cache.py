@@ -17,6 +17,7 @@ Layout of a cache folder:
     configs/<config>.json         the config and the flow method that really ran (TV-L1, or DIS where
                                   OpenCV lacks cv2.optflow — see mexkit.optical_flow.resolve_method)
     index.csv                     one row per sample and config: key, status, manifest columns
+    hashes.json                   file signature → content hash of file-backed clips (reruns read no frames)
     rejects.csv                   the last run's rejected items (file, stage, reason)
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -42,6 +43,11 @@ from mexkit.optical_flow import FLOW_METHODS, compute_flow, optical_strain, reso
 from mexkit.rejects import RejectLog
 
 CACHE_VERSION = 1
+HASH_MEMO = "hashes.json"  # file signature (paths, sizes, mtimes) → content hash, so reruns need not read frames
+# Seconds until spawned workers have imported mexkit and built their face pipelines (they start side by side):
+# measured 6.5 s for one and 8.4 s for two on the 2-core machine at load 3.8. Underestimating it would let
+# two workers lose to one on small jobs, so the figure is the loaded one.
+WORKER_STARTUP_S = 6.0
 FLOW_FALLBACK_NOTE = "TV-L1 needs opencv-contrib (cv2.optflow); without it DIS (medium preset) runs instead"
 
 
@@ -175,6 +181,21 @@ def _run_one(source, key: str, cache_dir: str, config: PrepareConfig) -> tuple[s
         return key, "rejected", source.describe(), "process", f"{type(err).__name__}: {err}"
 
 
+def _run_chunk(items: list[tuple[Any, str]], cache_dir: str, config: PrepareConfig) -> list[tuple[str, str, str, str, str]]:
+    """A worker's share: several items per task, so the hand-over costs little per item."""
+    return [_run_one(src, key, cache_dir, config) for src, key in items]
+
+
+def _workers_pay_off(items: int, seconds_per_item: float, workers: int) -> bool:
+    """Whether `workers` processes finish `items` sooner than this one, start-up included.
+
+    Serial: items · t. Parallel: WORKER_STARTUP_S (spawn, imports, face pipeline; the workers start
+    side by side) + items · t / workers. Start them only when that saves at least one start-up more.
+    """
+    saved = items * seconds_per_item * (1.0 - 1.0 / workers)
+    return saved > 2.0 * WORKER_STARTUP_S
+
+
 # --- the cache --------------------------------------------------------------------------------
 class PreprocessCache:
     """A cache folder. `prepare(sources)` fills it; `reader()` opens it for reading."""
@@ -209,14 +230,24 @@ class PreprocessCache:
         except (MexkitInputError, OSError) as err:
             return None, err
 
-    def prepare(self, sources: Sequence, workers: int = 1, progress: bool = True, retry_rejected: bool = False) -> PrepareReport:
+    def _read_hash_memo(self) -> dict[str, str]:
+        p = self.dir / HASH_MEMO
+        try:
+            return json.loads(p.read_text()) if p.is_file() else {}
+        except (OSError, ValueError):
+            return {}  # a damaged memo only costs hashing again
+
+    def prepare(self, sources: Sequence, workers: int = 1, progress: bool = True, retry_rejected: bool = False,
+                rehash: bool = False) -> PrepareReport:
         """Build the items of `sources` (ManifestClipSource / MemoryClipSource) that are not cached yet.
 
-        Content hashes are computed in a background thread that runs ahead of the work, so hashing
-        overlaps alignment and flow. workers > 1 runs items in that many processes (each with its
-        own face pipeline; started only if something needs computing). Rejected items are listed in
-        rejects.csv and remembered under failed/ so a rerun does not redo them (retry_rejected=True
-        tries them again).
+        Items are keyed by content hash; for file sources the cache remembers each clip's file
+        signature (paths, sizes, mtimes) → content hash in hashes.json, so a rerun over unchanged
+        files reads no frame bytes (rehash=True hashes every file again). workers > 1 runs items in
+        that many processes, started once and handed chunks — but only when the work left is large
+        enough to repay their start-up (see `_workers_pay_off`), so more workers are never slower
+        than one. Rejected items are listed in rejects.csv and remembered under failed/ so a rerun
+        does not redo them (retry_rejected=True tries them again).
         """
         from tqdm.auto import tqdm
 
@@ -229,68 +260,104 @@ class PreprocessCache:
             rejects_path.unlink()
         log = RejectLog(rejects_path)
         cfg_hash = self.config.hash()
+        memo = {} if rehash else self._read_hash_memo()
+        memo_seen: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         pending: dict[str, list[int]] = {}  # key → rows waiting for it (same frames under several ids)
+        todo: list[tuple[Any, str]] = []
         bar = tqdm(total=len(sources), desc="prepare", disable=not progress)
 
-        def finish(result: tuple[str, str, str, str, str], src) -> None:
+        def keyed(src) -> tuple[str | None, Exception | None]:
+            try:
+                sig = src.file_signature()
+                content = memo.get(sig) if sig else None
+                if content is None:
+                    content = src.content_hash()
+                if sig:
+                    memo_seen[sig] = content
+                return item_key(content, src.timing(), self.config), None
+            except (MexkitInputError, OSError) as err:
+                return None, err
+
+        for i, src in enumerate(sources):
+            key, err = keyed(src)
+            rec = {**src.record(), "sample_id": src.sample_id, "key": key or "", "config": cfg_hash, "status": "cached"}
+            rows.append(rec)
+            if err is not None:
+                log.add(getattr(err, "path", "") or src.describe(), getattr(err, "stage", "read"), getattr(err, "reason", f"{type(err).__name__}: {err}"))
+            elif src.sample_id in seen:
+                log.add(src.describe(), "manifest", f"duplicate sample id {src.sample_id!r} (first at item {seen[src.sample_id]})")
+            else:
+                seen[src.sample_id] = i
+                if self.is_done(key):
+                    bar.update(1)
+                    continue
+                failed = None if retry_rejected else self._failed(key)
+                if failed is not None:
+                    log.add(failed.get("file") or src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
+                elif key in pending:
+                    pending[key].append(len(rows) - 1)
+                    continue
+                else:
+                    rec["status"] = "pending"
+                    pending[key] = [len(rows) - 1]
+                    todo.append((src, key))
+                    continue
+            rec["status"] = "rejected"
+            bar.update(1)
+
+        by_key = {key: src for src, key in todo}
+
+        def finish(result: tuple[str, str, str, str, str]) -> None:
             key, status, file, stage, reason = result
             for pos in pending[key]:
                 rows[pos]["status"] = status
             if status == "rejected":
+                atomic_write_text(self.dir / "failed" / f"{key}.json", json.dumps({"sample_id": by_key[key].sample_id, "file": file, "stage": stage, "reason": reason}))
                 log.add(file, stage, reason)
-                atomic_write_text(self.dir / "failed" / f"{key}.json", json.dumps({"sample_id": src.sample_id, "file": file, "stage": stage, "reason": reason}))
             bar.update(len(pending[key]))
 
-        pool = None
-        if workers > 1:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init, initargs=(self.config,))
-        futures: dict = {}
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mexkit-hash") as hasher:
-                for i, (src, (key, err)) in enumerate(zip(sources, hasher.map(self._keyed, sources))):
-                    rec = {**src.record(), "sample_id": src.sample_id, "key": key or "", "config": cfg_hash, "status": "cached"}
-                    rows.append(rec)
-                    if err is not None:
-                        log.add(getattr(err, "path", "") or src.describe(), getattr(err, "stage", "read"), getattr(err, "reason", f"{type(err).__name__}: {err}"))
-                    elif src.sample_id in seen:
-                        log.add(src.describe(), "manifest", f"duplicate sample id {src.sample_id!r} (first at item {seen[src.sample_id]})")
-                    else:
-                        seen[src.sample_id] = i
-                        if self.is_done(key):
-                            bar.update(1)
-                            continue
-                        failed = None if retry_rejected else self._failed(key)
-                        if failed is not None:
-                            log.add(failed.get("file") or src.describe(), failed["stage"], failed["reason"] + " (cached rejection; rerun with retry_rejected to try again)")
-                        elif key in pending:
-                            pending[key].append(len(rows) - 1)
-                            continue
-                        else:
-                            rec["status"] = "pending"
-                            pending[key] = [len(rows) - 1]
-                            if pool is None:
-                                finish(_run_one(src, key, str(self.dir), self.config), src)
-                            else:
-                                futures[pool.submit(_run_one, src, key, str(self.dir), self.config)] = src
-                            continue
-                    rec["status"] = "rejected"
-                    bar.update(1)
-            for fut in as_completed(futures):
-                finish(fut.result(), futures[fut])
+            used = self._compute(todo, workers, finish)
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
             bar.close()
+        if memo_seen:
+            atomic_write_text(self.dir / HASH_MEMO, json.dumps({**memo, **memo_seen}, sort_keys=True))
         index = pd.DataFrame(rows)
         self._write_index(index, cfg_hash)
         count = index["status"].value_counts() if len(index) else {}
         return PrepareReport(
             index=index, computed=int(count.get("computed", 0)), cached=int(count.get("cached", 0)),
             rejected=int(count.get("rejected", 0)), seconds=time.perf_counter() - t0,
-            rejects=log, config={**self.config.resolved(), "config_hash": cfg_hash},
+            rejects=log, config={**self.config.resolved(), "config_hash": cfg_hash, "workers_used": used},
         )
+
+    def _compute(self, todo: list[tuple[Any, str]], workers: int, finish) -> int:
+        """Run the items; returns how many processes did the work (1 = this one)."""
+        if not todo:
+            return 0
+        cache_dir = str(self.dir)
+        t = time.perf_counter()
+        finish(_run_one(todo[0][0], todo[0][1], cache_dir, self.config))  # also measures one item's cost
+        per_item, rest = time.perf_counter() - t, todo[1:]
+        if workers <= 1 or not _workers_pay_off(len(rest), per_item, workers):
+            for src, key in rest:
+                finish(_run_one(src, key, cache_dir, self.config))
+            return 1
+        chunk = max(1, -(-len(rest) // (workers * 4)))
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(self.config,)) as pool:
+            futures = [pool.submit(_run_chunk, rest[i:i + chunk], cache_dir, self.config) for i in range(0, len(rest), chunk)]
+            try:
+                for fut in as_completed(futures):
+                    for result in fut.result():
+                        finish(result)
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+        return workers
 
     def _write_index(self, index: pd.DataFrame, cfg_hash: str) -> None:
         path = self.dir / "index.csv"
