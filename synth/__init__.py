@@ -6,10 +6,10 @@ from .neutral_face import NeutralFace, prepare_face
 from .output import GeneratorOutput
 from .registry import available_generators, load_generator
 from .warp_generator import WarpGenerator
-from .writer import DatasetWriter, generate_dataset
+from .writer import DatasetWriter, generate_dataset, plan_jobs
 
 __all__ = [
     "Condition", "DatasetWriter", "GeneratorMixin", "GeneratorOutput", "MEGC_CLASSES", "MotionTransferGenerator",
     "NeutralFace", "WarpGenerator", "as_torch_generator", "available_generators", "generate_dataset", "load_generator",
-    "prepare_face", "transfer_motion",
+    "plan_jobs", "prepare_face", "transfer_motion",
 ]

@@ -1,4 +1,4 @@
-"""`mexkit generate`: write a synthetic micro-expression dataset with any generator (writer.py)."""
+"""`mexkit generate`: write a synthetic micro-expression dataset with any generator (synth/writer/)."""
 from __future__ import annotations
 
 import argparse
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--driving", type=Path, default=None, help="driving clip (video or frame folder) for motion transfer")
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib"], help="face pipeline for the face images")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    scale = p.add_argument_group("scale-out (Lightning predict + DDP; see mexkit.synth.distributed_synthesis)")
+    scale = p.add_argument_group("scale-out (Lightning predict + DDP; see mexkit.synth.writer.distributed)")
     scale.add_argument("--devices", default=None, help="processes per node: a count or 'auto' (turns on the Lightning path)")
     scale.add_argument("--accelerator", default="cpu", help="cpu (gloo), gpu (nccl) or auto")
     scale.add_argument("--num-nodes", type=int, default=1, help="nodes; start the command on each with NODE_RANK, MASTER_ADDR, MASTER_PORT")
@@ -70,10 +70,10 @@ def run_generate(args: argparse.Namespace) -> int:
         classes=classes or ["positive", "negative", "surprise"], intensity=parse_intensity(intensity),
         per_face=args.per_face, seed=args.seed, fmt=args.format, duration_ms=400.0 if duration_ms is None else duration_ms,
         fps=40.0 if fps is None else fps, aus=[a for a in args.aus.replace(",", "+").split("+") if a.strip()],
-        apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, getattr(gen, "resolution", 128)),
+        apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, gen.resolution),
     )
     if args.devices is not None or args.num_nodes > 1:
-        from .distributed_synthesis import generate_dataset_distributed
+        from .writer.distributed import generate_dataset_distributed
 
         devices = args.devices if args.devices in (None, "auto") else int(args.devices)
         counts = generate_dataset_distributed(gen, args.faces, args.out, devices=devices or 1, accelerator=args.accelerator,

@@ -1,9 +1,13 @@
-"""Synthesis through Lightning predict with two gloo processes on CPU: every sample written exactly once."""
+"""Synthesis through Lightning predict: two gloo processes on CPU write every sample exactly once; the
+distributed path plans like the single-process one (same up-front checks, offset_at honoured)."""
 import re
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
+
+from mexkit.errors import MexkitInputError
 
 
 def _run_ddp(out):
@@ -17,14 +21,14 @@ def _run_ddp(out):
 
 def test_ddp_synthesis_writes_each_sample_once_and_matches_single_process(tmp_path):
     from mexkit.synth.registry import load_generator
-    from mexkit.synth.writer import build_jobs, faces_from_corpus, generate_dataset
+    from mexkit.synth.writer import generate_dataset, plan_jobs
 
     out = tmp_path / "ddp"
     per_rank = _run_ddp(out)
     assert set(per_rank) == {0, 1} and all(w > 0 for w, _ in per_rank.values())  # both processes worked
     ddp = pd.read_csv(out / "manifest.csv", keep_default_na=False)
     gen = load_generator("warp")
-    jobs = build_jobs(faces_from_corpus(), gen.generator_name, gen.weights_hash(), ["positive", "surprise"], (0.2, 0.6), 1, 0)
+    jobs = plan_jobs(gen, "corpus", classes=["positive", "surprise"], intensity=(0.2, 0.6), per_face=1, seed=0).jobs
     assert not ddp["sample_id"].duplicated().any()
     assert sorted(ddp["sample_id"]) == sorted(j.sample_id for j in jobs)
     assert sum(w for w, _ in per_rank.values()) == len(jobs)
@@ -42,3 +46,39 @@ def test_ddp_synthesis_writes_each_sample_once_and_matches_single_process(tmp_pa
     again = _run_ddp(out)
     assert all(w == 0 for w, _ in again.values()) and sum(s for _, s in again.values()) == len(jobs)
     assert len(pd.read_csv(out / "manifest.csv")) == len(jobs)
+
+
+def test_distributed_path_refuses_a_bad_condition_up_front_like_the_single_process_path(tmp_path):
+    from mexkit.synth.writer import generate_dataset
+    from mexkit.synth.writer.distributed import generate_dataset_distributed
+
+    out = tmp_path / "never"
+    for kwargs, match in [({"classes": ["happy"]}, "unknown class 'happy'"), ({"aus": ["AU99"]}, "unknown action unit"),
+                          ({"duration_ms": 30.0}, "shorter than two frames")]:
+        for entry in (generate_dataset, generate_dataset_distributed):
+            with pytest.raises(MexkitInputError, match=match):
+                entry("warp", "corpus", out, progress=False, **kwargs)
+            assert not out.exists(), entry.__name__  # refused before the output folder (or a process group) exists
+
+
+def test_distributed_path_honours_offset_at(tmp_path):
+    """One in-process rank (no DDP) through the Lightning path: same files and rows as the writer, offset_at kept."""
+    from mexkit.synth.warp_generator import WarpGenerator
+    from mexkit.synth.writer import faces_from_corpus, generate_dataset, plan_jobs
+    from mexkit.synth.writer.distributed import generate_dataset_distributed
+
+    gen, faces = WarpGenerator(), faces_from_corpus()[:3]
+    kw = dict(classes=["surprise"], per_face=1, offset_at=0.7)
+    counts = generate_dataset_distributed(gen, faces, tmp_path / "pl", devices=1, strategy="auto", progress=False, **kw)
+    assert (counts["written"], counts["total"]) == (3, 3)
+    generate_dataset(gen, faces, tmp_path / "single", progress=False, **kw)
+    pl = pd.read_csv(tmp_path / "pl" / "manifest.csv", keep_default_na=False).sort_values("sample_id").reset_index(drop=True)
+    one = pd.read_csv(tmp_path / "single" / "manifest.csv", keep_default_na=False).sort_values("sample_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pl, one)
+    assert sorted(pl["sample_id"]) == sorted(j.sample_id for j in plan_jobs(gen, faces, **kw).jobs)
+    assert all('"offset_at":0.7' in c for c in pl["condition"])
+    default = plan_jobs(gen, faces, classes=["surprise"], per_face=1).jobs  # offset_at 1.0: other ids
+    assert not set(pl["sample_id"]) & {j.sample_id for j in default}
+    for sid in pl["sample_id"]:
+        for f in sorted((tmp_path / "single" / "clips" / sid).iterdir()):
+            assert (tmp_path / "pl" / "clips" / sid / f.name).read_bytes() == f.read_bytes()

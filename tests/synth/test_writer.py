@@ -1,4 +1,6 @@
-"""The synthetic-dataset writer and `mexkit generate`: layout, determinism, rejects, resume, SIGKILL safety."""
+"""The synthetic-dataset writer and `mexkit generate`: layout, determinism, rejects, resume, SIGKILL safety.
+
+The job plan on its own (ids, order, checks): test_job_plan.py."""
 from __future__ import annotations
 
 import csv
@@ -15,11 +17,10 @@ import numpy as np
 import pytest
 
 from mexkit.cli import main as mexkit_main
+from mexkit.datasets.manifest_columns import SYNTHETIC_MANIFEST_COLUMNS as MANIFEST_COLUMNS
 from mexkit.errors import MexkitInputError
 from mexkit.synth.warp_generator import WarpGenerator
-from mexkit.synth.writer import (
-    MANIFEST_COLUMNS, DatasetWriter, build_jobs, faces_from_corpus, faces_from_folder, generate_dataset,
-)
+from mexkit.synth.writer import DatasetWriter, faces_from_corpus, faces_from_folder, generate_dataset, plan_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,32 +99,10 @@ def test_folder_of_faces_end_to_end(tmp_path, face_dir):
     assert not {r[0] for r in rows} & {r[0] for r in manifest_rows(out3)}
 
 
-def test_job_list_is_deterministic_sorted_and_order_free(corpus_faces):
-    args = ("warp", "h", ["positive", "negative"], (0.2, 0.6), 3, 5)
-    jobs = build_jobs(corpus_faces, *args)
-    assert len(jobs) == 36 and len({j.sample_id for j in jobs}) == 36
-    assert jobs == build_jobs(list(reversed(corpus_faces)), *args)
-    from mexkit.video_io import natural_key
-
-    keys = [(natural_key(j.source.key), j.index) for j in jobs]
-    assert keys == sorted(keys)
-    # a sample's id and content do not depend on which other faces are in the run
-    alone = build_jobs(corpus_faces[3:4], *args)
-    assert [j.sample_id for j in alone] == [j.sample_id for j in jobs if j.source.key == corpus_faces[3].key]
-    labels = [j.condition.label for j in alone]
-    assert labels[0] == labels[2] != labels[1]  # the two classes alternate
-    # with one sample per face the classes still spread over the faces
-    one_each = build_jobs(corpus_faces, "warp", "h", ["positive", "negative", "surprise"], 0.3, 1, 0)
-    assert {j.condition.label for j in one_each} == {"positive", "negative", "surprise"}
-    # anything in the id's recipe changes it
-    other = build_jobs(corpus_faces[3:4], "warp", "other-weights", ["positive", "negative"], (0.2, 0.6), 3, 5)
-    assert not {j.sample_id for j in other} & {j.sample_id for j in alone}
-
-
 def test_resume_skips_finished_and_repairs_a_damaged_folder(tmp_path, corpus_faces):
     out = tmp_path / "synth"
     gen = WarpGenerator()
-    jobs = build_jobs(corpus_faces, gen.generator_name, gen.weights_hash(), ["positive"], 0.3, 1, 0)
+    jobs = plan_jobs(gen, corpus_faces, classes=["positive"], intensity=0.3, per_face=1, seed=0).jobs
     assert DatasetWriter(gen, out).run(jobs, progress=False)["written"] == 12
     before = tree_bytes(out)
     again = DatasetWriter(gen, out).run(jobs, progress=False)

@@ -1,0 +1,102 @@
+"""Face discovery: `--faces` (a folder of images, one image, or the embedded corpus) → FaceSource list."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from mexkit.errors import MexkitInputError
+from mexkit.video_io import IMAGE_EXTS, natural_key
+
+from ..neutral_face import NeutralFace
+
+
+class FaceRejected(MexkitInputError):
+    """The source face of a job is unusable (no face, tiny image, unreadable file): skip all its jobs."""
+
+
+@dataclass(frozen=True)
+class FaceSource:
+    """One source face: a stable key (path relative to the faces folder, or "corpus/<face_id>"), the
+    sha256 of its content, its subject, and either the image file or an aligned NeutralFace."""
+
+    key: str
+    sha: str
+    subject: str
+    path: Path | None = None
+    face: NeutralFace | None = field(default=None, compare=False, repr=False)
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def faces_from_folder(folder: str | Path) -> list[FaceSource]:
+    """Every image under `folder` (recursively, natural order). Subject: the first sub-folder's name
+    for images in sub-folders (DIR/<subject>/img.jpg), else the file's stem."""
+    folder = Path(folder)
+    if folder.is_file():
+        if folder.suffix.lower() not in IMAGE_EXTS:
+            raise MexkitInputError(folder, "not an image file", f"pass a folder of face images or one image ({', '.join(sorted(IMAGE_EXTS))})", stage="faces")
+        return [FaceSource(key=folder.name, sha=_file_sha(folder), subject=folder.stem, path=folder)]
+    if not folder.is_dir():
+        raise MexkitInputError(folder, "faces folder not found", "pass --faces DIR (a folder of face images) or --faces corpus", stage="faces")
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")),
+                   key=lambda p: natural_key(p.relative_to(folder).as_posix()))
+    if not files:
+        raise MexkitInputError(folder, "faces folder holds no images", f"put face images ({', '.join(sorted(IMAGE_EXTS))}) in it", stage="faces")
+    out = []
+    for p in files:
+        rel = p.relative_to(folder)
+        subject = rel.parts[0] if len(rel.parts) > 1 else p.stem
+        out.append(FaceSource(key=rel.as_posix(), sha=_file_sha(p), subject=subject, path=p))
+    return out
+
+
+def faces_from_corpus() -> list[FaceSource]:
+    """The embedded corpus's aligned neutral-or-not faces (mexkit.datasets.load_corpus().faces)."""
+    from mexkit.datasets import load_corpus
+
+    out = []
+    for face in load_corpus().faces:
+        h = hashlib.sha256(np.ascontiguousarray(face.crop).tobytes())
+        h.update(np.ascontiguousarray(face.landmarks, np.float32).tobytes())
+        key = f"corpus/{face.meta.get('face_id') or face.subject}"
+        out.append(FaceSource(key=key, sha=h.hexdigest(), subject=face.subject, face=face))
+    return out
+
+
+def face_sources(faces: str | Path | Sequence[FaceSource]) -> list[FaceSource]:
+    """`--faces` → face sources: "corpus", a folder of images, one image, or a ready list."""
+    if isinstance(faces, (list, tuple)):
+        return list(faces)
+    return faces_from_corpus() if str(faces) == "corpus" else faces_from_folder(faces)
+
+
+def unique_faces(sources: Sequence[FaceSource]) -> list[FaceSource]:
+    """The faces in job order (natural order of their keys), each content kept once (ids would collide)."""
+    seen, out = set(), []
+    for src in sorted(sources, key=lambda s: natural_key(s.key)):
+        if src.sha not in seen:
+            seen.add(src.sha)
+            out.append(src)
+    return out
+
+
+def duplicate_faces(sources: Sequence[FaceSource]) -> list[tuple[FaceSource, FaceSource]]:
+    """(duplicate, kept) pairs of faces with identical content, in the order the job plan sees them."""
+    first: dict[str, FaceSource] = {}
+    out = []
+    for src in sorted(sources, key=lambda s: natural_key(s.key)):
+        if src.sha in first:
+            out.append((src, first[src.sha]))
+        else:
+            first[src.sha] = src
+    return out
