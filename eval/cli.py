@@ -34,7 +34,11 @@ def register(subparsers) -> None:
     p.add_argument("--max-clips", type=int, default=None, metavar="N", help="score only the first N clips of each set")
     p.add_argument("--examples", type=int, default=4, metavar="N", help="clips per set shown as GIFs in the report")
     p.add_argument("--wandb", action="store_true", help="also log to wandb, offline (needs wandb installed)")
-    p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads (default 1: the metrics run small tensors one clip at a time)")
+    p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads per worker (default 1: the metrics run small tensors one clip at a time)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes scoring clips in parallel (default: this machine's cores; 1: this process). Same numbers either way")
+    p.add_argument("--restart", action="store_true",
+                   help="start again from nothing (default: resume — clips already in <out>/clips.jsonl from an interrupted run with the same settings are skipped)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run_eval)
 
@@ -42,7 +46,9 @@ def register(subparsers) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from .clip_sets import open_clip_set
     from .eval_report import write_eval_report
+    from .journal import JOURNAL_NAME
     from .suite import EvalSuite
+    from .workers import default_workers
 
     import torch
 
@@ -57,7 +63,11 @@ def run_eval(args: argparse.Namespace) -> int:
         real = real.aligned(args.resolution)
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
-                      fer=not args.no_fer, progress=not args.no_progress, examples=args.examples)
+                      fer=not args.no_fer, progress=not args.no_progress, examples=args.examples,
+                      workers=args.workers or default_workers(), threads=args.threads)
+    if args.restart:
+        (out / JOURNAL_NAME).unlink(missing_ok=True)
+    args.report.unlink(missing_ok=True)  # written again only when the run completes: an old report must not look current
     result = suite.run(fake, real, out_dir=out)
     write_eval_report(result, args.report, real_name=str(args.real), fake_name=str(args.fake))
     if args.wandb:

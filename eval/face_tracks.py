@@ -1,10 +1,13 @@
 """Per-frame landmarks (68-point layout) and MediaPipe blendshapes of a clip's aligned frames.
 
 Shared by the motion-profile and expression metrics. A clip that already carries per-frame landmarks
-(T, K, 2) reuses them; otherwise MediaPipe FaceLandmarker runs on the frames it needs.
+(T, K, 2) reuses them; otherwise MediaPipe FaceLandmarker runs on the frames it needs. Inside
+`shared_detections(clip)` every frame is detected at most once, however many families ask for it
+(MediaPipe's IMAGE mode gives the same answer for the same frame, so no number changes).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -16,6 +19,28 @@ from mexkit.face import FacePipeline
 from mexkit.face.landmark_schemes import to68
 
 _PIPELINES: dict[str, FacePipeline] = {}
+_SHARED: dict[int, dict[tuple[int, int], list]] = {}  # id(frames) → (id(pipeline), frame index) → faces
+
+
+@contextlib.contextmanager
+def shared_detections(clip: Clip):
+    """Detections of this clip's frames are memoised until the block ends (one clip's families share them)."""
+    key = id(clip.frames)
+    _SHARED.setdefault(key, {})
+    try:
+        yield
+    finally:
+        _SHARED.pop(key, None)
+
+
+def _detect(pipeline: FacePipeline, clip: Clip, t: int) -> list:
+    memo = _SHARED.get(id(clip.frames))
+    if memo is None:
+        return pipeline.detect(clip.frames[t])
+    k = (id(pipeline), t)
+    if k not in memo:
+        memo[k] = pipeline.detect(clip.frames[t])
+    return memo[k]
 
 
 def default_pipeline() -> FacePipeline:
@@ -67,7 +92,7 @@ def track_clip(clip: Clip, frames: Sequence[int] | None = None, pipeline: FacePi
     landmarks = np.full((clip.num_frames, 68, 2), np.nan, np.float32) if own is None else own.copy()
     shapes: dict[int, dict[str, float]] = {}
     for t in wanted:
-        faces = pipeline.detect(clip.frames[t])
+        faces = _detect(pipeline, clip, t)
         if not faces:
             continue
         if own is None:

@@ -7,26 +7,34 @@ real data's. Clips are loaded lazily and only small per-clip results are kept (m
 """
 from __future__ import annotations
 
+import csv
+import io
+import json
+import pickle
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from mexkit.atomic import atomic_write_text
 from mexkit.clip import Clip
-from mexkit.rejects import RejectLog
+from mexkit.errors import MexkitInputError
+from mexkit.rejects import REJECT_COLUMNS, RejectLog
 
 from .clip_sets import ClipSet, neutral_image, reference_id
 from .distribution import (FeatureFn, classification_accuracy_score, flow_statistics_features, frechet_distance,
                            labelled)
 from .expression import ExpressionScorer
+from .journal import RunJournal, roundtrip, run_key
 
 FAMILIES = ("identity", "perceptual", "temporal", "motion", "expression", "distribution")
 PER_CLIP = ("identity", "perceptual", "temporal", "motion", "expression")
 RANGE_METRICS = ("apex_disp_iod", "duration_half_ms", "onset_apex_ms")  # micro-ness, compared to the real range
+OUTPUT_NAMES = (*FAMILIES, "summary", "timings", "cas_confusion", "fvd", "fid", "rejects")  # CSVs a run writes
 NOT_METRICS = {"set", "sample_id", "subject", "label", "fps", "num_frames", "id_frames", "apex_frame_est"}
 
 
@@ -84,6 +92,45 @@ def summarize(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["family", "metric", "set", "n", "mean", "std", "median", "min", "max"])
 
 
+class _Missing:
+    """A fake clip's task whose manifest names a ground truth that the real set lacks."""
+
+    def __init__(self, args: tuple, missing: str):
+        self.args, self.missing = args, missing
+
+
+def _reject_row(file, err: Exception, stage: str) -> list[str]:
+    """[file, stage, reason] as RejectLog.add_error records it."""
+    if isinstance(err, MexkitInputError):
+        return [str(file), stage or err.stage, err.reason]
+    return [str(file), stage or "process", f"{type(err).__name__}: {err}"]
+
+
+def _load(clip_set: ClipSet, i: int) -> Clip | dict:
+    """Clip i, or {"load_error": [file, stage, reason], ...} when it cannot be read (as ClipSet iteration logs it)."""
+    row = clip_set.records.iloc[i].to_dict()
+    try:
+        return clip_set.load(i)
+    except (MexkitInputError, ValueError, OSError) as err:
+        file = row.get("path") or row.get("sample_id") or f"{clip_set.name}[{i}]"
+        return {"sample_id": str(row.get("sample_id", i)), "base": None, "rows": {}, "errors": [], "time": {}, "feature": None,
+                "curve": None, "load_error": _reject_row(file, err, f"load {clip_set.name}")}
+
+
+def _write_rejects(folder: Path, rejects: RejectLog) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(REJECT_COLUMNS)
+    for r in rejects.rows:
+        w.writerow([r[c] for c in REJECT_COLUMNS])
+    atomic_write_text(folder / "rejects.csv", buf.getvalue())
+
+
+def _write_status(folder: Path, **status) -> None:
+    """run.json: whether the run is complete, clips done / total, how many came from an earlier run."""
+    atomic_write_text(folder / "run.json", json.dumps(status, indent=1) + "\n")
+
+
 class EvalSuite:
     """Configure once, then `run(fake, real)`.
 
@@ -92,13 +139,19 @@ class EvalSuite:
     LPIPS and tLPIPS are left out and the report says so). cvvdp: add ColorVideoVDP to the perceptual
     family. occlusion: the forward–backward occlusion check of the temporal family (False: half the
     flow work). features: the recognizer feature function for the distribution family (default
-    flow statistics); estimator: the scikit-learn classifier for CAS.
+    flow statistics); estimator: the scikit-learn classifier for CAS. workers: processes that score
+    clips in parallel (1: this process; the numbers are the same); threads: torch threads per worker.
     """
 
     def __init__(self, families: Sequence[str] | None = None, identity_model=None, identity_stride: int = 1, lpips=None,
                  lpips_backbone: str | Path | None = None, lpips_net: str = "alex", cvvdp: bool = False,
                  flow_method: str = "dis", occlusion: bool = True, features: FeatureFn | None = None, estimator=None, pipeline=None,
-                 fer: bool = True, progress: bool = True, examples: int = 4):
+                 fer: bool = True, progress: bool = True, examples: int = 4, workers: int = 1, threads: int = 1):
+        self._spec = {"families": families, "identity_model": identity_model, "identity_stride": identity_stride, "lpips": lpips,
+                      "lpips_backbone": lpips_backbone, "lpips_net": lpips_net, "cvvdp": cvvdp, "flow_method": flow_method,
+                      "occlusion": occlusion, "features": features, "estimator": estimator, "pipeline": pipeline, "fer": fer,
+                      "progress": False, "examples": 0}
+        self.workers, self.threads = max(1, int(workers)), max(1, int(threads))
         families = tuple(families or FAMILIES)
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown:
@@ -142,103 +195,236 @@ class EvalSuite:
                        "flow_method": flow_method, "occlusion_check": occlusion, "features": getattr(features, "__name__", "flow_statistics_features") if features else "flow_statistics_features"}
 
     # ------------------------------------------------------------------ one clip
-    def _score_clip(self, clip: Clip, set_name: str, clip_set: ClipSet, reference: ClipSet | None, acc: dict) -> None:
+    def score_clip(self, set_name: str, index: int, clip: Clip, neutral: np.ndarray | None, neutral_key: str | None,
+                   ref_clip: Clip | None, neutral_error: list | None = None) -> dict:
+        """Every per-clip family (and the distribution features) of one clip → a JSON-able record.
+
+        record: set, i, sample_id, base (set/sample_id/subject/label), rows {family: row}, errors
+        [[file, stage, reason]], time {family: seconds}, feature (list or None), curve (motion, or None).
+        The clip's face detections are shared by the families that need them (motion, expression).
+        """
+        from .face_tracks import shared_detections
+
         base = {"set": set_name, "sample_id": clip.sample_id, "subject": clip.subject, "label": clip.label}
-        ref_clip = None
-        if set_name == "fake" and reference is not None and ({"perceptual", "temporal"} & set(self.scorers)):
-            rid = reference_id(clip)
-            ref_clip = reference.find(rid or clip.sample_id)
-            if rid and ref_clip is None:
-                acc["missing_ref"].append(rid)
-        for family, scorer in self.scorers.items():
-            t0 = time.perf_counter()
-            try:
-                if family == "identity":
-                    neutral, key = neutral_image(clip, clip_set) if set_name == "fake" else (None, None)
-                    row = scorer(clip, neutral, key)
-                    row["neutral"] = key or "onset frame"
-                elif family == "perceptual":
-                    if ref_clip is None:
-                        continue
-                    row = scorer(clip, ref_clip)
-                    row["reference"] = ref_clip.sample_id
-                elif family == "temporal":
-                    row = scorer(clip, ref_clip)
-                else:
-                    row = scorer(clip)
-            except Exception as err:  # one bad clip must not stop the run: record it and go on
-                self._rejects.add_error(clip.source or clip.sample_id, err, stage=family)
-                continue
-            finally:
-                acc["time"][family] = acc["time"].get(family, 0.0) + time.perf_counter() - t0
-            acc["rows"].setdefault(family, []).append({**base, **row})
-            acc["count"][family] = acc["count"].get(family, 0) + 1
+        rec = {"set": set_name, "i": index, "sample_id": clip.sample_id, "base": base, "rows": {}, "errors": [], "time": {},
+               "feature": None, "curve": None}
+        file = clip.source or clip.sample_id
+        with shared_detections(clip):
+            for family, scorer in self.scorers.items():
+                t0 = time.perf_counter()
+                try:
+                    if family == "identity":
+                        if neutral_error:  # the neutral input named by the manifest could not be read
+                            rec["errors"].append(list(neutral_error))
+                            continue
+                        row = scorer(clip, neutral if set_name == "fake" else None, neutral_key if set_name == "fake" else None)
+                        row["neutral"] = (neutral_key if set_name == "fake" else None) or "onset frame"
+                    elif family == "perceptual":
+                        if ref_clip is None:
+                            continue
+                        row = scorer(clip, ref_clip)
+                        row["reference"] = ref_clip.sample_id
+                    elif family == "temporal":
+                        row = scorer(clip, ref_clip)
+                    else:
+                        row = scorer(clip)
+                        if family == "motion":
+                            rec["curve"] = scorer.curves.pop(clip.sample_id, None)
+                except Exception as err:  # one bad clip must not stop the run: record it and go on
+                    rec["errors"].append(_reject_row(file, err, family))
+                    continue
+                finally:
+                    rec["time"][family] = rec["time"].get(family, 0.0) + time.perf_counter() - t0
+                rec["rows"][family] = row
         if "distribution" in self.families:
             t0 = time.perf_counter()
             try:
-                acc["features"].append(np.asarray(self.features(clip), np.float64).ravel())
-                acc["labels"].append(clip.label)
-                acc["count"]["distribution"] = acc["count"].get("distribution", 0) + 1
+                rec["feature"] = np.asarray(self.features(clip), np.float64).ravel()
             except Exception as err:
-                self._rejects.add_error(clip.source or clip.sample_id, err, stage="distribution")
-            acc["time"]["distribution"] = acc["time"].get("distribution", 0.0) + time.perf_counter() - t0
-        if len(acc["examples"]) < self.n_examples:
-            try:
-                neutral, _ = neutral_image(clip, clip_set) if set_name == "fake" else (None, None)
-            except Exception:  # the example still shows, with the onset frame as its input
-                neutral = None
-            acc["examples"].append({"set": set_name, "sample_id": clip.sample_id, "label": clip.label, "fps": clip.fps,
-                                    "frames": clip.frames[:64].copy(), "neutral": clip.frames[clip.onset].copy() if neutral is None else neutral,
-                                    "reference": None if ref_clip is None else ref_clip.frames[:64].copy()})
+                rec["errors"].append(_reject_row(file, err, "distribution"))
+            rec["time"]["distribution"] = time.perf_counter() - t0
+        return roundtrip(rec)
 
-    def _score_set(self, clip_set: ClipSet, set_name: str, reference: ClipSet | None) -> dict:
-        from tqdm.auto import tqdm
+    def _items(self, sets: list[tuple[str, ClipSet, ClipSet | None]], done: set) -> Iterator[tuple | dict]:
+        """Per unfinished clip: score_clip's arguments, or the record of a clip that failed to load."""
+        for set_name, clip_set, reference in sets:
+            for i in range(len(clip_set)):
+                if (set_name, i) in done:
+                    continue
+                loaded = _load(clip_set, i)
+                if isinstance(loaded, dict):
+                    yield {"set": set_name, "i": i, **loaded}
+                    continue
+                clip = loaded
+                neutral, key, neutral_error = None, None, None
+                if set_name == "fake" and "identity" in self.scorers:
+                    try:
+                        neutral, key = neutral_image(clip, clip_set)
+                    except Exception as err:  # an unreadable neutral image: the identity family rejects this clip
+                        neutral_error = _reject_row(clip.source or clip.sample_id, err, "identity")
+                ref_clip, missing = None, None
+                if set_name == "fake" and reference is not None and ({"perceptual", "temporal"} & set(self.scorers)):
+                    rid = reference_id(clip)
+                    ref_clip = reference.find(rid or clip.sample_id)
+                    if rid and ref_clip is None:
+                        missing = rid
+                task = (set_name, i, clip, neutral, key, ref_clip, neutral_error)
+                yield task if missing is None else _Missing(task, missing)
 
-        acc = {"rows": {}, "time": {}, "count": {}, "features": [], "labels": [], "examples": [], "missing_ref": []}
-        for clip in tqdm(clip_set, total=len(clip_set), desc=f"eval {set_name} ({clip_set.name})", unit="clip", disable=not self.progress):
-            self._score_clip(clip, set_name, clip_set, reference, acc)
-        if "motion" in self.scorers:  # the scorer keeps each clip's curve; hand this set's over
-            acc["curves"] = dict(self.scorers["motion"].curves)
-            self.scorers["motion"].curves.clear()
-        return acc
+    def _examples(self, sets: list[tuple[str, ClipSet, ClipSet | None]], records: dict) -> list[dict]:
+        """The first `examples` loadable clips of each set, with their neutral input and ground truth."""
+        out = []
+        for set_name, clip_set, reference in sets:
+            n = 0
+            for i in range(len(clip_set)):
+                if n >= self.n_examples:
+                    break
+                rec = records.get((set_name, i))
+                if rec is not None and rec.get("load_error"):
+                    continue
+                clip = _load(clip_set, i)
+                if isinstance(clip, dict):
+                    continue
+                n += 1
+                try:
+                    neutral, _ = neutral_image(clip, clip_set) if set_name == "fake" else (None, None)
+                except Exception:  # the example still shows, with the onset frame as its input
+                    neutral = None
+                ref_clip = None
+                if set_name == "fake" and reference is not None and ({"perceptual", "temporal"} & set(self.scorers)):
+                    ref_clip = reference.find(reference_id(clip) or clip.sample_id)
+                out.append({"set": set_name, "sample_id": clip.sample_id, "label": clip.label, "fps": clip.fps,
+                            "frames": clip.frames[:64].copy(), "neutral": clip.frames[clip.onset].copy() if neutral is None else neutral,
+                            "reference": None if ref_clip is None else ref_clip.frames[:64].copy()})
+        return out
+
+    def _spec_for_workers(self) -> dict | None:
+        """The settings a worker rebuilds this suite from, or None if they cannot be sent to another process."""
+        try:
+            pickle.dumps(self._spec)
+        except Exception as err:  # e.g. an embedder object holding a native model
+            warnings.warn(f"evaluating in one process: the suite's settings cannot be sent to worker processes ({err})", stacklevel=3)
+            return None
+        return self._spec
 
     # ------------------------------------------------------------------ the run
     def run(self, fake: ClipSet | Sequence[Clip], real: ClipSet | Sequence[Clip] | None = None,
             out_dir: str | Path | None = None) -> EvalResult:
-        """Score both sets; with out_dir, write one CSV per family (+ rejects.csv) there."""
-        fake_set, real_set = _as_set(fake, "fake"), _as_set(real, "real")
-        self._rejects = RejectLog(Path(out_dir) / "rejects.csv" if out_dir else None)
-        for s in (fake_set, real_set):
-            if s is not None:
-                s.rejects = self._rejects
-        notes = list(self.notes)
-        accs = {}
-        if real_set is not None:
-            accs["real"] = self._score_set(real_set, "real", None)
-        accs["fake"] = self._score_set(fake_set, "fake", real_set)
+        """Score both sets; with out_dir, write one CSV per family (+ rejects.csv, run.json) there.
 
-        tables = {f: pd.DataFrame([r for a in accs.values() for r in a["rows"].get(f, [])]) for f in self.scorers}
-        missing = accs["fake"]["missing_ref"]
+        With out_dir the run is resumable: each finished clip is appended to out_dir/clips.jsonl, and a
+        run started again with the same settings and sets skips the clips already there. The summary
+        CSVs are written only when every clip is done (run.json says whether the run is complete);
+        outputs of an earlier, different run in the folder are removed when a new run starts.
+        """
+        fake_set, real_set = _as_set(fake, "fake"), _as_set(real, "real")
+        sets = ([("real", real_set, None)] if real_set is not None else []) + [("fake", fake_set, real_set)]
+        out = Path(out_dir) if out_dir is not None else None
+        records: dict[tuple[str, int], dict] = {}
+        journal, resumed = None, False
+        if out is not None:
+            key = run_key(self.config, {s: [str(x) for x in cs.records["sample_id"]] if len(cs) else [] for s, cs, _ in sets})
+            journal = RunJournal(out)
+            prior, resumed = journal.open(key)
+            records = {(r["set"], r["i"]): r for r in prior}
+            if not resumed:
+                for name in OUTPUT_NAMES:
+                    (out / f"{name}.csv").unlink(missing_ok=True)
+            _write_status(out, complete=False, done=len(records), total=sum(len(cs) for _, cs, _ in sets), resumed=len(records))
+        total = sum(len(cs) for _, cs, _ in sets)
+        todo = total - len(records)
+        self._pending_missing: dict = {}
+        items = self._items(sets, set(records))
+        spec = self._spec_for_workers() if self.workers > 1 and todo > 1 else None
+        t_wall = time.perf_counter()
+        if spec is not None:
+            from .workers import score_in_workers
+
+            stream = score_in_workers(spec, (self._resolve(it) for it in items), min(self.workers, todo), self.threads)
+        else:
+            stream = (it if isinstance(it, dict) else self.score_clip(*it) for it in (self._resolve(x) for x in items))
+        from tqdm.auto import tqdm
+
+        for rec in tqdm(stream, total=todo, desc="eval", unit="clip", disable=not self.progress):
+            rec = self._finish(rec)
+            records[(rec["set"], rec["i"])] = rec
+            if journal is not None:
+                journal.append(rec)
+        wall = time.perf_counter() - t_wall
+        ordered = [records[(s, i)] for s, cs, _ in sets for i in range(len(cs)) if (s, i) in records]
+        return self._assemble(ordered, sets, records, out, wall, todo, spec is not None, resumed)
+
+    def _resolve(self, item):
+        """A _Missing task → the plain task, remembering the missing ground truth for the record."""
+        if isinstance(item, _Missing):
+            self._pending_missing[(item.args[0], item.args[1])] = item.missing
+            return item.args
+        return item
+
+    def _finish(self, rec: dict) -> dict:
+        missing = self._pending_missing.pop((rec["set"], rec["i"]), None)
+        if missing is not None:
+            rec["missing_ref"] = missing
+        return rec
+
+    def _assemble(self, ordered: list[dict], sets, records: dict, out: Path | None, wall: float, todo: int, parallel: bool,
+                  resumed: bool) -> EvalResult:
+        rejects = RejectLog()
+        for rec in ordered:
+            for file, stage, reason in ([rec["load_error"]] if rec.get("load_error") else []) + rec.get("errors", []):
+                rejects.add(file, stage, reason)
+        fake_recs = [r for r in ordered if r["set"] == "fake"]
+        scored = [r for r in fake_recs if not r.get("load_error") and (r["rows"] or r["feature"] is not None or not r["errors"])]
+        if not scored:
+            if out is not None:
+                _write_rejects(out, rejects)
+                _write_status(out, complete=False, done=len(records), total=len(records), resumed=0,
+                              failed="no synthetic clip could be scored")
+            fake_set = sets[-1][1]
+            where = fake_set.root or fake_set.name
+            raise MexkitInputError(where, f"none of the {len(fake_set)} synthetic clips could be scored ({len(rejects)} rejected"
+                                   + (f", see {out / 'rejects.csv'}" if out is not None else "") + ")",
+                                   "point --fake at the clips' folder (manifest.csv + clips/) and check that the paths in its manifest exist",
+                                   stage="eval")
+        notes = list(self.notes)
+        tables = {f: pd.DataFrame([{**r["base"], **r["rows"][f]} for r in ordered if f in r["rows"]]) for f in self.scorers}
+        missing = [r["missing_ref"] for r in fake_recs if r.get("missing_ref")]
         if missing:
             notes.append(f"{len(missing)} synthetic clips name a ground truth that is not in the real set "
                          f"(e.g. {missing[0]!r}); their perceptual metrics and tLPIPS are left out.")
         if "perceptual" in tables and tables["perceptual"].empty:
             notes.append("Perceptual metrics (LPIPS/SSIM/PSNR) need ground truth: no synthetic clip named a real clip "
                          "(manifest column reference_id, or the same sample_id) — left out.")
-        if "motion" in tables and not tables["motion"].empty and real_set is not None:
+        if "motion" in tables and not tables["motion"].empty and sets[0][0] == "real":
             self._mark_real_range(tables["motion"])
         summary = summarize(tables)
+        accs = {s: {"features": [r["feature"] for r in ordered if r["set"] == s and r["feature"] is not None],
+                    "labels": [r["base"]["label"] for r in ordered if r["set"] == s and r["feature"] is not None]} for s, _, _ in sets}
         distribution, confusion = self._distribution(accs, notes) if "distribution" in self.families else (pd.DataFrame(), None)
-        timings = pd.DataFrame([
-            {"family": f, "set": s, "clips": a["count"].get(f, 0), "seconds": a["time"].get(f, 0.0),
-             "clips_per_s": a["count"].get(f, 0) / a["time"][f] if a["time"].get(f) else float("nan")}
-            for s, a in accs.items() for f in a["time"]
-        ])
-        curves = {s: a["curves"] for s, a in accs.items() if "curves" in a}
-        result = EvalResult(tables, summary, distribution, confusion, curves,
-                            [e for a in accs.values() for e in a["examples"]], timings, self._rejects, notes, dict(self.config))
-        if out_dir is not None:
-            result.write_csv(out_dir)
+        timing_rows = []
+        for s, _, _ in sets:
+            fams = [f for f in (*self.scorers, "distribution") if f in self.families]
+            for f in fams:
+                recs = [r for r in ordered if r["set"] == s and f in r.get("time", {})]
+                secs = sum(r["time"][f] for r in recs)
+                n = sum(1 for r in recs if (f in r["rows"]) or (f == "distribution" and r["feature"] is not None))
+                timing_rows.append({"family": f, "set": s, "clips": n, "seconds": secs, "clips_per_s": n / secs if secs else float("nan")})
+        timing_rows.append({"family": "all (wall clock)", "set": "both", "clips": todo, "seconds": wall,
+                            "clips_per_s": todo / wall if wall and todo else float("nan")})
+        timings = pd.DataFrame(timing_rows)
+        timings["workers"] = min(self.workers, max(todo, 1)) if parallel else 1
+        curves = {s: {r["sample_id"]: np.asarray(r["curve"], np.float32) for r in ordered if r["set"] == s and r.get("curve") is not None}
+                  for s, _, _ in sets if "motion" in self.scorers}
+        n_fake, n_real = len(fake_recs), sum(1 for r in ordered if r["set"] == "real")
+        notes.append(f"Complete run: every clip was scored or rejected (synthetic {n_fake}, real {n_real}); "
+                     "the summary and this report are written only once the last clip is done.")
+        result = EvalResult(tables, summary, distribution, confusion, curves, self._examples(sets, records), timings, rejects, notes,
+                            dict(self.config))
+        if out is not None:
+            result.write_csv(out)
+            _write_rejects(out, rejects)
+            rejects.path = out / "rejects.csv"
+            _write_status(out, complete=True, done=len(records), total=len(records), resumed=len(records) - todo)
         return result
 
     @staticmethod
