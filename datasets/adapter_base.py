@@ -220,7 +220,8 @@ class DatasetAdapter:
         except MexkitInputError:
             present = set()
         orphans = sorted(f for f in present if f not in referenced)
-        return DatasetCheck(dataset=self.name, root=self.root, manifest=df, rejects=log, folders_without_rows=orphans)
+        return DatasetCheck(dataset=self.name, root=self.root, manifest=df, rejects=log, folders_without_rows=orphans,
+                            sheet_note=getattr(self, "sheet_note", ""), errata=getattr(self, "errata_report", None))
 
 
 def check_frames_decode(files: list[Path], ref: str = "") -> None:

@@ -22,13 +22,23 @@ _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
 
 def find_annotation_file(root: Path, patterns: Iterable[str], what: str, depth: int = 3) -> Path:
     """The first file under root (searching `depth` folder levels) matching one of the glob patterns."""
+    return find_annotation_files(root, patterns, what, depth)[0]
+
+
+def find_annotation_files(root: Path, patterns: Iterable[str], what: str, depth: int = 3) -> list[Path]:
+    """Every file matching the glob patterns at the shallowest folder level (of `depth`) that has one.
+
+    Several released versions of a sheet may lie side by side (CASME II's 20140508 and updated
+    sheets); the caller chooses among them and says which it read.
+    """
     patterns = list(patterns)
     for level in range(depth + 1):
         prefix = "*/" * level
+        hits: list[Path] = []
         for pat in patterns:
-            hits = sorted(p for p in root.glob(prefix + pat) if p.is_file() and not p.name.startswith(("~$", ".")))
-            if hits:
-                return hits[0]
+            hits += [p for p in sorted(root.glob(prefix + pat)) if p.is_file() and not p.name.startswith(("~$", ".")) and p not in hits]
+        if hits:
+            return hits
     raise MexkitInputError(
         root,
         f"{what} annotation spreadsheet not found (looked for {', '.join(patterns)} up to {depth} folders down)",

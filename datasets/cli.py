@@ -14,13 +14,24 @@ def _adapter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", required=True, help="the dataset folder as released")
     p.add_argument("--annotations", help="annotation spreadsheet (generic: manifest CSV) if not under --root")
     p.add_argument("--frames-dir", help="frames folder relative to --root if not the released name")
+    p.add_argument("--no-errata", action="store_true", help="read the annotation sheet exactly as released (skip the published errata)")
+
+
+def _errata_kwargs(dataset: str, no_errata: bool) -> dict:
+    """errata=False for sheet-annotated adapters when --no-errata is given (SMIC and generic have no sheet errata)."""
+    from .adapters import ADAPTERS, ALIASES
+    from .sheet_adapter import SheetAdapter
+
+    cls = ADAPTERS.get(ALIASES.get(dataset.lower(), dataset.lower()))
+    return {"errata": False} if no_errata and cls is not None and issubclass(cls, SheetAdapter) else {}
 
 
 def _adapter(args):
     from .adapters import make_adapter
 
     try:
-        return make_adapter(args.dataset, args.root, annotations=args.annotations, frames_dir=args.frames_dir)
+        return make_adapter(args.dataset, args.root, annotations=args.annotations, frames_dir=args.frames_dir,
+                            **_errata_kwargs(args.dataset, getattr(args, "no_errata", False)))
     except ValueError as err:
         raise MexkitInputError(None, str(err), f"use one of {', '.join(adapter_names())}", stage="dataset") from None
 
@@ -65,21 +76,34 @@ def cmd_composite(args) -> int:
     from mexkit.rejects import RejectLog
 
     from .adapters import make_adapter
-    from .label_maps import composite_counts, megc2019_composite
+    from .label_maps import MEGC_CLASSES, composite_counts, megc2019_composite
+    from .megc2019_list import compare_with_list, format_difference
 
     out = Path(args.out)
     rej = out.with_name("rejects.csv")
     if rej.exists():
         rej.unlink()
     log = RejectLog(rej)
-    parts = [make_adapter(name, root).manifest(log) for name, root in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)) if root]
-    if not parts:
+    native, sheets = {}, {}
+    for name, root in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)):
+        if not root:
+            continue
+        ad = make_adapter(name, root, **_errata_kwargs(name, args.no_errata))
+        native[name] = ad.manifest(log)
+        if getattr(ad, "sheet_note", ""):
+            sheets[name] = ad.annotation_file.name
+            print(f"{name} annotation sheet: {ad.sheet_note}")
+        if getattr(ad, "errata_report", None) is not None and ad.errata_report.applied:
+            print(f"{name} errata applied: {len(ad.errata_report.applied)} (listed by `mexkit datasets check`; --no-errata to skip)")
+    if not native:
         raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
-    comp = megc2019_composite(parts)
+    comp = megc2019_composite(list(native.values()))
     with atomic_path(out) as tmp:
         comp.to_csv(tmp, index=False)
     print(f"MEGC2019 composite: {len(comp)} samples, {comp['subject'].nunique()} subjects → {out}")
+    print("classes: " + " / ".join(f"{c} {int((comp['label'] == c).sum())}" for c in MEGC_CLASSES))
     print(composite_counts(comp).to_string(index=False))
+    print(format_difference(compare_with_list(comp, native, log.rows, sheets), native))
     print(log.summary())
     return 0
 
@@ -179,6 +203,7 @@ def register(subparsers) -> None:
     p.add_argument("--casme2")
     p.add_argument("--samm")
     p.add_argument("--out", required=True)
+    p.add_argument("--no-errata", action="store_true", help="read the CASME II and SAMM sheets exactly as released")
     p.set_defaults(func=cmd_composite)
 
     p = sub.add_parser("splits", help="write subject-wise splits (LOSO, k-fold, fixed hold-out) to a file")

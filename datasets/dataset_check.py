@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,8 @@ class DatasetCheck:
     manifest: pd.DataFrame
     rejects: RejectLog
     folders_without_rows: list[str]
+    sheet_note: str = ""  # which annotation sheet was read and why
+    errata: Any = None  # the ErrataReport of the read (None: the dataset has no sheet)
 
     def _rejects_where(self, pred) -> list[dict[str, str]]:
         return [r for r in self.rejects.rows if pred(r)]
@@ -58,10 +61,23 @@ class DatasetCheck:
         m = self.manifest
         return m[m["dropped_frames"].astype(str).str.len() > 0][["sample_id", "dropped_frames"]]
 
+    def megc_difference(self):
+        """This dataset's share of the MEGC2019 composite compared with the official list by id (None if not in it)."""
+        if self.dataset not in MEGC2019_MAP:
+            return None
+        from .megc2019_list import compare_with_list
+
+        share = map_labels(self.manifest, "megc2019") if len(self.manifest) else self.manifest
+        return compare_with_list(share, {self.dataset: self.manifest}, self.rejects.rows, {self.dataset: self.sheet_note.split(" (")[0]})
+
     def format(self) -> str:
         """The text `mexkit datasets check` prints."""
         m = self.manifest
         out = [f"{self.dataset} at {self.root}: {len(m)} usable samples, {m['subject'].nunique() if len(m) else 0} subjects, {len(self.rejects)} rejected"]
+        if self.sheet_note:
+            out.append(f"annotation sheet: {self.sheet_note}")
+        if self.errata is not None:
+            out += self.errata.lines()
         if len(m):
             out += ["", "samples per subject and label:", self.counts().to_string()]
             est = int(m["apex_estimated"].sum())
@@ -70,6 +86,11 @@ class DatasetCheck:
         mc = self.megc_counts()
         if mc is not None:
             out += ["", "MEGC2019 composite share (found vs expected):", mc[mc["scope"] != "composite"].to_string(index=False)]
+        diff = self.megc_difference()
+        if diff is not None:
+            from .megc2019_list import format_difference
+
+            out += ["", format_difference(diff, [self.dataset], limit=50)]
 
         def section(title: str, items: list[str]) -> None:
             out.append("")

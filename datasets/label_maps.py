@@ -45,9 +45,11 @@ def megc_class(label) -> str | None:
     return NATIVE_TO_MEGC.get(str(label).strip().lower())
 
 
-# CASME II samples left out of the composite although their label maps (they are not in the MEGC2019
-# sample list; MEB's MEGC reader drops the same three). Subject ids as the CASME II adapter writes them.
-MEGC2019_EXCLUDED_SAMPLES = frozenset({"casme2_sub04_EP12_01f", "casme2_sub05_EP12_03f", "casme2_sub24_EP02_07"})
+# CASME II samples left out of the composite although their label maps: the ones the official MEGC2019
+# sample list (datasets/megc2019_samples.csv, from STSTNet's video442Names.txt) does not hold. MEB's MEGC
+# reader drops a third, sub05_EP12_03f, which the official list holds (as surprise): mexkit follows the
+# official list and keeps it. `mexkit datasets composite` compares the result with the list by id.
+MEGC2019_EXCLUDED_SAMPLES = frozenset({"casme2_sub04_EP12_01f", "casme2_sub24_EP02_07"})
 
 MEGC2019_EXPECTED = {
     "samples": 442,

@@ -12,6 +12,9 @@ MANIFEST_COLUMNS = [
 # Extra columns the adapters add: release frame numbers of the clip's first/last frame (inclusive),
 # so a clip can be cut from a folder that holds more than the sample (SAMM, CAS(ME)^3).
 FRAME_RANGE_COLUMNS = ["frame_start", "frame_stop"]
+# Which released annotation sheet a row was read from and the published errata applied to it (names
+# from datasets/errata_tables, ";"-joined; empty when none applied or errata were switched off).
+ANNOTATION_PROVENANCE_COLUMNS = ["annotation_sheet", "errata"]
 # What made a synthetic clip: generator, weights, source face and its subject, the subjects that shaped
 # the weights, the request (intensity, duration, seed, condition).
 PROVENANCE_COLUMNS = [

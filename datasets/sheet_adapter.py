@@ -16,7 +16,9 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .adapter_base import Annotation, DatasetAdapter
-from .annotation_sheet import ROW, find_annotation_file, read_annotation_sheet
+from .annotation_sheet import ROW, find_annotation_files, read_annotation_sheet
+from .errata import ErrataReport, apply_errata
+from .manifest_columns import ANNOTATION_PROVENANCE_COLUMNS
 from .manifest_validation import as_frame_number, check_timing, is_unknown
 
 ROLES = ("subject", "filename", "onset", "apex", "offset", "aus", "label")
@@ -28,7 +30,12 @@ class SheetAdapter(DatasetAdapter):
     Subclasses set: `annotation_patterns` (globs of the released workbook), `columns` (role →
     released column name for the roles in ROLES), `extra_columns` (released column → manifest
     column, copied when present), `frames_dirs` (candidate frame folders relative to root, first
-    found wins) and implement `subject_code`, `folder`, `sample_id`.
+    found wins), optionally `sheet_preference` ((file-name part, why) pairs choosing among several
+    released sheets found) and implement `subject_code`, `folder`, `sample_id`.
+
+    errata=True (default) applies the dataset's published errata table (datasets/errata.py);
+    errata=False reads the release exactly. The sheet read and the errata applied to each row are
+    written to the manifest's `annotation_sheet` and `errata` columns.
     """
 
     annotation_patterns: tuple[str, ...] = ()
@@ -37,11 +44,16 @@ class SheetAdapter(DatasetAdapter):
     frames_dirs: tuple[str, ...] = ()
     sheet: str | int | None = None
     header_row: int | None = None
+    sheet_preference: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, root: str | Path, annotations: str | Path | None = None, frames_dir: str | Path | None = None, sheet: str | int | None = None):
+    def __init__(self, root: str | Path, annotations: str | Path | None = None, frames_dir: str | Path | None = None,
+                 sheet: str | int | None = None, errata: bool = True):
         super().__init__(root)
         self._annotation_path = Path(annotations) if annotations else None
         self._frames_dir = frames_dir
+        self.errata = errata
+        self.errata_report = ErrataReport(self.name, enabled=errata)
+        self.sheet_note = ""
         if sheet is not None:
             self.sheet = sheet
 
@@ -51,8 +63,18 @@ class SheetAdapter(DatasetAdapter):
         if self._annotation_path is not None:
             if not self._annotation_path.is_file():
                 raise MexkitInputError(self._annotation_path, "annotation spreadsheet not found", "check the --annotations path", stage="annotations")
+            self.sheet_note = f"{self._annotation_path.name} (given with --annotations)"
             return self._annotation_path
-        return find_annotation_file(self.root, self.annotation_patterns, self.name)
+        hits = find_annotation_files(self.root, self.annotation_patterns, self.name)
+        chosen, why = hits[0], "the only annotation sheet found" if len(hits) == 1 else "first by name"
+        for part, reason in self.sheet_preference:
+            pick = [h for h in hits if part.lower() in h.name.lower()]
+            if pick and len(hits) > 1:
+                chosen, why = pick[0], reason
+                break
+        others = [h.name for h in hits if h != chosen]
+        self.sheet_note = f"{chosen.name} ({why}" + (f"; also present: {', '.join(others)}; pass --annotations to read another)" if others else ")")
+        return chosen
 
     @cached_property
     def frames_root(self) -> Path:
@@ -91,14 +113,21 @@ class SheetAdapter(DatasetAdapter):
         return True
 
     # --- shared -------------------------------------------------------------------------
+    def manifest_columns(self) -> list[str]:
+        return super().manifest_columns() + ANNOTATION_PROVENANCE_COLUMNS
+
     def required_columns(self) -> list[str]:
         return [self.columns[r] for r in ROLES if r in self.columns]
 
     def read_annotations(self, rejects: RejectLog) -> list[Annotation]:
         file = self.annotation_file
-        df, _ = read_annotation_sheet(file, self.required_columns(), self.sheet, self.header_row)
+        df, header_row = read_annotation_sheet(file, self.required_columns(), self.sheet, self.header_row)
         self.frames_root  # a missing frames folder is a dataset-level error, not one per row
         c = self.columns
+        df, self.errata_report = apply_errata(
+            df, header_row, self.name, file, c, enabled=self.errata,
+            describe=lambda r: f"{r.get(c['subject'])}/{r.get(c['filename'])}",
+        )
         anns: list[Annotation] = []
         for _, row in df.iterrows():
             if not self.keep_row(row):
@@ -118,7 +147,8 @@ class SheetAdapter(DatasetAdapter):
                 check_timing(onset, apex, offset, where, file)
                 label = None if is_unknown(row.get(c.get("label", ""), None)) else str(row[c["label"]]).strip()
                 aus = "" if "aus" not in c or is_unknown(row.get(c["aus"])) else str(row[c["aus"]]).strip()
-                extra = {dst: (None if is_unknown(row.get(src)) else row.get(src)) for src, dst in self.extra_columns.items()}
+                extra = {"annotation_sheet": file.name, "errata": ";".join(self.errata_report.per_row.get(int(row[ROW]), []))}
+                extra.update({dst: (None if is_unknown(row.get(src)) else row.get(src)) for src, dst in self.extra_columns.items()})
                 anns.append(Annotation(
                     sample_id=self.sample_id(subject, filename, onset, row),
                     subject=self.prefixed(subject),

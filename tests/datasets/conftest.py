@@ -53,3 +53,9 @@ def fresh(pristine, tmp_path):
         return ft.copy_tree(pristine(name), tmp_path / name)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def megc_tree(tmp_path_factory, face_seqs):
+    """SMIC-HS, CASME II and SAMM trees holding exactly the official MEGC2019 samples (read-only; copy to change)."""
+    return ft.build_megc2019(tmp_path_factory.mktemp("megc2019") / "megc", face_seqs)

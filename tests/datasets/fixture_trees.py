@@ -272,3 +272,105 @@ def copy_tree(tree: Tree, dst: Path) -> Tree:
     shutil.copytree(tree.root, dst)
     sheet = dst / tree.sheet.relative_to(tree.root) if tree.sheet else None
     return Tree(dst, sheet, tree.header_row, dict(tree.samples))
+
+
+# --- the MEGC2019 composite, laid out with the official sample list ---------------------------
+def _small(seqs: list[np.ndarray], size: int = 32) -> list[np.ndarray]:
+    return [np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in s]) for s in seqs]
+
+
+_CASME2_NEGATIVE = ("disgust", "repression")
+_SAMM_NEGATIVE = ("Anger", "Contempt", "Disgust", "Fear", "Sadness")
+_NATIVE_POSITIVE = {"casme2": "happiness", "samm": "Happiness"}
+_NATIVE_SURPRISE = {"casme2": "surprise", "samm": "Surprise"}
+
+
+def _native(ds: str, megc: str, k: int) -> str:
+    if megc == "negative":
+        return (_CASME2_NEGATIVE if ds == "casme2" else _SAMM_NEGATIVE)[k % (2 if ds == "casme2" else 5)]
+    return (_NATIVE_POSITIVE if megc == "positive" else _NATIVE_SURPRISE)[ds]
+
+
+def build_megc2019(root: Path, seqs: list[np.ndarray], casme2_sheet: str = "CASME2-coding-20140508.xlsx") -> dict[str, Path]:
+    """SMIC-HS, CASME II and SAMM trees holding exactly the official MEGC2019 samples (3 small frames each).
+
+    The sample ids, subjects and classes come from the shipped list (datasets/megc2019_samples.csv);
+    native labels are dataset words that map to the listed class. The CASME II sheet also has the two
+    samples the official list leaves out (labelled disgust) and an "others" row; the SAMM sheet an
+    "Other" row. Rows the published errata name (by position) are laid out so that the corrected
+    values have frames: SAMM's v2 errata apply here; CASME II's apply when casme2_sheet is the
+    updated sheet (row 60's released offset then has no file, as in the release MEB corrects).
+    Returns dataset -> root.
+    """
+    from mexkit.datasets.errata import load_errata
+    from mexkit.datasets.megc2019_list import megc2019_samples
+
+    seqs = _small(seqs)
+    listed = megc2019_samples()
+    roots = {ds: root / ds for ds in ("smic", "casme2", "samm")}
+    img = iter(range(10**9))
+
+    def frames(k: int, n: int = 3) -> np.ndarray:
+        return _frames(seqs[k % len(seqs)], n, next(img) % 7)
+
+    for k, r in enumerate(listed[listed["dataset"] == "smic"].itertuples()):
+        sub, folder = r.subject[len("smic_"):], r.sample_id[len("smic_"):]
+        for i, im in enumerate(frames(k)):
+            _write(roots["smic"] / "HS" / sub / "micro" / r.megc_label / folder / f"image{1000 + 10 * k + i}.bmp", im)
+
+    def sheet_rows(ds: str, extra: list[tuple[str, str, str]]):
+        part = listed[listed["dataset"] == ds]
+        rows = [(r.subject[len(ds) + 1:], r.sample_id[len(ds) + 1:], _native(ds, r.megc_label, k)) for k, r in enumerate(part.itertuples())]
+        return rows + extra
+
+    # CASME II ----------------------------------------------------------------------------------
+    errata = {(e.row, e.field): e for e in load_errata("casme2")}
+    updated = "updated" in casme2_sheet
+    c_rows = []
+    extra = [("sub04", "EP12_01f", "disgust"), ("sub24", "EP02_07", "disgust"), ("sub01", "EP03_99", "others")]
+    for k, (sub, name, native) in enumerate(sheet_rows("casme2", extra)):
+        fn = name[len(sub) + 1:] if name.startswith(sub + "_") else name
+        first, n, apex, offset = 10 + 5 * k, 3, None, None
+        if (k, "apex") in errata:  # released "/" (unknown); the erratum's apex has a frame
+            first, apex = int(errata[(k, "apex")].corrected) - 1, "/"
+        if (k, "offset") in errata and updated:  # released offset has no file; the corrected one has
+            n, offset = int(errata[(k, "offset")].corrected) - first + 1, int(errata[(k, "offset")].corrected) + 4
+        for i, im in enumerate(frames(k, n)):
+            _write(roots["casme2"] / "CASME2_RAW_selected" / sub / fn / f"img{first + i}.jpg", im)
+        c_rows.append([int(sub[3:]), fn, None, first, first + 1 if apex is None else apex, first + n - 1 if offset is None else offset, None, "4", native])
+    _workbook(roots["casme2"] / casme2_sheet, "Sheet1", ["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None, "Action Units", "Estimated Emotion"], c_rows)
+
+    # SAMM --------------------------------------------------------------------------------------
+    errata = {(e.row, e.field): e for e in load_errata("samm")}
+    s_rows = []
+    for k, (code, name, native) in enumerate(sheet_rows("samm", [("006", "006_9_9", "Other")])):
+        first, apex, offset, n = 1000 + 5 * k, None, None, 3
+        if (k, "apex") in errata:
+            first, apex = int(errata[(k, "apex")].corrected) - 1, -1
+        if (k, "offset") in errata:
+            first, offset = int(errata[(k, "offset")].corrected) - 2, int(errata[(k, "offset")].corrected) + 6
+        for i, im in enumerate(frames(k, n)):
+            _write(roots["samm"] / "SAMM" / code / name / f"{code}_{first + i:05d}.jpg", im, gray=True)
+        s_rows.append([int(code), name, 1, first, first + 1 if apex is None else apex, first + 2 if offset is None else offset, 3, "Micro - 1/2", "4", None, native, 1])
+    _workbook(roots["samm"] / "SAMM_Micro_FACS_Codes_v2.xlsx", "FACS_Codes", SAMM_HEADER, s_rows, header_row=13,
+              notes=["SAMM Micro-Expression FACS Codes", "Frame numbers are absolute frame numbers."])
+    return roots
+
+
+def build_fourdme_errata(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """A 4DME tree with 146 rows (3 small frames each) so the sheet has data rows 144 and 145, which the
+    release has with AUs and labels swapped: as released, row 144 reads AU4 / Negative and row 145
+    AU12 / Positive. `samples` holds the corrected values."""
+    seqs = _small(seqs)
+    rows = []
+    for k in range(146):
+        sub, fn = f"S{k % 5 + 1:02d}", f"S{k % 5 + 1:02d}_1st_{k:03d}_01_1"
+        for i, im in enumerate(_frames(seqs[k % len(seqs)], 3, k % 5)):
+            _write(root / "gray_micro" / sub / fn / f"img{100 + i}.jpg", im, gray=True)
+        aus, emo, onehot = ("AU12", "Positive", (1, 0, 0, 0, 0)) if k == 145 else ("AU4", "Negative", (0, 1, 0, 0, 0)) if k == 144 else ("AU1+AU2", "Surprise", (0, 0, 1, 0, 0))
+        rows.append([sub, fn, 100, 101, 102, aus, emo, *onehot])
+    sheet = root / "4DME_Labelling_Micro_release v1.xlsx"
+    _workbook(sheet, "Sheet1", FOURDME_HEADER, rows)
+    samples = {"fourdme_S05_1st_144_01_1": {"aus": "AU12", "label": "Positive", "positive": 1, "negative": 0},
+               "fourdme_S01_1st_145_01_1": {"aus": "AU4", "label": "Negative", "positive": 0, "negative": 1}}
+    return Tree(root, sheet, 1, samples)
