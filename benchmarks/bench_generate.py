@@ -30,7 +30,7 @@ def main() -> None:
     cv2.setNumThreads(1)
 
     from mexkit.synth.warp_generator import WarpGenerator
-    from mexkit.synth.writer import DatasetWriter, build_jobs, faces_from_corpus
+    from mexkit.synth.writer import DatasetWriter, faces_from_corpus, plan_jobs
     from mexkit.video_io import write_frames, write_video
 
     tmp = Path(tempfile.mkdtemp(prefix="mexkit-bench-generate-"))
@@ -39,8 +39,8 @@ def main() -> None:
         sources = faces_from_corpus()
         per_face = -(-args.clips // len(sources))
         gen = WarpGenerator()
-        jobs = build_jobs(sources, gen.generator_name, gen.weights_hash(), ["positive", "negative", "surprise"], (0.2, 0.6),
-                          per_face, seed=0)[: args.clips]
+        jobs = plan_jobs(gen, sources, classes=["positive", "negative", "surprise"], intensity=(0.2, 0.6), per_face=per_face,
+                         seed=0).jobs[: args.clips]
 
         # reference: the I/O floor of one clip
         frames = np.repeat(cv2.resize(sources[0].face.crop, (128, 128))[None], 16, 0)
