@@ -4,13 +4,18 @@ matrices, every image inlined as base64 — one file that opens anywhere, offlin
     rep = HtmlReport("Evaluation")
     rep.section("Samples").gif_grid([[("input", frames0, 30.0), ("generated", frames1, 30.0)]])
     rep.table(df, caption="Identity").figure(fig).confusion_matrix(cm, labels)
+    rep.note("2 of 3 families finished", kind="warning").code("mexkit eval --real ... --fake ...")
+    rep.section("Details").include(other_report)   # its sections nest under this one
     rep.save("out.html")
+
+The page fits the window: tables and GIF grids wider than it scroll sideways inside their own box.
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -22,17 +27,23 @@ from mexkit.atomic import atomic_write_text
 from mexkit.video_io import gif_bytes
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;color:#222;background:#fff}
-h1{font-size:26px;margin-bottom:4px} h2{font-size:20px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;padding:0 16px;max-width:1200px;color:#222;background:#fff}
+*,*::before,*::after{box-sizing:border-box}
+h1{font-size:26px;margin-bottom:4px} h2{font-size:20px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h3{font-size:17px;margin-top:24px}
+h4{font-size:15px;margin-top:18px} p{overflow-wrap:anywhere}
 p.meta{color:#666;font-size:13px;margin-top:0} p.note{color:#444;font-size:14px;max-width:900px}
-table.metrics{border-collapse:collapse;font-size:13px;margin:8px 0 16px} table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 8px;text-align:right}
+p.callout{font-size:14px;max-width:900px;padding:6px 10px;border-left:4px solid #6a9fd8;background:#f1f6fc}
+p.callout.warning{border-left-color:#d99a1e;background:#fdf6e7} p.callout.ok{border-left-color:#4c9a52;background:#eff8f0}
+pre.code{font-size:12px;background:#f6f6f6;padding:8px 10px;overflow-x:auto;max-width:100%}
+div.scroll{max-width:100%;overflow-x:auto;margin:8px 0 16px}
+table.metrics{border-collapse:collapse;font-size:13px;margin:0} table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 8px;text-align:right}
 table.metrics th{background:#f3f3f3} table.metrics td:first-child,table.metrics th:first-child{text-align:left}
-div.grid{display:grid;gap:6px;margin:8px 0 16px;align-items:start} figure{margin:0;text-align:center}
+table.metrics caption{text-align:left;font-size:13px;color:#444;padding:2px 0}
+div.grid{display:grid;gap:6px;margin:0;align-items:start} figure{margin:0;text-align:center}
 figure img{image-rendering:pixelated;display:block;margin:0 auto} figcaption{font-size:11px;color:#555;max-width:160px;overflow-wrap:anywhere;margin:2px auto 0}
 div.rowlabel{font-size:12px;color:#333;align-self:center;text-align:right;padding-right:6px}
-img.plot{max-width:100%;margin:8px 0 16px}
+img.plot{max-width:100%;height:auto;margin:8px 0 16px}
 """
-
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
@@ -66,25 +77,72 @@ def _format(v) -> str:
     return html.escape(str(v))
 
 
+NOTE_KINDS = ("info", "warning", "ok")
+_HEADING = re.compile(r"<(/?)h([2-5])\b")
+
+
 class HtmlReport:
-    """Builder of one self-contained HTML page; each add-method returns self (chainable)."""
+    """Builder of one self-contained HTML page; each add-method returns self (chainable).
+
+    Public API: section / subsection (headings), text (a paragraph), note (a highlighted call-out:
+    info, warning or ok), code (a preformatted block), table, figure, image, gif_grid,
+    confusion_matrix, include (another report's body, its headings one level down); `sections`
+    lists the headings so far; render / save write the page. Wide tables and grids scroll inside
+    their own box, so the page itself never gets wider than the window."""
 
     def __init__(self, title: str, subtitle: str = ""):
         self.title = title
         self.subtitle = subtitle
-        self.parts: list[str] = []
+        self._parts: list[str] = []
+        self._headings: list[tuple[int, str]] = []
 
-    def section(self, title: str, note: str = "") -> "HtmlReport":
-        self.parts.append(f"<h2>{html.escape(title)}</h2>")
+    @property
+    def sections(self) -> list[str]:
+        """The titles of the sections and subsections added so far, in order."""
+        return [t for _, t in self._headings]
+
+    def _heading(self, level: int, title: str, note: str) -> "HtmlReport":
+        self._parts.append(f"<h{level}>{html.escape(title)}</h{level}>")
+        self._headings.append((level, title))
         return self.text(note) if note else self
 
+    def section(self, title: str, note: str = "") -> "HtmlReport":
+        """A top-level section heading, optionally followed by a paragraph of text."""
+        return self._heading(2, title, note)
+
+    def subsection(self, title: str, note: str = "") -> "HtmlReport":
+        """A heading one level below `section`."""
+        return self._heading(3, title, note)
+
     def text(self, text: str) -> "HtmlReport":
-        self.parts.append(f'<p class="note">{html.escape(text)}</p>')
+        """A paragraph of plain text (escaped)."""
+        self._parts.append(f'<p class="note">{html.escape(text)}</p>')
+        return self
+
+    def note(self, text: str, kind: str = "info") -> "HtmlReport":
+        """A highlighted call-out paragraph: kind "info", "warning" (e.g. an incomplete run) or "ok"."""
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"note kind must be one of {NOTE_KINDS}, got {kind!r}")
+        self._parts.append(f'<p class="callout {kind}">{html.escape(text)}</p>')
+        return self
+
+    def code(self, text: str) -> "HtmlReport":
+        """A preformatted block (commands, config snippets); scrolls sideways when its lines are long."""
+        self._parts.append(f'<pre class="code">{html.escape(text)}</pre>')
+        return self
+
+    def include(self, other: "HtmlReport", demote: bool = True) -> "HtmlReport":
+        """Append another report's body (not its title); with demote, its headings go one level down
+        so its sections nest under the current one."""
+        shift = 1 if demote else 0
+        self._parts.extend(_HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + shift}", p) if shift else p
+                           for p in other._parts)
+        self._headings.extend((min(level + shift, 6), title) for level, title in other._headings)
         return self
 
     def image(self, data: bytes, mime: str = "image/png", alt: str = "", css_class: str = "plot", width: int | None = None) -> "HtmlReport":
         w = f' width="{width}"' if width else ""
-        self.parts.append(f'<img class="{css_class}" alt="{html.escape(alt)}"{w} src="data:{mime};base64,{_b64(data)}">')
+        self._parts.append(f'<img class="{css_class}" alt="{html.escape(alt)}"{w} src="data:{mime};base64,{_b64(data)}">')
         return self
 
     def figure(self, fig, alt: str = "plot") -> "HtmlReport":
@@ -109,11 +167,13 @@ class HtmlReport:
                 cells.append(f'<figure><img class="cell" width="{width}" height="{width}" alt="{html.escape(caption)}" '
                              f'src="data:{mime};base64,{_b64(data)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
             cells.extend("<div></div>" for _ in range(ncols - len(row)))
-        self.parts.append(f'<div class="grid gifgrid" style="grid-template-columns:{label_col}repeat({ncols},{width + 8}px)">{"".join(cells)}</div>')
+        self._parts.append(f'<div class="scroll"><div class="grid gifgrid" style="grid-template-columns:{label_col}repeat({ncols},{width + 8}px)">'
+                           f'{"".join(cells)}</div></div>')
         return self
 
     def table(self, df: pd.DataFrame, caption: str = "", index: bool = False, max_rows: int = 200) -> "HtmlReport":
-        """A DataFrame as an HTML table (numbers to 4 significant digits; at most max_rows rows)."""
+        """A DataFrame as an HTML table (numbers to 4 significant digits; at most max_rows rows). A table
+        wider than the page scrolls sideways inside its own box."""
         shown = df.head(max_rows)
         cols = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
         head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
@@ -123,7 +183,8 @@ class HtmlReport:
             body.append("<tr>" + "".join(f"<td>{_format(v)}</td>" for v in vals) + "</tr>")
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
         more = f'<p class="meta">{len(df) - max_rows} more rows in the CSV.</p>' if len(df) > max_rows else ""
-        self.parts.append(f'<table class="metrics">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}')
+        self._parts.append(f'<div class="scroll"><table class="metrics">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+                           f'</table></div>{more}')
         return self
 
     def confusion_matrix(self, matrix: np.ndarray | pd.DataFrame, labels: Sequence[str] | None = None, title: str = "",
@@ -158,7 +219,7 @@ class HtmlReport:
         sub = f"{html.escape(self.subtitle)} · " if self.subtitle else ""
         return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(self.title)}</title>'
                 f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>"
-                f'<p class="meta">{sub}generated {stamp} by mexkit</p>{"".join(self.parts)}</body></html>\n')
+                f'<p class="meta">{sub}generated {stamp} by mexkit</p>{"".join(self._parts)}</body></html>\n')
 
     def save(self, path: str | Path) -> Path:
         """Write the page atomically; returns the path."""

