@@ -30,6 +30,8 @@ from mexkit.eval.clip_sets import ClipSet  # noqa: E402
 from mexkit.eval.suite import EvalSuite  # noqa: E402
 
 TARGETS = {"identity": 2.0, "temporal": 20.0}
+DEFAULT_FAMILIES = ["identity", "temporal", "motion", "expression", "distribution"]
+TARGET_DEFAULT = 3.0  # clips/s, the default families together on 2 cores (issue 17)
 FRAMES = 16
 
 
@@ -73,9 +75,11 @@ def main() -> None:
     args = ap.parse_args()
     n_mem = 60 if quick else 200
     torch.set_num_threads(1)
+    load_start = os.getloadavg()[0]
     probe = cpu_probe(threads=1)
     clips = corpus_clips(args.clips)
-    rows = [{"name": "cpu matmul fp32 2048² (1 thread)", "value": probe["matmul_gflops"], "unit": "GFLOP/s", "note": "in-run CPU reference"}]
+    rows = [{"name": "cpu matmul fp32 2048² (1 thread)", "value": probe["matmul_gflops"], "unit": "GFLOP/s", "note": "in-run CPU reference"},
+            {"name": "machine load average at start (1 min)", "value": load_start, "unit": "procs", "note": f"{os.cpu_count()} cores"}]
 
     # references: the unavoidable work of each family, per clip
     from mexkit.eval.face_tracks import default_pipeline
@@ -118,6 +122,22 @@ def main() -> None:
                      "target": TARGETS.get(family) if not kwargs else None, "reference": ref,
                      "note": note + (f"; target {TARGETS[family]:g} clips/s" if family in TARGETS and not kwargs else "")})
 
+    # the default families together, as `mexkit eval` runs them: one process, then one worker per core
+    from mexkit.eval.workers import default_workers
+
+    together = [c.with_frames(c.frames, landmarks=None) for c in clips]  # synthetic clips: no landmarks, MediaPipe runs
+    ref_together = 1.0 / (1.0 / ref_identity + 1.0 / ref_flow + 1.0 / ref_mp)
+    for workers in sorted({1, default_workers()}):
+        suite = EvalSuite(DEFAULT_FAMILIES, progress=False, examples=0, workers=workers)
+        t = time.perf_counter()
+        res = suite.run(together, together[:2])
+        value = (len(together) + 2) / (time.perf_counter() - t)
+        fam_time = res.timings.set_index(["family", "set"])["seconds"].groupby("family").sum()
+        rows.append({"name": f"default families together, {workers} worker(s), {FRAMES}×128²", "value": value, "unit": "clips/s",
+                     "target": TARGET_DEFAULT if workers > 1 else None, "reference": ref_together,
+                     "note": "reference = bare dlib + 30 DIS flows + MediaPipe on 16 frames, one after the other; includes worker start-up; "
+                             "family seconds " + ", ".join(f"{f} {v:.1f}" for f, v in fam_time.items() if not f.startswith("all"))})
+
     # memory: RSS growth from 20 to n_mem clips through a lazily loaded set (temporal + motion + distribution)
     suite = EvalSuite(["temporal", "motion", "distribution"], progress=False, examples=2)
     suite.run(lazy_set(20, clips), clips[:4])
@@ -126,6 +146,9 @@ def main() -> None:
     growth = rss_mb() - before
     rows.append({"name": f"RSS growth, 20 → {n_mem} clips (lazy set)", "value": growth, "unit": "MB", "target": 50.0,
                  "note": "memory flat in clip count: only per-clip rows, curves and features are kept"})
+    load1, load5, _ = os.getloadavg()
+    rows.append({"name": "machine load average (1 min / 5 min)", "value": load1, "unit": "procs",
+                 "note": f"5-min {load5:.2f} on {os.cpu_count()} cores; figures above are for this load"})
     emit(rows)
 
 
