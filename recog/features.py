@@ -42,16 +42,17 @@ def flow_strain(clip: Clip, size: int = 28, method: str = "tvl1", flow_size: int
     """Onset→apex flow (u, v) and optical strain, resized to size × size → (3, size, size) float32.
 
     The flow is computed on the gray onset and apex frames (resized to flow_size first when given);
-    u, v are rescaled to pixels of the size-grid, strain (a ratio of displacements) is not.
+    u, v are rescaled to pixels of the size-grid (u by size / width, v by size / height, so a non-square
+    input is right on both axes), strain (a ratio of displacements) is not.
     """
     a, b = _gray(clip.frames[clip.onset]), _gray(clip.frames[clip.apex])
     if flow_size:
         a, b = _resize(a, flow_size), _resize(b, flow_size)
     flow = compute_flow(a, b, method)
     strain = optical_strain(flow)
-    scale = size / flow.shape[1]
-    u = _resize(flow[..., 0], size) * scale
-    v = _resize(flow[..., 1], size) * scale
+    # u is in pixels of the width, v of the height: each axis has its own scale when the input is not square
+    u = _resize(flow[..., 0], size) * (size / flow.shape[1])
+    v = _resize(flow[..., 1], size) * (size / flow.shape[0])
     s = _resize(strain, size)
     return np.stack([u, v, s]).astype(np.float32)
 

@@ -36,6 +36,17 @@ def test_flow_strain_follows_known_motion(corpus, method):
     assert feature_info("flow_strain", {"method": method})["method_used"] == resolve_method(method)
 
 
+def test_flow_strain_scales_each_axis_of_a_non_square_input(corpus):
+    import cv2
+
+    crop = cv2.resize(corpus.faces[0].crop, (160, 80), interpolation=cv2.INTER_AREA)  # 2:1, width 160, height 80
+    clip = _shifted_clip(crop, dx=2.0, dy=-2.0)
+    centre = flow_strain(clip, size=28, method="dis")[:, 8:20, 8:20].reshape(3, -1).mean(axis=1)
+    # the same 2 px on both axes is 2·28/160 of the grid horizontally and 2·28/80 vertically
+    assert centre[0] == pytest.approx(-2.0 * 28 / 160, abs=0.08)
+    assert centre[1] == pytest.approx(2.0 * 28 / 80, abs=0.08)
+
+
 def test_lbptop_shape_normalisation_and_gray_shift_invariance(corpus):
     clip = corpus.clips[0]
     h = lbptop(clip, grid=5, radius=1, num_frames=10, size=64)
