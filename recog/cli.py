@@ -1,4 +1,8 @@
-"""`mexkit recog loso --config ...` and `mexkit study --config ...` (registered by mexkit.cli)."""
+"""`mexkit recog loso --config ...` and `mexkit study --config ...` (registered by mexkit.cli).
+
+The config is read with the experiment schema (`mexkit.recog.experiment`, jsonargparse as LightningCLI
+reads it); `--print_config` prints it resolved (every default filled in) and exits.
+"""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +29,16 @@ def _threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(int(args.threads))
 
 
+def _print_config(args: argparse.Namespace) -> int:
+    from .experiment import print_config
+
+    print(print_config(args.config), end="")
+    return 0
+
+
 def cmd_loso(args: argparse.Namespace) -> int:
+    if args.print_config:
+        return _print_config(args)
     _threads(args)
     from .experiment import build_model, load_config, load_real, model_feature, model_specs
     from .loso import run_loso
@@ -58,6 +71,8 @@ def cmd_loso(args: argparse.Namespace) -> int:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
+    if args.print_config:
+        return _print_config(args)
     _threads(args)
     from .experiment import build_model, load_config, load_real, load_synthetic, model_feature, model_specs
     from .study import run_study
@@ -100,21 +115,23 @@ def register(subparsers) -> None:
     recog = subparsers.add_parser("recog", help="micro-expression recognizers: leave-one-subject-out evaluation")
     sub = recog.add_subparsers(dest="recog_command", metavar="SUBCOMMAND")
     p = sub.add_parser("loso", help="LOSO evaluation of the recognizers in a config (per-fold CSV, pooled UF1/UAR, confusion)")
-    p.add_argument("--config", required=True, help="YAML config (e.g. configs/recog_ststnet_corpus.yaml or a shipped config's name)")
+    p.add_argument("--config", required=True, help="YAML config: a path or a shipped config's name (e.g. recog_ststnet_corpus)")
     p.add_argument("--out", help="output folder (default: the config's `out`)")
     p.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
     p.add_argument("--folds", help="comma-separated held-out subjects to run (default: all)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
     p.set_defaults(func=cmd_loso)
     recog.set_defaults(func=lambda args: recog.print_help() or 0)
 
     s = subparsers.add_parser("study", help="augmentation study: real vs real + synthetic on identical LOSO folds")
-    s.add_argument("--config", required=True, help="YAML config (e.g. configs/study_corpus_warp.yaml)")
+    s.add_argument("--config", required=True, help="YAML config: a path or a shipped config's name (e.g. study_corpus_warp)")
     s.add_argument("--out", help="output folder (default: the config's `out`)")
     s.add_argument("--synthetic", help="synthetic manifest or `mexkit generate` output folder (overrides the config)")
     s.add_argument("--seed", type=int, help="run seed (default: the config's loso.seed)")
     s.add_argument("--n-boot", type=int, help="bootstrap resamples (default: the config's study.n_boot or 2000)")
     s.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
     s.set_defaults(func=cmd_study)

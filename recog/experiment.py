@@ -1,99 +1,192 @@
-"""Experiment configs (YAML) → samples, synthetic sets and model templates for `mexkit recog loso` / `mexkit study`.
+"""The schema of recognition experiment configs (`mexkit recog loso`, `mexkit study`) and what they build:
+samples, synthetic sets and model templates.
 
-A config has sections:
+The schema is a jsonargparse parser, the dialect LightningCLI reads: anything built from a class is
+`class_path` / `init_args` (the recognizer), the rest are typed sections, so an unknown key or a
+wrong type fails with a MexkitInputError naming the file. Sections:
     data:       corpus: true | manifest: PATH (+ root, label_map, align, cache); classes: [...]
     synthetic:  (study) manifest: PATH (the writer's folder or manifest.csv) | generate: {generator, faces,
-                per_face, classes, intensity, seed, out}; select: other-subjects | given
-    model:      {class_path, init_args, feature} — or models: {name: {...}, ...} for several
-    feature:    default feature for every model ({kind, ...params}; else the model's input_kind)
+                per_face, classes, intensity, seed, duration_ms, fps, out}; select: other-subjects | given
+    model:      {class_path, init_args} — or models: {name: {model: {class_path, init_args}, feature}, ...}
+    feature:    default feature of every model ({kind, ...params}; else the model's input_kind)
     loso:       {unit, seed, folds};  study: {n_boot}
     out:        output folder (runs/… is git-ignored)
-Configs are read with yaml.safe_load; a bare file name is also looked up among the shipped configs.
+Files are found and read by `mexkit.configs` (`config_path`, `read_config`): a path or a shipped config's name.
 """
 from __future__ import annotations
 
+import abc
 import importlib
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional, Union
 
-import yaml
-
+from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .samples import MEGC_CLASSES, SampleSet
-
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-MODEL_ALIASES = {
-    "ststnet": "mexkit.recog.ststnet.STSTNet",
-    "cnn3d": "mexkit.recog.cnn3d.CNN3D",
-    "lbptop_svm": "mexkit.recog.lbptop_svm.LBPTOPSVM",
-}
+from .samples import SampleSet
 
 
-def _configs_dir() -> Path:
-    try:
-        import mexkit.configs as pkg
+class Recognizer(abc.ABC):
+    """What a `class_path` of a model section must name: any estimator with fit / predict / get_params
+    (a DeepRecognizer, a scikit-learn classifier such as LBPTOPSVM)."""
 
-        return Path(pkg.__file__).resolve().parent
-    except ImportError:  # pragma: no cover - the package always ships it
-        return CONFIG_DIR
+    @classmethod
+    def __subclasshook__(cls, other: type) -> bool:
+        if all(callable(getattr(other, m, None)) for m in ("fit", "predict", "get_params")):
+            return True
+        return NotImplemented
+
+
+@dataclass
+class DataSection:
+    """The real samples: the embedded corpus, or a manifest (+ its root, label map, alignment, cache)."""
+
+    corpus: bool = False
+    manifest: Optional[str] = None
+    root: Optional[str] = None
+    label_map: str = "native"
+    align: Optional[str] = None
+    cache: Optional[str] = None
+    classes: list[str] = field(default_factory=lambda: list(MEGC_CLASSES))
+
+
+@dataclass
+class GenerateSection:
+    """Synthetic clips made now with the writer (resumable)."""
+
+    generator: str = "warp"
+    faces: str = "corpus"
+    per_face: int = 3
+    classes: Optional[list[str]] = None
+    intensity: Union[str, tuple[float, float]] = (0.2, 0.6)
+    seed: int = 0
+    duration_ms: float = 400.0
+    fps: float = 40.0
+    out: Optional[str] = None
+
+
+@dataclass
+class SyntheticSection:
+    """The study's synthetic pool: a writer manifest, or clips generated now; and how folds take from it."""
+
+    manifest: Optional[str] = None
+    generate: Optional[GenerateSection] = None
+    select: Literal["other-subjects", "given"] = "other-subjects"
+
+
+@dataclass
+class ModelEntry:
+    """One named model of `models:`: the recognizer and, optionally, its feature."""
+
+    model: Recognizer
+    feature: Optional[dict[str, Any]] = None
+
+
+@dataclass
+class LosoSection:
+    unit: str = "subject"
+    seed: int = 0
+    folds: Optional[list[str]] = None
+
+
+@dataclass
+class StudySection:
+    n_boot: int = 2000
+
+
+@lru_cache(maxsize=1)
+def experiment_parser():
+    """The jsonargparse parser of recognition / study configs (`--config FILE`, then the sections)."""
+    from jsonargparse import ActionConfigFile, ArgumentParser
+
+    p = ArgumentParser(prog="mexkit recog|study", exit_on_error=False, description=__doc__)
+    p.add_argument("--config", action=ActionConfigFile, help="YAML config file")
+    p.add_argument("--data", type=DataSection, default=DataSection())
+    p.add_argument("--synthetic", type=Optional[SyntheticSection], default=None)
+    p.add_argument("--model", type=Optional[Recognizer], default=None, help="one recognizer (class_path / init_args)")
+    p.add_argument("--models", type=Optional[dict[str, ModelEntry]], default=None, help="several named recognizers")
+    p.add_argument("--feature", type=Optional[dict[str, Any]], default=None, help="default feature {kind, ...}")
+    p.add_argument("--loso", type=LosoSection, default=LosoSection())
+    p.add_argument("--study", type=StudySection, default=StudySection())
+    p.add_argument("--out", type=Optional[str], default=None, help="output folder")
+    return p
+
+
+def _parse(path: str | Path):
+    from mexkit.configs import config_path, read_config
+
+    p = config_path(path)
+    ns = read_config(experiment_parser(), p)
+    if ns.model is None and not ns.models:
+        raise MexkitInputError(p, "no `model` (or `models`) section",
+                               "add model: {class_path: mexkit.recog.ststnet.STSTNet, init_args: {...}}", stage="config")
+    if ns.model is not None and ns.models:
+        raise MexkitInputError(p, "both `model` and `models` are given", "keep one of them", stage="config")
+    return p, ns
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config (a path, or the name of a shipped config such as "study_corpus_warp.yaml")."""
-    p = Path(path)
-    if not p.is_file():
-        shipped = _configs_dir() / p.name
-        if shipped.is_file():
-            p = shipped
-        else:
-            raise MexkitInputError(path, "config file not found", f"pass a YAML file or one of the shipped configs in {_configs_dir()}", stage="config")
-    try:
-        cfg = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise MexkitInputError(p, f"not valid YAML ({err})", "fix the YAML syntax", stage="config") from None
-    if not isinstance(cfg, dict):
-        raise MexkitInputError(p, "a config must be a mapping of sections", "see configs/recog_*.yaml for the layout", stage="config")
+    """Read and check an experiment config (a path, or the name of a shipped config such as
+    "study_corpus_warp"): a dict of its sections with every default filled in, and `_path`."""
+    p, ns = _parse(path)
+    ns.pop("config", None)
+    cfg = ns.as_dict()
     cfg["_path"] = str(p)
     return cfg
 
 
-def build_model(spec: dict[str, Any] | str, where: str = "config") -> Any:
-    """A model template from {class_path, init_args} (class_path may be an alias: ststnet, cnn3d, lbptop_svm)."""
-    if isinstance(spec, str):
-        spec = {"class_path": spec}
-    path = MODEL_ALIASES.get(spec.get("class_path", ""), spec.get("class_path", ""))
+def print_config(path: str | Path) -> str:
+    """The resolved config as YAML (every default filled in), as `--print_config` shows it."""
+    _, ns = _parse(path)
+    ns.pop("config", None)
+    return experiment_parser().dump(ns)
+
+
+def _spec_dict(spec: Any) -> dict[str, Any]:
+    spec = spec.as_dict() if hasattr(spec, "as_dict") else dict(spec)
+    return {"class_path": spec.get("class_path", ""), "init_args": dict(spec.get("init_args") or {})}
+
+
+def build_model(spec: dict[str, Any], where: str = "config") -> Any:
+    """A model template from {class_path, init_args} (as `model_specs` gives them)."""
+    spec = _spec_dict(spec)
+    path = spec["class_path"]
     if "." not in path:
-        raise MexkitInputError(where, f"model class_path {path!r} is not a module path", f"use e.g. {MODEL_ALIASES['ststnet']} or one of {sorted(MODEL_ALIASES)}", stage="config")
+        raise MexkitInputError(where, f"model class_path {path!r} is not a module path", "use e.g. mexkit.recog.ststnet.STSTNet", stage="config")
     module, _, name = path.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as err:
         raise MexkitInputError(where, f"cannot import model {path!r} ({err})", "check class_path", stage="config") from None
     try:
-        return cls(**(spec.get("init_args") or {}))
+        return cls(**spec["init_args"])
     except TypeError as err:
         raise MexkitInputError(where, f"bad init_args for {path} ({err})", "check the argument names against the class", stage="config") from None
 
 
+def _default_name(class_path: str) -> str:
+    """"mexkit.recog.lbptop_svm.LBPTOPSVM" → "lbptop_svm" (the module, when it names the class), else the class name."""
+    module, _, cls = class_path.rpartition(".")
+    stem = module.rpartition(".")[2]
+    return stem if stem.replace("_", "").lower() == cls.lower() else cls.lower()
+
+
 def model_specs(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """{name: spec} from `models:` or the single `model:` section."""
-    if "models" in cfg:
-        models = cfg["models"]
-        if not isinstance(models, dict) or not models:
-            raise MexkitInputError(cfg.get("_path"), "`models` must map names to model specs", "see configs/study_*.yaml", stage="config")
-        return {str(k): (v if isinstance(v, dict) else {"class_path": v}) for k, v in models.items()}
-    if "model" in cfg:
-        spec = cfg["model"] if isinstance(cfg["model"], dict) else {"class_path": cfg["model"]}
-        cp = str(spec.get("class_path", ""))
-        name = cp if cp in MODEL_ALIASES else cp.rpartition(".")[2].lower()  # "ststnet" or the class name
-        return {name or "model": spec}
-    raise MexkitInputError(cfg.get("_path"), "no `model` (or `models`) section", "add model: {class_path: ststnet}", stage="config")
+    """{name: {class_path, init_args, feature}} from `models:` or the single `model:` section."""
+    if cfg.get("models"):
+        return {str(k): {**_spec_dict(v["model"]), "feature": v.get("feature")} for k, v in cfg["models"].items()}
+    if cfg.get("model"):
+        spec = _spec_dict(cfg["model"])
+        return {_default_name(spec["class_path"]) or "model": {**spec, "feature": None}}
+    raise MexkitInputError(cfg.get("_path"), "no `model` (or `models`) section", "add model: {class_path: ..., init_args: {...}}", stage="config")
 
 
 def model_feature(cfg: dict[str, Any], spec: dict[str, Any]) -> dict | None:
-    feat = spec.get("feature", cfg.get("feature"))
+    """The model's feature: its own, else the config's default `feature`, else None (its input_kind)."""
+    feat = spec.get("feature") or cfg.get("feature")
     return dict(feat) if feat else None
 
 
@@ -104,7 +197,7 @@ def load_real(cfg: dict[str, Any], rejects: RejectLog | None = None) -> SampleSe
     if data.get("corpus"):
         return SampleSet.from_corpus(classes=classes, rejects=rejects)
     if data.get("manifest"):
-        return SampleSet.from_manifest(data["manifest"], data.get("root"), classes, data.get("label_map", "native"),
+        return SampleSet.from_manifest(data["manifest"], data.get("root"), classes, data.get("label_map") or "native",
                                        data.get("align"), data.get("cache"), rejects)
     raise MexkitInputError(cfg.get("_path"), "the data section names no samples", "set data.corpus: true or data.manifest: PATH", stage="config")
 
@@ -119,13 +212,13 @@ def load_synthetic(cfg: dict[str, Any], out: Path, classes: tuple[str, ...], rej
         gen = syn.get("generate")
         if not gen:
             raise MexkitInputError(cfg.get("_path"), "the synthetic section names no clips", "set synthetic.manifest: DIR or synthetic.generate: {...}", stage="config")
+        gen = {**GenerateSection().__dict__, **{k: v for k, v in gen.items() if v is not None}}
         from mexkit.synth.writer import generate_dataset
 
-        target = Path(gen.get("out") or out / "synthetic")
-        counts = generate_dataset(gen.get("generator", "warp"), gen.get("faces", "corpus"), target,
-                                  classes=tuple(gen.get("classes") or classes), intensity=gen.get("intensity", (0.2, 0.6)),
-                                  per_face=int(gen.get("per_face", 3)), seed=int(gen.get("seed", 0)),
-                                  duration_ms=float(gen.get("duration_ms", 400.0)), fps=float(gen.get("fps", 40.0)), progress=progress)
+        target = Path(gen["out"] or out / "synthetic")
+        counts = generate_dataset(gen["generator"], gen["faces"], target, classes=tuple(gen["classes"] or classes),
+                                  intensity=gen["intensity"], per_face=int(gen["per_face"]), seed=int(gen["seed"]),
+                                  duration_ms=float(gen["duration_ms"]), fps=float(gen["fps"]), progress=progress)
         if counts.get("rejected") and rejects is not None:
             rejects.add(str(target), "generate", f"{counts['rejected']} synthetic jobs rejected (see {target}/rejects.csv)")
         manifest = target

@@ -4,6 +4,8 @@ The model and the data are given by `class_path` in the YAML (subclass mode), so
 the flow-diffusion module or a recognizer all train through this one entry point. Without a
 sub-command `fit` is run; `validate`, `test` and `predict` may be given first
 (`mexkit train validate --config X --ckpt_path Y`). Resume: `--ckpt_path runs/.../last.ckpt`.
+`--config` takes a path or a shipped config's name (`mexkit.configs.config_path`: `--config mocogan_tiny`);
+`--print_config` is LightningCLI's.
 Logging: CSV by default (under runs/); `--wandb` switches to wandb in offline mode (no login needed).
 """
 from __future__ import annotations
@@ -28,10 +30,43 @@ def build_cli_args(argv: list[str]) -> list[str]:
     argv = [a for a in argv if a != "--wandb"]
     if not argv or argv[0] not in SUBCOMMANDS:
         argv = ["fit", *argv] if argv != ["--help"] and argv != ["-h"] else argv
+    argv = _shipped_config_paths(argv)
     if wandb:
         argv += ["--trainer.logger=lightning.pytorch.loggers.WandbLogger", "--trainer.logger.offline=true",
                  "--trainer.logger.save_dir=runs", "--trainer.logger.project=mexkit"]
     return argv
+
+
+def _shipped_config_paths(argv: list[str]) -> list[str]:
+    """`--config NAME` → the shipped config's path (`config_path`, the one lookup); other values unchanged
+    (a missing file is left for LightningCLI to report)."""
+    from mexkit.configs import config_path
+    from mexkit.errors import MexkitInputError
+
+    def find(value: str) -> str:
+        try:
+            return str(config_path(value))
+        except MexkitInputError:
+            return value
+
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--config" and i + 1 < len(argv):
+            out += [a, find(argv[i + 1])]
+            i += 2
+            continue
+        out.append(f"--config={find(a[len('--config='):])}" if a.startswith("--config=") else a)
+        i += 1
+    return out
+
+
+def _cli_kwargs() -> dict:
+    """What `mexkit train` gives LightningCLI: any LightningModule / LightningDataModule by class_path."""
+    import lightning as L
+
+    return {"model_class": L.LightningModule, "datamodule_class": L.LightningDataModule, "subclass_mode_model": True,
+            "subclass_mode_data": True, "trainer_defaults": TRAINER_DEFAULTS, "seed_everything_default": 0}
 
 
 def run_lightning_cli(argv: list[str], run: bool = True):
@@ -39,7 +74,6 @@ def run_lightning_cli(argv: list[str], run: bool = True):
 
     run=False only builds model, datamodule and trainer (then `argv` has no sub-command).
     """
-    import lightning as L
     from lightning.pytorch.cli import LightningCLI
 
     if any(a.startswith("--trainer.logger=lightning.pytorch.loggers.WandbLogger") for a in argv):
@@ -48,16 +82,33 @@ def run_lightning_cli(argv: list[str], run: bool = True):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*args parameter is intended to run from within Python.*")
         return LightningCLI(
-            model_class=L.LightningModule,
-            datamodule_class=L.LightningDataModule,
-            subclass_mode_model=True,
-            subclass_mode_data=True,
-            trainer_defaults=TRAINER_DEFAULTS,
-            seed_everything_default=0,
+            **_cli_kwargs(),
             save_config_kwargs={"overwrite": True},
             args=argv,
             run=run,
         )
+
+
+def parse_train_config(name: str):
+    """Read a training config (path or shipped name) with LightningCLI's parser and the one loader
+    (`mexkit.configs.read_config`), without building anything or seeding: the parsed Namespace.
+    A bad key or type raises a MexkitInputError naming the file."""
+    from lightning.pytorch.cli import LightningCLI
+
+    from mexkit.configs import read_config
+
+    class _ParseOnly(LightningCLI):
+        def parse_arguments(self, parser, args) -> None:
+            self.config = read_config(parser, name)
+
+        def _set_seed(self) -> None:  # parse only: the global RNG is left as it is
+            pass
+
+        def instantiate_classes(self) -> None:  # parse only: nothing is built
+            pass
+
+    cli = _ParseOnly(**_cli_kwargs(), parser_kwargs={"exit_on_error": False}, run=False, load_from_checkpoint_support=False)
+    return cli.config
 
 
 def main(argv: list[str] | None = None) -> int:

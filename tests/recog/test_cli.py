@@ -15,11 +15,12 @@ def _config(tmp_path, name, **sections):
     return path
 
 
-LBP = {"class_path": "lbptop_svm", "init_args": {"C": 1.0}, "feature": {"kind": "lbptop", "grid": 4, "num_frames": 6, "size": 48}}
+LBP = {"class_path": "mexkit.recog.lbptop_svm.LBPTOPSVM", "init_args": {"C": 1.0}}
+LBP_FEATURE = {"kind": "lbptop", "grid": 4, "num_frames": 6, "size": 48}
 
 
 def test_recog_loso_command(tmp_path, capsys):
-    cfg = _config(tmp_path, "loso.yaml", data={"corpus": True}, model=LBP, loso={"seed": 1}, out=str(tmp_path / "out"))
+    cfg = _config(tmp_path, "loso.yaml", data={"corpus": True}, model=LBP, feature=LBP_FEATURE, loso={"seed": 1}, out=str(tmp_path / "out"))
     assert main(["recog", "loso", "--config", str(cfg), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "LOSO summary" in out and "corpus_woman" in out
@@ -41,7 +42,7 @@ def synthetic_dir(tmp_path_factory):
 
 def test_study_command_and_leakage_refusal(tmp_path, synthetic_dir, capsys):
     cfg = _config(tmp_path, "study.yaml", data={"corpus": True}, synthetic={"manifest": str(synthetic_dir)},
-                  models={"lbp": LBP}, study={"n_boot": 200}, out=str(tmp_path / "study"))
+                  models={"lbp": {"model": LBP, "feature": LBP_FEATURE}}, study={"n_boot": 200}, out=str(tmp_path / "study"))
     assert main(["study", "--config", str(cfg), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "Augmentation study" in printed
@@ -64,15 +65,58 @@ def test_study_command_and_leakage_refusal(tmp_path, synthetic_dir, capsys):
 def test_config_errors(tmp_path, capsys):
     cfg = _config(tmp_path, "bad.yaml", data={"corpus": True}, model={"class_path": "no.such.Model"})
     assert main(["recog", "loso", "--config", str(cfg)]) == 2
-    assert "cannot import model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert str(cfg) in err and "no.such.Model" in err
     assert main(["recog", "loso", "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["recog_ststnet_corpus.yaml", "recog_megc2019.yaml", "study_corpus_warp.yaml"])
+def test_bad_key_in_a_study_config_names_the_file(tmp_path, capsys):
+    from mexkit.configs import config_path
+
+    cfg = yaml.safe_load(config_path("study_corpus_warp").read_text())
+    cfg["synthetic"]["generate"]["per_fase"] = cfg["synthetic"]["generate"].pop("per_face")  # a typo
+    bad = _config(tmp_path, "typo.yaml", **cfg)
+    assert main(["study", "--config", str(bad), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "per_fase" in err
+    cfg["models"]["ststnet"]["model"]["init_args"]["epochs"] = "many"  # a wrong type, inside init_args
+    cfg["synthetic"]["generate"]["per_face"] = cfg["synthetic"]["generate"].pop("per_fase")
+    bad = _config(tmp_path, "type.yaml", **cfg)
+    assert main(["study", "--config", str(bad), "--print_config"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "epochs" in err and "many" in err
+
+
+@pytest.mark.parametrize("command", [["recog", "loso"], ["study"]])
+def test_print_config_prints_the_resolved_config(command, tmp_path, capsys):
+    name = "recog_ststnet_corpus" if command[0] == "recog" else "study_corpus_warp"
+    assert main([*command, "--config", name, "--print_config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    from mexkit.configs import config_path
+
+    given = yaml.safe_load(config_path(name).read_text())
+    for section in ("data", "loso", "out"):
+        if isinstance(given[section], dict):
+            assert given[section].items() <= printed[section].items()
+        else:
+            assert printed[section] == given[section]
+    models = {"ststnet": printed["model"]} if "model" in given else {k: v["model"] for k, v in printed["models"].items()}
+    assert models["ststnet"]["init_args"]["streams"] == [3, 5, 8]  # a default of STSTNet, filled in
+    assert models["ststnet"]["init_args"]["epochs"] == 60
+    assert printed["study"]["n_boot"] == given.get("study", {}).get("n_boot", 2000)
+    # the printed config is itself a valid config that reads back to the same thing
+    again = tmp_path / "printed.yaml"
+    again.write_text(yaml.safe_dump(printed))
+    assert main([*command, "--config", str(again), "--print_config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == printed
+
+
+@pytest.mark.parametrize("name", ["recog_ststnet_corpus.yaml", "recog_megc2019", "study_corpus_warp"])
 def test_shipped_configs_build(name):
     from mexkit.recog.experiment import build_model, load_config, model_feature, model_specs
 
-    cfg = load_config(name)  # found among the shipped configs by name
+    cfg = load_config(name)  # found among the shipped configs by name or file name
     specs = model_specs(cfg)
     for spec in specs.values():
         model = build_model(spec)
