@@ -11,6 +11,7 @@ classes overlap. The default sizes mirror the MEGC2019 composite: 442 clips, 68 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 import cv2
@@ -67,50 +68,205 @@ def subject_sizes(num_samples: int, num_subjects: int, rng: np.random.Generator)
     return 1 + rng.multinomial(num_samples - num_subjects, rng.dirichlet(np.full(num_subjects, 2.0)))
 
 
+@dataclass(frozen=True)
+class PseudoSubject:
+    """One pseudo-subject: a real face (faces[face_index]) under its own similarity transform (angle in
+    degrees, scale, shift as a fraction of the image size) and brightness (gain, bias), and its
+    expression style (a per-class amplitude factor). `params()` is JSON-able and rebuilds it."""
+
+    name: str
+    face_index: int
+    angle: float
+    scale: float
+    shift: tuple[float, float]
+    gain: float
+    bias: float
+    style: dict[str, float]
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, name: str, face_index: int) -> "PseudoSubject":
+        angle, scale = float(rng.uniform(-4, 4)), float(rng.uniform(0.94, 1.06))
+        shift = tuple(float(v) for v in rng.uniform(-0.03, 0.03, size=2))
+        gain = float(rng.uniform(0.85, 1.15))
+        bias = float(rng.uniform(-12, 12))
+        style = {c: float(rng.uniform(0.6, 1.4)) for c in TEMPLATES}
+        return cls(name, int(face_index), angle, scale, shift, gain, bias, style)
+
+    def params(self) -> dict:
+        return {"name": self.name, "face_index": self.face_index, "angle": self.angle, "scale": self.scale,
+                "shift": list(self.shift), "gain": self.gain, "bias": self.bias, "style": dict(self.style)}
+
+    @classmethod
+    def from_params(cls, p: dict) -> "PseudoSubject":
+        return cls(str(p["name"]), int(p["face_index"]), float(p["angle"]), float(p["scale"]), tuple(map(float, p["shift"])),
+                   float(p["gain"]), float(p["bias"]), {str(k): float(v) for k, v in p["style"].items()})
+
+    def appearance(self, faces: Sequence[NeutralFace], size: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The subject's neutral face (float32 (size, size, 3)), its 68 landmarks and inter-ocular distance."""
+        crop, lm = _resize_face(faces[self.face_index % len(faces)], size)
+        m = cv2.getRotationMatrix2D((size / 2, size / 2), self.angle, self.scale)
+        m[:, 2] += np.asarray(self.shift) * size
+        crop = cv2.warpAffine(crop, m, (size, size), borderMode=cv2.BORDER_REPLICATE)
+        crop = np.clip(crop.astype(np.float32) * self.gain + self.bias, 0, 255)
+        lm = lm @ m[:, :2].T + m[:, 2]
+        return crop, lm, float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+
+
+def _profile(num_frames: int) -> np.ndarray:
+    t = np.arange(num_frames)
+    apex = num_frames // 2
+    return np.where(t <= apex, 0.5 - 0.5 * np.cos(np.pi * t / max(apex, 1)),
+                    0.5 + 0.5 * np.cos(np.pi * (t - apex) / max(num_frames - 1 - apex, 1))).astype(np.float32)
+
+
+def _render(rng: np.random.Generator, look: tuple[np.ndarray, np.ndarray, float], style: dict[str, float], motion: str | None,
+            render: dict) -> tuple[np.ndarray, float]:
+    """Frames of one clip: the class `motion`'s template (none when None) at a random intensity times the
+    subject's style, plus smooth random flow, a head shift and pixel noise. Returns (frames, amplitude)."""
+    crop, lm, iod = look
+    size = crop.shape[0]
+    amp = 0.0
+    apex_flow = np.zeros((size, size, 2), np.float32)
+    if motion is not None:
+        variants = TEMPLATES[motion]
+        disp = variants[rng.integers(len(variants))]
+        amp = rng.uniform(*render["intensity"]) * style[motion]
+        apex_flow = _bump_flow(lm, {i: (dx * amp, dy * amp) for i, (dx, dy) in disp.items()}, iod, size, sigma=0.3 * iod)
+    apex_flow += _smooth_noise(rng, size, render["noise_px"]) + rng.normal(0, render["head_px"], size=2).astype(np.float32)
+    frames = np.stack([warp_backward(crop, p * apex_flow) for p in _profile(render["num_frames"])])
+    frames = np.clip(frames + rng.normal(0, render["pixel_noise"], size=frames.shape), 0, 255).astype(np.uint8)
+    return frames, float(amp)
+
+
+def _clip(frames: np.ndarray, render: dict, subject: PseudoSubject, face: NeutralFace, sample_id: str, label: str, amp: float,
+          **meta) -> Clip:
+    n = render["num_frames"]
+    return Clip(frames=frames, fps=render["fps"], subject=subject.name, sample_id=sample_id, onset=0, apex=n // 2,
+                offset=n - 1, label=str(label), dataset="parametric", source=face.source,
+                meta={"base_subject": face.subject, "amplitude": amp, "pseudo_subject": subject.params(), "render": dict(render), **meta})
+
+
 def iter_parametric_clips(faces: Sequence[NeutralFace], num_subjects: int = 68, counts: dict[str, int] | None = None,
                           size: int = 128, num_frames: int = 9, fps: float = 100.0, intensity: tuple[float, float] = (0.15, 0.7),
                           noise_px: float = 1.2, head_px: float = 1.5, pixel_noise: float = 2.0, seed: int = 0) -> Iterator[Clip]:
-    """Yield the set's clips one at a time (uint8 (num_frames, size, size, 3); onset 0, apex in the middle)."""
+    """Yield the set's clips one at a time (uint8 (num_frames, size, size, 3); onset 0, apex in the middle).
+
+    Each clip's meta holds its pseudo-subject (`pseudo_subject`, see `PseudoSubject.params`) and the
+    rendering settings (`render`), so more clips of the same process can be made (`oracle_clips`)."""
     if not faces:
         raise ValueError("need at least one real face")
     counts = dict(MEGC_COUNTS if counts is None else counts)
+    render = {"size": int(size), "num_frames": int(num_frames), "fps": float(fps), "intensity": tuple(map(float, intensity)),
+              "noise_px": float(noise_px), "head_px": float(head_px), "pixel_noise": float(pixel_noise)}
     rng = np.random.default_rng(seed)
     labels = np.array([c for c, n in counts.items() for _ in range(n)])
     rng.shuffle(labels)
     sizes = subject_sizes(len(labels), num_subjects, rng)
-    t = np.arange(num_frames)
-    apex = num_frames // 2
-    profile = np.where(t <= apex, 0.5 - 0.5 * np.cos(np.pi * t / max(apex, 1)),
-                       0.5 + 0.5 * np.cos(np.pi * (t - apex) / max(num_frames - 1 - apex, 1))).astype(np.float32)
     start = 0
     for k in range(num_subjects):
         face = faces[k % len(faces)]
-        crop, lm = _resize_face(face, size)
-        # the pseudo-subject: a similarity transform, a brightness change and an expression style
-        angle, scale = rng.uniform(-4, 4), rng.uniform(0.94, 1.06)
-        shift = rng.uniform(-0.03, 0.03, size=2) * size
-        m = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
-        m[:, 2] += shift
-        crop = cv2.warpAffine(crop, m, (size, size), borderMode=cv2.BORDER_REPLICATE)
-        crop = np.clip(crop.astype(np.float32) * rng.uniform(0.85, 1.15) + rng.uniform(-12, 12), 0, 255)
-        lm = lm @ m[:, :2].T + m[:, 2]
-        iod = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
-        style = {c: rng.uniform(0.6, 1.4) for c in TEMPLATES}
-        subject = f"param_s{k + 1:02d}"
+        subject = PseudoSubject.draw(rng, f"param_s{k + 1:02d}", k % len(faces))
+        look = subject.appearance(faces, size)
         for j, label in enumerate(labels[start:start + sizes[k]]):
-            variants = TEMPLATES[label]
-            disp = variants[rng.integers(len(variants))]
-            amp = rng.uniform(*intensity) * style[label]
-            apex_flow = _bump_flow(lm, {i: (dx * amp, dy * amp) for i, (dx, dy) in disp.items()}, iod, size, sigma=0.3 * iod)
-            apex_flow += _smooth_noise(rng, size, noise_px) + rng.normal(0, head_px, size=2).astype(np.float32)
-            frames = np.stack([warp_backward(crop, p * apex_flow) for p in profile])
-            frames = np.clip(frames + rng.normal(0, pixel_noise, size=frames.shape), 0, 255).astype(np.uint8)
-            yield Clip(frames=frames, fps=fps, subject=subject, sample_id=f"{subject}_{j:02d}", onset=0, apex=apex,
-                       offset=num_frames - 1, label=str(label), dataset="parametric", source=face.source,
-                       meta={"base_subject": face.subject, "amplitude": float(amp)})
+            frames, amp = _render(rng, look, subject.style, str(label), render)
+            yield _clip(frames, render, subject, face, f"{subject.name}_{j:02d}", str(label), amp)
         start += sizes[k]
 
 
 def parametric_clips(faces: Sequence[NeutralFace], **kwargs) -> list[Clip]:
     """All clips of `iter_parametric_clips` as a list."""
     return list(iter_parametric_clips(faces, **kwargs))
+
+
+# --- known-truth synthetic sets for validating the augmentation study -------------------------------
+
+def scarce_clips(clips: Sequence[Clip], per_subject: int = 2, seed: int = 0) -> list[Clip]:
+    """At most `per_subject` clips of each subject, chosen at random (seeded), in the input order."""
+    if per_subject < 1:
+        raise ValueError(f"per_subject must be at least 1, got {per_subject}")
+    rng = np.random.default_rng(seed)
+    by_subject: dict[str, list[int]] = {}
+    for i, c in enumerate(clips):
+        by_subject.setdefault(c.subject, []).append(i)
+    keep: set[int] = set()
+    for subject in sorted(by_subject):
+        idx = by_subject[subject]
+        keep.update(int(i) for i in rng.choice(idx, size=min(per_subject, len(idx)), replace=False))
+    return [c for i, c in enumerate(clips) if i in keep]
+
+
+def _subjects_and_render(clips: Sequence[Clip]) -> tuple[list[PseudoSubject], dict]:
+    subjects: dict[str, PseudoSubject] = {}
+    render = None
+    for c in clips:
+        if "pseudo_subject" not in c.meta or "render" not in c.meta:
+            raise ValueError(f"clip {c.sample_id!r} is not from iter_parametric_clips (no pseudo_subject / render in its meta)")
+        subjects.setdefault(c.subject, PseudoSubject.from_params(c.meta["pseudo_subject"]))
+        render = render or dict(c.meta["render"])
+    if render is None:
+        raise ValueError("need at least one clip of the parametric set")
+    return [subjects[s] for s in sorted(subjects)], render
+
+
+def _class_probs(clips: Sequence[Clip], class_probs: dict[str, float] | None) -> tuple[list[str], np.ndarray]:
+    if class_probs is None:
+        labels = [c.label for c in clips]
+        class_probs = {c: labels.count(c) for c in TEMPLATES if c in labels}
+    names = [c for c in class_probs if class_probs[c] > 0]
+    unknown = sorted(set(names) - set(TEMPLATES))
+    if unknown:
+        raise ValueError(f"classes {unknown} have no motion template; the set's classes are {list(TEMPLATES)}")
+    p = np.array([class_probs[c] for c in names], float)
+    return names, p / p.sum()
+
+
+def _more_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject: int, seed: int, class_probs: dict | None,
+                class_motion: bool, generator: str) -> list[Clip]:
+    subjects, render = _subjects_and_render(clips)
+    names, p = _class_probs(clips, class_probs)
+    rng = np.random.default_rng(seed)
+    out = []
+    for subject in subjects:
+        face = faces[subject.face_index % len(faces)]
+        look = subject.appearance(faces, render["size"])
+        for j in range(per_subject):
+            label = names[rng.choice(len(names), p=p)]
+            frames, amp = _render(rng, look, subject.style, label if class_motion else None, render)
+            out.append(_clip(frames, render, subject, face, f"{generator}_{subject.name}_{j:02d}", label, amp, generator=generator))
+    return out
+
+
+def oracle_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject: int = 4, seed: int = 1,
+                 class_probs: dict[str, float] | None = None) -> list[Clip]:
+    """Known-positive synthetic clips: `per_subject` NEW clips of every subject in `clips` (parametric-set
+    clips), drawn from the very process that made them — same pseudo-subject, templates, intensities,
+    noise and rendering settings — with correct labels drawn at the class frequencies of `clips` (or
+    `class_probs`). Adding them to a fold's training set is like adding more real data of the training
+    subjects, so an augmentation study should find a positive effect. meta["generator"] = "oracle";
+    sample ids "oracle_<subject>_<j>". Pass faces = the faces the set was made from."""
+    return _more_clips(faces, clips, per_subject, seed, class_probs, True, "oracle")
+
+
+def null_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject: int = 4, seed: int = 1,
+               class_probs: dict[str, float] | None = None) -> list[Clip]:
+    """Known-null synthetic clips: like `oracle_clips` (same subjects, faces, nuisance motion — smooth random
+    flow, head shift, pixel noise — and rendering), but with no class motion at all, so nothing in a
+    clip depends on its label (labels drawn at the class frequencies of `clips`). meta["generator"] =
+    "null"; sample ids "null_<subject>_<j>"."""
+    return _more_clips(faces, clips, per_subject, seed, class_probs, False, "null")
+
+
+def label_swapped_clips(clips: Sequence[Clip], classes: Sequence[str] = tuple(MEGC_COUNTS)) -> list[Clip]:
+    """Known-negative synthetic clips: copies of `clips` (e.g. `oracle_clips`) whose labels are all wrong —
+    each class is replaced by the next one in `classes` (negative → positive → surprise → negative).
+    The frames are shared, not copied. meta["generator"] = "label-swapped", meta["true_label"] the
+    original label; sample ids get the prefix "swapped_"."""
+    classes = list(classes)
+    out = []
+    for c in clips:
+        if c.label not in classes:
+            raise ValueError(f"clip {c.sample_id!r} has label {c.label!r}, not one of {classes}")
+        wrong = classes[(classes.index(c.label) + 1) % len(classes)]
+        meta = {**c.meta, "generator": "label-swapped", "true_label": c.label}
+        out.append(replace(c, label=wrong, sample_id=f"swapped_{c.sample_id}", meta=meta))
+    return out
