@@ -17,6 +17,7 @@ from scipy import linalg
 from mexkit.clip import Clip
 from mexkit.datasets.label_maps import MEGC_CLASSES, megc_class
 from mexkit.optical_flow import compute_flow, optical_strain
+from mexkit.recog.metrics import uf1_uar_labels as uf1_uar  # the one UF1/UAR definition (UF1 over truth ∪ predictions), shared with LOSO
 
 FeatureFn = Callable[[Clip], np.ndarray]
 
@@ -66,15 +67,6 @@ def default_classifier():
     from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced"))
-
-
-def uf1_uar(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
-    """Unweighted F1 (mean per-class F1) and UAR (mean per-class recall) over the classes present in y_true."""
-    from sklearn.metrics import f1_score, recall_score
-
-    present = [c for c in labels if c in set(y_true)]
-    return (float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
-            float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0)))
 
 
 def classification_accuracy_score(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray, test_y: Sequence[str],

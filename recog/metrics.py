@@ -86,6 +86,24 @@ def uf1_uar(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> d
     return {k: float(v) for k, v in m.compute().items()}
 
 
+def uf1_uar_labels(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> tuple[float, float]:
+    """(UF1, UAR) of class-name sequences, by the one definition of this module (UF1 over the classes in
+    the truth or the predictions, UAR over those in the truth). `labels`: every class name that may occur.
+
+    The CAS metric (mexkit.eval.distribution) and LOSO scoring share it, so the same predictions score
+    the same everywhere.
+    """
+    index = {c: i for i, c in enumerate(labels)}
+    unknown = sorted({str(c) for c in list(y_true) + list(y_pred) if c not in index})
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classes {list(labels)}")
+    t = np.array([index[c] for c in y_true], dtype=np.int64)
+    q = np.array([index[c] for c in y_pred], dtype=np.int64)
+    cm = np.bincount(t * len(index) + q, minlength=len(index) ** 2).reshape(len(index), len(index))
+    s = scores_from_confusion(cm)
+    return s["uf1"], s["uar"]
+
+
 def confusion_frame(y_true: Sequence[int], y_pred: Sequence[int], classes: Sequence[str]) -> pd.DataFrame:
     """Confusion matrix as a DataFrame: index "true <class>", columns "pred <class>"."""
     k = len(classes)

@@ -72,3 +72,28 @@ def test_bootstrap_confusions_equal_a_loop():
     batch = confusions_from_indices(y, p, 3, idx)
     for b in range(7):
         np.testing.assert_array_equal(batch[b], confusion_matrix(y[idx[b]], p[idx[b]], labels=[0, 1, 2]))
+
+
+def test_one_uf1_definition_for_loso_and_cas():
+    """UF1 averages over the classes in the truth or the predictions (a wrongly predicted absent class
+    counts as F1 0), UAR over the truth's classes; the CAS metric uses the same function."""
+    from sklearn.metrics import f1_score, recall_score
+
+    from mexkit.eval.distribution import uf1_uar as cas_uf1_uar
+    from mexkit.recog.metrics import uf1_uar_labels
+
+    names = ["negative", "positive", "surprise"]
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # one-subject folds: few samples, classes often absent from truth or predictions
+        n = int(rng.integers(1, 6))
+        t, p = rng.integers(0, 3, n), rng.integers(0, 3, n)
+        yt, yp = [names[i] for i in t], [names[i] for i in p]
+        uf1, uar = uf1_uar_labels(yt, yp, names)
+        assert uf1 == pytest.approx(f1_score(yt, yp, average="macro", zero_division=0))  # sklearn's default labels: truth ∪ predictions
+        assert uar == pytest.approx(recall_score(yt, yp, labels=sorted(set(yt)), average="macro", zero_division=0))
+        assert uf1 == pytest.approx(uf1_uar(t, p, 3)["uf1"]) and uar == pytest.approx(uf1_uar(t, p, 3)["uar"])
+        assert cas_uf1_uar(yt, yp, names) == (uf1, uar)
+    # truth holds only "negative"; one "positive" prediction: F1(neg) = 2/3, F1(pos) = 0 → UF1 1/3 (truth-only would say 2/3)
+    assert uf1_uar_labels(["negative", "negative"], ["negative", "positive"], names)[0] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="not among the classes"):
+        uf1_uar_labels(["negative"], ["happy"], names)
