@@ -2,14 +2,15 @@
 
     features.py        onset–apex flow + strain (28×28×3), LBP-TOP, frame stacks — per-clip, nothing fitted
     lbptop_svm.py      LBP-TOP + SVM (scikit-learn estimator)
-    deep_recognizer.py LightningModule base with a fixed training schedule
+    deep_recognizer.py LightningModule base with a fixed training schedule (a scikit-learn-style estimator)
     ststnet.py         STSTNet-like CNN on flow + strain;  cnn3d.py  small 3D CNN on frames
     samples.py         SampleSet: labelled real / synthetic clips and their features
     leakage.py         the gate: no training row may derive from a fold's held-out subject
     loso.py            the LOSO runner (per-fold and pooled UF1 / UAR, confusion, CSVs)
     study.py           real vs real + synthetic: paired Wilcoxon over folds, bootstrap CI over samples
     metrics.py         UF1 / UAR (torchmetrics state, checked against scikit-learn)
-    cli.py             `mexkit recog loso --config …`, `mexkit study --config …`
+    experiment.py      the schema of `recog loso` / `study` configs (jsonargparse, class_path / init_args)
+    cli.py             `mexkit recog loso --config …`, `mexkit study --config …` (+ --print_config)
 """
 from __future__ import annotations
 

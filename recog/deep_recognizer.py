@@ -1,7 +1,9 @@
 """`DeepRecognizer`: the LightningModule base of the network recognizers, with a fixed training schedule.
 
-A recognizer is built from its hyperparameters alone (`save_hyperparameters`), so `clone()` gives a
-fresh, untrained copy — the LOSO runner makes one per fold. `fit(X, y)` trains for exactly `epochs`
+A recognizer is a scikit-learn-style estimator built from its hyperparameters alone: `__init__` stores
+them unchanged (`save_hyperparameters`) and builds the layers from `seed`; they are checked in `fit`;
+`get_params` / `set_params` read and change them (set_params rebuilds the layers: an untrained model),
+so `sklearn.base.clone` and `clone()` give a fresh, untrained copy — the LOSO runner makes one per fold. `fit(X, y)` trains for exactly `epochs`
 epochs and keeps the final weights: there is no validation set, early stopping or checkpoint choice,
 so nothing about the test fold can steer training.
 
@@ -16,6 +18,8 @@ touching the global RNG.
 """
 from __future__ import annotations
 
+import copy
+import inspect
 from typing import Any
 
 import lightning as L
@@ -35,14 +39,20 @@ class DeepRecognizer(L.LightningModule):
 
     def __init__(self, num_classes: int = 3, epochs: int = 60, batch_size: int = 64, lr: float = 1e-3,
                  weight_decay: float = 0.0, class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0):
-        super().__init__()
-        if loop not in LOOPS:
-            raise ValueError(f"loop must be one of {LOOPS}, got {loop!r}")
-        if epochs < 1 or batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
-        if class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+        super().__init__()  # the arguments are stored by the subclass's save_hyperparameters and checked in fit
         self.register_buffer("class_weights", torch.ones(int(num_classes)), persistent=False)
+
+    def _check_params(self) -> None:
+        """The schedule's hyperparameters are valid (called by fit; a ValueError says which is not)."""
+        h = self.hparams
+        if h.loop not in LOOPS:
+            raise ValueError(f"loop must be one of {LOOPS}, got {h.loop!r}")
+        if int(h.epochs) < 1 or int(h.batch_size) < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {h.epochs}, {h.batch_size}")
+        if h.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced', got {h.class_weight!r}")
+        if int(h.num_classes) < 1:
+            raise ValueError(f"num_classes must be >= 1, got {h.num_classes}")
 
     # --- to implement ------------------------------------------------------------------------------
     def build(self) -> None:
@@ -77,12 +87,34 @@ class DeepRecognizer(L.LightningModule):
     def num_classes(self) -> int:
         return int(self.hparams.num_classes)
 
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The hyperparameters: the arguments of the subclass's __init__."""
+        sig = inspect.signature(cls.__init__)
+        return [n for n, p in sig.parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """{name: value} of the constructor's arguments, as given (scikit-learn's contract)."""
+        return {n: self.hparams[n] for n in self._param_names()}
+
+    def set_params(self, **params: Any) -> "DeepRecognizer":
+        """Change hyperparameters; the layers are rebuilt from `seed` (the model is untrained again)."""
+        unknown = sorted(set(params) - set(self._param_names()))
+        if unknown:
+            raise ValueError(f"invalid parameters {unknown} for {type(self).__name__}; valid: {self._param_names()}")
+        if not params:
+            return self
+        device = self.device
+        self.hparams.update(params)
+        if getattr(self, "_hparams_initial", None) is not None:  # what checkpoints and loggers record
+            self._hparams_initial.update(copy.deepcopy(params))
+        self.class_weights = torch.ones(int(self.hparams.num_classes))
+        self._init_layers()
+        return self.to(device)
+
     def clone(self, **overrides: Any) -> "DeepRecognizer":
         """A fresh, untrained recognizer with the same hyperparameters (some overridden)."""
-        return type(self)(**{**dict(self.hparams), **overrides})
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        return dict(self.hparams)
+        return type(self)(**{**self.get_params(), **overrides})
 
     def _set_class_weights(self, y: torch.Tensor) -> None:
         k = self.num_classes
@@ -95,6 +127,7 @@ class DeepRecognizer(L.LightningModule):
 
     def fit(self, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> "DeepRecognizer":
         """Train on inputs X (N, ...) float and class indices y (N,) for the fixed schedule; returns self."""
+        self._check_params()
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=self.device)
         y = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
         if len(X) != len(y) or len(X) == 0:

@@ -31,7 +31,6 @@ from mexkit.atomic import atomic_write_text
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .deep_recognizer import DeepRecognizer
 from .leakage import check_training_rows
 from .metrics import confusion_frame, uf1_uar
 from .samples import SampleSet
@@ -49,15 +48,17 @@ def model_name(model: Any) -> str:
 
 
 def clone_model(model: Any, seed: int, num_classes: int) -> Any:
-    """A fresh, unfitted copy of the template: DeepRecognizer.clone or sklearn.base.clone, seeded."""
-    if isinstance(model, DeepRecognizer):
-        return model.clone(seed=int(seed), num_classes=int(num_classes))
+    """A fresh, unfitted copy of the template (`sklearn.base.clone`), given the fold's seed (its
+    `random_state` or `seed` parameter) and the number of classes (when it has `num_classes`)."""
     from sklearn.base import clone
 
     est = clone(model)
-    if "random_state" in est.get_params(deep=False):
-        est.set_params(random_state=int(seed))
-    return est
+    params = est.get_params(deep=False)
+    updates = {"num_classes": int(num_classes)} if "num_classes" in params else {}
+    seed_param = next((p for p in ("random_state", "seed") if p in params), None)
+    if seed_param is not None:
+        updates[seed_param] = int(seed)
+    return est.set_params(**updates) if updates else est
 
 
 def default_feature(model: Any) -> dict:

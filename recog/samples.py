@@ -22,12 +22,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mexkit.clip import Clip
+from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .features import FEATURES, feature_info
 
-MEGC_CLASSES = ("negative", "positive", "surprise")
 TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "generator"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.metrics import balanced_accuracy_score, f1_score
 from sklearn.neighbors import NearestCentroid
 
@@ -85,5 +86,8 @@ def test_clone_model_seeds_both_kinds():
     assert clone_model(LBPTOPSVM(), 11, 3).random_state == 11
     m = clone_model(STSTNet(num_classes=5), 12, 3)
     assert m.hparams.seed == 12 and m.num_classes == 3
+    built = STSTNet(num_classes=3, seed=12)  # what the fold's model was before clone_model used sklearn's clone
+    for (k, v), w in zip(built.state_dict().items(), m.state_dict().values()):
+        assert torch.equal(v, w), k
     with pytest.raises(Exception, match="at least two"):
         run_loso(SampleSet.from_clips([]), STSTNet(), FEATURE, progress=False)
