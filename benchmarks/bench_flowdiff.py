@@ -70,7 +70,7 @@ def class_templates(faces, seeds: int = 8, size: int = 16) -> dict[int, dict[str
         for label in CLASSES:
             vecs = []
             for s in range(seeds):
-                o = warp(face, Condition(label=label, intensity=1.0), generator=1000 + s)
+                o = warp.generate(face, Condition(label=label, intensity=1.0), generator=1000 + s)
                 v = cv2.resize(o.flow[o.clip.apex], (size, size), interpolation=cv2.INTER_AREA).ravel()
                 vecs.append(v / (np.linalg.norm(v) + 1e-9))
             out[i][label] = np.stack(vecs)
@@ -172,7 +172,7 @@ def main() -> None:
     jobs = [(i, f, c) for i, f in enumerate(faces) for c in CLASSES]
     for i, face, label in tqdm(jobs, desc="warp baseline"):
         cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
-        out = warp(face, cond, generator=i)
+        out = warp.generate(face, cond, generator=i)
         rows.append({"sampler": "warp-baseline", "steps": 0, "face": i, "subject": face.subject, "held_out": face.subject not in trained,
                      "label": label, **score(out.clip, None, i, f"w{i}")})
     for sampler in args.samplers:
@@ -180,7 +180,7 @@ def main() -> None:
         for steps in args.steps:
             for i, face, label in tqdm(jobs, desc=f"{sampler} {steps} steps"):
                 cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
-                out = pipe(face, cond, generator=i, num_inference_steps=steps, guidance_scale=args.guidance, output_size=128)
+                out = pipe(face, cond, generator=i, num_inference_steps=steps, guidance_scale=args.guidance, resolution=128)
                 flow64 = out.flow[out.clip.apex] / 2.0  # 128 px → 64 px units (direction is what the template match uses)
                 rows.append({"sampler": sampler, "steps": steps, "face": i, "subject": face.subject,
                              "held_out": face.subject not in trained, "label": label,
@@ -241,7 +241,7 @@ def figure(pipe, path: str, n_faces: int = 6, steps: int | None = None) -> None:
     fig, axes = plt.subplots(len(faces), 1 + 3 * len(CLASSES), figsize=(1.6 * (1 + 3 * len(CLASSES)), 1.7 * len(faces)))
     for r, face in enumerate(faces):
         for c, label in enumerate(CLASSES):
-            out = pipe(face, Condition(label=label, intensity=1.0), generator=r, num_inference_steps=steps, output_size=128)
+            out = pipe(face, Condition(label=label, intensity=1.0), generator=r, num_inference_steps=steps, resolution=128)
             f = out.clip.frames
             a = out.clip.apex
             cos = float(cosine_similarity(ident.embed_aligned(f[[a]]), ident.embed_aligned(f[[0]])[0])[0])

@@ -1,6 +1,6 @@
 """Warp baseline and motion transfer speed (docs/targets.md), with references measured in the same run.
 
-    python benchmarks/bench_warp.py [--clips 1000] [--threads 2]
+    python benchmarks/bench_warp.py [--clips 1000] [--threads 2]     (MEXKIT_BENCH_QUICK=1: 100 clips)
 
 Rows: the CPU's fp32 matmul / conv throughput (probes), the remap floor (16 cv2.remap of a 128² RGB
 crop: the least work any warp-based generator does per clip), the warp generator in memory after
@@ -11,12 +11,18 @@ frames/s; FOMM reference measured here: 5.0 frames/s at 128²). Peak RSS at the 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import resource
+import sys
 import time
 
 import cv2
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import emit  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -58,6 +64,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=1000, help="clips for the in-memory warp measurement")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    if os.environ.get("MEXKIT_BENCH_QUICK") == "1":
+        args.clips = min(args.clips, 100)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
 
@@ -86,12 +94,12 @@ def main() -> None:
     classes = ["positive", "negative", "surprise"]
     conds = [Condition(label=classes[i % 3], intensity=0.2 + 0.4 * (i % 7) / 6, duration_ms=400, fps=40) for i in range(21)]
     for i in range(20):  # warm-up
-        gen(faces[i % len(faces)], conds[i % len(conds)], generator=i)
+        gen.generate(faces[i % len(faces)], conds[i % len(conds)], generator=i)
     rss0 = rss_mb()
     t = time.perf_counter()
     per_face = 5  # the writer animates each face several times in a row (spline system cached per face)
     for i in range(args.clips):
-        out = gen(faces[(i // per_face) % len(faces)], conds[i % len(conds)], generator=i)
+        out = gen.generate(faces[(i // per_face) % len(faces)], conds[i % len(conds)], generator=i)
         assert out.clip.frames.shape == (16, 128, 128, 3)
     warp_rate = args.clips / (time.perf_counter() - t)
     rows.append((f"warp generator, 16×128², after landmarks ({args.clips} clips)", warp_rate, "clips/s",
@@ -105,7 +113,7 @@ def main() -> None:
     t = time.perf_counter()
     for i in range(n_lm):
         face = prepare_face(photos[i % 4], 128, pipe)
-        gen(face, conds[i % len(conds)], generator=i)
+        gen.generate(face, conds[i % len(conds)], generator=i)
     rows.append(("warp generator incl. MediaPipe landmarks on 512² photos", n_lm / (time.perf_counter() - t), "clips/s", "target ≥ 30"))
 
     smile = next(c for c in corpus.clips if c.sample_id == "single_face_0015")
@@ -114,7 +122,7 @@ def main() -> None:
     frames = 0
     t = time.perf_counter()
     for i in range(40):
-        frames += mt(faces[i % len(faces)], cond).clip.num_frames
+        frames += mt.generate(faces[i % len(faces)], cond).clip.num_frames
     rows.append(("motion transfer 128², batch 1, cached driving landmarks", frames / (time.perf_counter() - t), "frames/s",
                  "target ≥ 50; FOMM 5.0 here"))
 
@@ -123,6 +131,14 @@ def main() -> None:
     for name, value, unit, note in rows:
         print(f"{name:<{width}}  {value:9.1f}  {unit:<8}  {note}")
     print(f"RSS during {args.clips} in-memory clips: {rss0:.0f} → {rss1:.0f} MB; peak RSS {peak_rss_mb():.0f} MB")
+    refs = {"remap floor": 1 / floor}  # the in-run reference of every warp clips/s row
+    emit([{"name": f"warp: {name}", "value": float(value), "unit": unit,
+           "target": float(m.group(1)) if (m := re.search(r"target ≥ ([\d.]+)", note)) else None,
+           "reference": refs["remap floor"] if unit == "clips/s" and "remap floor" not in name else None,
+           "note": note + ("; reference = remap floor" if unit == "clips/s" and "remap floor" not in name else "")}
+          for name, value, unit, note in rows]
+         + [{"name": f"warp: RSS growth over {args.clips} in-memory clips", "value": rss1 - rss0, "unit": "MB",
+             "note": f"peak RSS {peak_rss_mb():.0f} MB"}])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Generators (warp baseline, MoCoGAN-style GAN, flow diffusion) and the synthetic-dataset writer."""
 from .condition import MEGC_CLASSES, Condition
-from .generator import GeneratorMixin, as_torch_generator
+from .generator import Generator, as_torch_generator
 from .motion_transfer import MotionTransferGenerator, transfer_motion
 from .neutral_face import NeutralFace, prepare_face
 from .output import GeneratorOutput
@@ -9,7 +9,7 @@ from .warp_generator import WarpGenerator
 from .writer import DatasetWriter, generate_dataset, plan_jobs
 
 __all__ = [
-    "Condition", "DatasetWriter", "GeneratorMixin", "GeneratorOutput", "MEGC_CLASSES", "MotionTransferGenerator",
+    "Condition", "DatasetWriter", "Generator", "GeneratorOutput", "MEGC_CLASSES", "MotionTransferGenerator",
     "NeutralFace", "WarpGenerator", "as_torch_generator", "available_generators", "generate_dataset", "load_generator",
     "plan_jobs", "prepare_face", "transfer_motion",
 ]

@@ -10,10 +10,11 @@ A diffusers `DiffusionPipeline` with three registered parts —
 — and the render step: the sampled flow is upsampled and warps the neutral face (identity holds by
 construction), occluded (folding) skin is shaded a little (`shading`), and frame 0 is the input crop.
 
-It is also a mexkit generator (`GeneratorMixin`): `pipe(face, condition, generator=seed)` returns an
-output whose `.clip`, `.flow`, `.mask`, `.residual`, `.landmarks` are those of the first face, so the
-synth writer and `load_generator("flowdiff-demo")` use it like any other generator; `.clips` and
-`.outputs` hold every face of a batched call.
+It is also a mexkit `Generator`: `pipe.generate(face, condition, generator=seed)` returns one face's
+GeneratorOutput, so the synth writer and `load_generator("flowdiff-demo")` use it like any other
+generator. `pipe(faces, conditions, ...)` keeps its diffusers meaning, a batched call with the sampling
+knobs (steps, guidance, eta, latents) returning a `FlowDiffusionPipelineOutput`; its `.clip`, `.flow`,
+... are those of the first face and `.clips` / `.outputs` hold every face. Both go through `_sample`.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from .condition import Condition
 from .flow_warp import grid_to_pixels, resize_flow, track_points, warp_video
 from .flowdiff_condition_encoder import FlowConditionEncoder
 from .flowdiff_flow_codec import decode_flow, expression_profile, resample_frames
-from .generator import GeneratorMixin
+from .generator import Generator, as_torch_generator
 from .neutral_face import NeutralFace, prepare_face
 from .output import GeneratorOutput
 
@@ -87,7 +88,7 @@ class FlowDiffusionPipelineOutput(BaseOutput):
     outputs: list[GeneratorOutput] = field(default_factory=list)
     latents: torch.Tensor | None = None
 
-    # GeneratorOutput view of the first face: `gen(face, condition, generator=seed).clip` as for any generator.
+    # GeneratorOutput view of the first face: `pipe(face, condition, generator=seed).clip` as `generate(...).clip`.
     @property
     def clip(self) -> Clip:
         return self.outputs[0].clip
@@ -120,7 +121,7 @@ def _resize_crop(crop: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interp)
 
 
-class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
+class FlowDiffusionPipeline(DiffusionPipeline, Generator):
     """Flow diffusion generator. Parts: unet, condition_encoder, scheduler (module docstring).
 
     resolution: default output side S (flows are resolution free: any S warps the full-size crop).
@@ -184,9 +185,9 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
         h.update(json.dumps({k: v for k, v in dict(self.scheduler.config).items() if not k.startswith("_")}, sort_keys=True, default=str).encode())
         return h.hexdigest()[:16]
 
-    def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
-        """GeneratorMixin: one face, one condition → its GeneratorOutput (the call's defaults)."""
-        return self(face, condition, generator=generator).outputs[0]
+    def animate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
+        """Generator: one face, one condition → its GeneratorOutput (the config's sampling defaults)."""
+        return self._sample([face], [condition], generator).outputs[0]
 
     def check_condition(self, condition: Condition) -> None:
         """Raise MexkitInputError for a class this model does not know or target AUs (before any work;
@@ -356,29 +357,40 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
         eta: float = 0.0,
-        output_size: int | None = None,
+        resolution: int | None = None,
         latents: torch.Tensor | None = None,
         output_type: str = "clip",
         return_dict: bool = True,
     ) -> FlowDiffusionPipelineOutput | tuple:
-        """Animate aligned neutral faces.
+        """Animate aligned neutral faces (the batched diffusers call).
 
         face: NeutralFace, RGB image (aligned here) or a list. condition: one Condition or one per face.
         generator: torch.Generator, a seed, a list of generators (one per face) or None (seed 0).
         num_inference_steps, guidance_scale: default from the config (guidance_scale <= 1 turns CFG off).
-        output_size: S (default `resolution`). latents: (B, 3, T_model, h, w) initial noise.
+        resolution: output side S (default `self.resolution`). latents: (B, 3, T_model, h, w) initial noise.
         output_type: "clip" (render clips) or "latent" (skip rendering). Returns FlowDiffusionPipelineOutput.
         """
-        # 0. defaults
-        num_inference_steps = int(self.config.num_inference_steps if num_inference_steps is None else num_inference_steps)
-        guidance_scale = float(self.config.guidance_scale if guidance_scale is None else guidance_scale)
-        size = int(output_size or self.resolution)
+        size = int(resolution or self.resolution)
         faces = self.prepare_faces(face, size)
         conditions = self.prepare_conditions(condition, len(faces))
         if not isinstance(generator, list):
-            from .generator import as_torch_generator
-
             generator = as_torch_generator(generator)
+        result = self._sample(faces, conditions, generator, num_inference_steps, guidance_scale, eta, size, latents, output_type)
+        if not return_dict:
+            return (result.clips, result.outputs)
+        return result
+
+    @torch.no_grad()
+    def _sample(self, faces: list[NeutralFace], conditions: list[Condition], generator,
+                num_inference_steps: int | None = None, guidance_scale: float | None = None, eta: float = 0.0,
+                size: int | None = None, latents: torch.Tensor | None = None,
+                output_type: str = "clip") -> FlowDiffusionPipelineOutput:
+        """The sampling recipe shared by `__call__` (batch) and `animate` (one face): aligned faces, one
+        condition each, a torch.Generator (or one per face) → FlowDiffusionPipelineOutput."""
+        # 0. defaults
+        num_inference_steps = int(self.config.num_inference_steps if num_inference_steps is None else num_inference_steps)
+        guidance_scale = float(self.config.guidance_scale if guidance_scale is None else guidance_scale)
+        size = int(size or self.resolution)
         # 1. check inputs
         self.check_inputs(faces, conditions, num_inference_steps, guidance_scale, size, latents)
         device = self._execution_device
@@ -417,8 +429,6 @@ class FlowDiffusionPipeline(DiffusionPipeline, GeneratorMixin):
                                    scheduler=type(self.scheduler).__name__)
             result = FlowDiffusionPipelineOutput(clips=[o.clip for o in outputs], outputs=outputs, latents=latents)
         self.maybe_free_model_hooks()
-        if not return_dict:
-            return (result.clips, result.outputs)
         return result
 
 

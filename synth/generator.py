@@ -1,8 +1,18 @@
-"""The call every generator shares: `gen(face, condition, generator=seed) -> GeneratorOutput`."""
+"""The generator protocol: every generator is a `Generator`; callers use `generate`, implementers `animate`.
+
+    out = gen.generate(face, condition, generator=seed)      # → GeneratorOutput
+
+`generate` is the one public animation call (docs/design.md §4): it takes an aligned `NeutralFace` or a
+raw RGB image (aligned here with the default face pipeline), a `Condition` (default: `Condition()`)
+and a `torch.Generator` or an integer seed, checks the condition, and calls `animate`. A subclass
+implements `animate(face, condition, generator)` — abstract, so a class without it cannot be
+instantiated — and may override `check_condition`, `train_subjects` and `weights_hash`.
+`nn.Module.__call__` (forward) and `DiffusionPipeline.__call__` keep their own meaning.
+"""
 from __future__ import annotations
 
 import hashlib
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
@@ -19,25 +29,35 @@ def as_torch_generator(generator: torch.Generator | int | None) -> torch.Generat
     return torch.Generator().manual_seed(int(generator or 0))
 
 
-class GeneratorMixin:
-    """Mixin for every generator (alongside diffusers' ModelMixin/ConfigMixin for learned ones).
+class Generator(ABC):
+    """Base of every generator (beside diffusers' ModelMixin/ConfigMixin or DiffusionPipeline for learned ones).
 
-    Subclasses set `generator_name` and `resolution` and implement `generate`. `__call__` accepts
-    an aligned `NeutralFace` or a raw RGB image (aligned here with the default face pipeline).
+    Subclasses set `generator_name` and `resolution` (output size in pixels) and implement `animate`.
     """
 
     generator_name: str = ""
     resolution: int = 128
 
-    def __call__(self, face: NeutralFace | np.ndarray, condition: Condition | None = None,
+    def generate(self, face: NeutralFace | np.ndarray, condition: Condition | None = None,
                  generator: torch.Generator | int | None = None) -> GeneratorOutput:
+        """Animate one face as asked; frame 0 of the clip equals the aligned face crop at `resolution`."""
         if not isinstance(face, NeutralFace):
             face = prepare_face(np.asarray(face), resolution=self.resolution)
-        return self.generate(face, condition or Condition(), as_torch_generator(generator))
+        condition = condition or Condition()
+        self.check_condition(condition)
+        return self.animate(face, condition, as_torch_generator(generator))
 
     @abstractmethod
-    def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
-        """Animate the aligned neutral face as asked; frame 0 must equal `face.crop` (resized to resolution)."""
+    def animate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
+        """The generator's own work: an aligned face, a checked condition, a torch.Generator → output."""
+
+    def check_condition(self, condition: Condition) -> None:
+        """Refuse a condition this generator cannot make (unknown class, AU) with a MexkitInputError; default: all."""
+
+    @property
+    def train_subjects(self) -> tuple[str, ...]:
+        """Subjects whose data shaped the weights (for the leakage gate); () for a generator that learned nothing."""
+        return ()
 
     def weights_hash(self) -> str:
         """Short hash of the weights (and config), for deterministic sample ids; 'none' without weights."""

@@ -5,7 +5,10 @@ intensity, duration, timing profile) — MoCoGAN's content/motion split. A small
 FiLM-modulated by the motion code, predicts a low-resolution backward flow, an occlusion/blend mask
 and a small residual; they are upsampled to the output size and
 
-    video[t] = warp(neutral, flow[t]) + (1 - mask[t]) · residual[t]
+    video[t] = warp(neutral, flow[t]) + (1 - mask[t]) · residual[t]      (video units, [-1, 1])
+
+`animate` exports the masked residual in units of 255 grey levels, (1 − mask) · residual / 2, so its
+GeneratorOutput obeys the common composition rule frame = warp + 255 · residual (output.py).
 
 A learned per-class mean flow (in the template-aligned frame) is added to the decoder's flow logits,
 and the low-resolution flow is smoothed (`flow_smoothing` binomial passes) before it is upsampled.
@@ -32,7 +35,7 @@ from mexkit.errors import MexkitInputError, MissingWeightsError
 
 from .condition import MEGC_CLASSES, Condition
 from .flow_warp import grid_to_pixels, track_points, warp_video
-from .generator import GeneratorMixin
+from .generator import Generator
 from .neutral_face import NeutralFace
 from .output import GeneratorOutput
 
@@ -139,15 +142,15 @@ class FrameDecoder(nn.Module):
         return F.pixel_shuffle(self.head(x), 2)
 
 
-class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
+class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
     """Neutral face + condition → flow, mask, residual → warped clip (module docstring).
 
-    Tensor call (training, benchmarks): `gen(neutral, label, intensity, profile, duration_ms=None,
+    Tensor call (training, benchmarks; nn.Module's `forward`): `gen(neutral, label, intensity, profile, duration_ms=None,
     noise=None, generator=None)` with neutral (B, 3, H, W) float in [-1, 1] (any H = W), label (B,)
     class index (-1 or num_classes = unconditional), intensity (B,), profile (B, T) → dict with video
     (B, T, 3, H, W), flow (B, T, 2, H, W) grid units, mask (B, T, 1, H, W), residual (B, T, 3, H, W),
     flow_lowres (B, T, 2, h, w), gate (B, T), motion (B, T, D).
-    Generator call (writer, registry): `gen(face_or_image, Condition(...), generator=seed)` → GeneratorOutput.
+    Generator call (writer, registry): `gen.generate(face_or_image, Condition(...), generator=seed)` → GeneratorOutput.
     """
 
     config_name = "config.json"
@@ -173,12 +176,6 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         self.class_flow = nn.Parameter(torch.zeros(self.num_classes + 1, 2, head, head))
         self.resolution = int(output_size)
 
-    # ------------------------------------------------------------------ dispatch
-    def __call__(self, *args, **kwargs):
-        if args and isinstance(args[0], (NeutralFace, np.ndarray)):
-            return GeneratorMixin.__call__(self, *args, **kwargs)
-        return nn.Module.__call__(self, *args, **kwargs)
-
     @property
     def train_subjects(self) -> tuple[str, ...]:
         return tuple(self.config.train_subjects)
@@ -197,7 +194,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         import hashlib
         import json
 
-        h = hashlib.sha256(GeneratorMixin.weights_hash(self).encode())
+        h = hashlib.sha256(Generator.weights_hash(self).encode())
         h.update(json.dumps({k: v for k, v in dict(self.config).items() if not k.startswith("_")}, sort_keys=True, default=list).encode())
         h.update(str(self.resolution).encode())
         return h.hexdigest()[:16]
@@ -265,9 +262,13 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
         return {"video": video, "flow": flow, "mask": 1.0 - occl, "residual": residual, "flow_lowres": flow_low,
                 "gate": gate, "motion": motion}
 
-    # ------------------------------------------------------------------ GeneratorMixin
+    # ------------------------------------------------------------------ Generator
+    def check_condition(self, condition: Condition) -> None:
+        """Raise MexkitInputError for a class this model was not trained on (before any work)."""
+        self.class_index(condition.label)
+
     @torch.no_grad()
-    def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
+    def animate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         """Animate one aligned face at `self.resolution`; frame 0 == the crop resized to that size."""
         s = self.resolution
         crop = face.crop if face.resolution == s else cv2.resize(face.crop, (s, s), interpolation=cv2.INTER_AREA if face.resolution > s else cv2.INTER_CUBIC)
@@ -293,7 +294,8 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, GeneratorMixin):
                     meta={"generator": "mocogan", "intensity": condition.intensity, "duration_ms": condition.duration_ms})
         return GeneratorOutput(
             clip=clip, flow=flow_px, mask=out["mask"][0, :, 0].cpu().numpy().astype(np.float32),
-            residual=(out["residual"][0].permute(0, 2, 3, 1) / 2).cpu().numpy().astype(np.float32), landmarks=landmarks,
+            residual=((1.0 - out["mask"][0]) * out["residual"][0] / 2).permute(0, 2, 3, 1).cpu().numpy().astype(np.float32),
+            landmarks=landmarks,
             extras={"gate": out["gate"][0].cpu().numpy(), "flow_lowres": out["flow_lowres"][0].cpu().numpy()},
         )
 

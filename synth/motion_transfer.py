@@ -25,7 +25,7 @@ from mexkit.errors import MexkitInputError
 from .au_templates import face_frame, to_image_frame
 from .condition import Condition
 from .dense_warp import LandmarkWarper, identity_grid, rendered_points, warp_frames
-from .generator import GeneratorMixin
+from .generator import Generator
 from .neutral_face import NeutralFace
 from .output import GeneratorOutput
 from .warp_generator import open_mouth, resize_face
@@ -116,8 +116,8 @@ def resample_motion(motion: np.ndarray, num_frames: int) -> np.ndarray:
     return out.reshape(num_frames, *motion.shape[1:])
 
 
-class MotionTransferGenerator(GeneratorMixin):
-    """Animate any face with a driving clip's expression motion: `gen(face, gen.default_condition())`.
+class MotionTransferGenerator(Generator):
+    """Animate any face with a driving clip's expression motion: `gen.generate(face, gen.default_condition())`.
 
     driving: a Clip (its landmarks are used, or tracked), a (T, 68, 2) landmark array (then give
     fps), or a video / frame-folder path. The condition's duration and fps resample the motion in
@@ -149,7 +149,6 @@ class MotionTransferGenerator(GeneratorMixin):
         self.grid = grid
         self.remove_head_motion = remove_head_motion
         self.smoothing = float(smoothing)
-        self.train_subjects: tuple[str, ...] = ()
         self.motion = relative_motion(lm, remove_head_motion, smoothing)  # (T, 68, 2) IOD units
         if self.driving_apex is None:
             self.driving_apex = int(np.argmax(np.linalg.norm(self.motion, axis=-1).mean(-1)))
@@ -177,7 +176,7 @@ class MotionTransferGenerator(GeneratorMixin):
         motion = resample_motion(self.motion, condition.num_frames) * float(condition.intensity)
         return to_image_frame(motion, face.landmarks)
 
-    def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
+    def animate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         face = resize_face(face, self.resolution)
         disp = self.displacements(face, condition)
         warper = LandmarkWarper(face.landmarks, face.resolution, grid=self.grid)
@@ -204,4 +203,4 @@ def transfer_motion(face: NeutralFace | np.ndarray, driving: Clip | np.ndarray |
                     **kwargs) -> GeneratorOutput:
     """One-call motion transfer: the driving clip's motion on `face`, with the driving clip's timing."""
     gen = MotionTransferGenerator(driving, **kwargs)
-    return gen(face, gen.default_condition(intensity=intensity))
+    return gen.generate(face, gen.default_condition(intensity=intensity))

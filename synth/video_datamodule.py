@@ -324,7 +324,7 @@ class VideoDataModule(L.LightningDataModule):
                              duration_ms=float(rng.uniform(dlo, dhi)), fps=fps)
             seed = int(rng.integers(2**31))
             try:
-                res = gen(face, cond, generator=seed)
+                res = gen.generate(face, cond, generator=seed)
             except (MexkitInputError, ValueError) as err:
                 self.rejects.add_error(face.source or face.subject, err, stage="generate")
                 continue

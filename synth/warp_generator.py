@@ -20,7 +20,7 @@ from .dense_warp import (
     CLOSED_MOUTH_INNER, LandmarkWarper, identity_grid, mouth_colour, mouth_opening, paint_mouth, rendered_points_scaled,
     warp_frames_scaled,
 )
-from .generator import GeneratorMixin
+from .generator import Generator
 from .neutral_face import NeutralFace
 from .output import GeneratorOutput
 
@@ -37,8 +37,8 @@ def resize_face(face: NeutralFace, size: int) -> NeutralFace:
     return NeutralFace(crop=crop, landmarks=lm, subject=face.subject, source=face.source, meta=dict(face.meta, resized_from=face.resolution))
 
 
-class WarpGenerator(GeneratorMixin):
-    """Warp-baseline generator: `gen(face, Condition(label="positive", intensity=0.4), generator=seed)`.
+class WarpGenerator(Generator):
+    """Warp-baseline generator: `gen.generate(face, Condition(label="positive", intensity=0.4), generator=seed)`.
 
     resolution: output crop side (faces of another size are resized). grid: coarse spline grid side
     (None → resolution // 4). au_jitter: per-sample random scale of each AU weight, uniform in
@@ -59,7 +59,6 @@ class WarpGenerator(GeneratorMixin):
         self.resolution = int(resolution)
         self.grid = grid
         self.au_jitter = float(au_jitter)
-        self.train_subjects: tuple[str, ...] = ()  # no learning: no subject's data shaped this generator
         self._warper_key: bytes | None = None
         self._warper: LandmarkWarper | None = None
         self._grid = identity_grid(self.resolution)
@@ -99,7 +98,7 @@ class WarpGenerator(GeneratorMixin):
         local = au_displacement(weights) * float(condition.intensity)
         return to_image_frame(local, face.landmarks), variant, weights
 
-    def generate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
+    def animate(self, face: NeutralFace, condition: Condition, generator: torch.Generator) -> GeneratorOutput:
         face = resize_face(face, self.resolution)
         disp, variant, weights = self.apex_displacement(face, condition, generator)
         profile = condition.profile().astype(np.float32)  # (T,), 0 at onset
@@ -132,9 +131,11 @@ def open_mouth(frames: np.ndarray, landmarks: np.ndarray, requested: np.ndarray,
 
     frames (T, S, S, 3) and landmarks (T, 68, 2) are updated in place: in painted frames the inner-lip
     landmarks are where the painted opening's edge was drawn. Returns (frames, mask, residual) with
-    frame = mask · warped + 255 · residual, or masks None when nothing opened.
+    mask = 1 - painted fraction and residual = (painted − warped) / 255, so frame = warped + 255 · residual
+    (the composition rule, output.py), or both None when nothing opened.
     """
     colour = mouth_colour(face.crop, face.landmarks)
+    warped = frames.copy()
     frames, alpha = paint_mouth(frames, requested, colour, float(mouth_opening(face.landmarks)))
     if alpha is None:
         return frames, None, None
@@ -142,7 +143,6 @@ def open_mouth(frames: np.ndarray, landmarks: np.ndarray, requested: np.ndarray,
     inner = list(CLOSED_MOUTH_INNER)
     for t in np.flatnonzero(painted):
         landmarks[t, inner] = requested[t, inner]
-    c = colour.astype(np.float32) / 255.0
-    flat = alpha.reshape(-1, alpha.shape[-1])
-    residual = cv2.merge([flat * c[0], flat * c[1], flat * c[2]]).reshape(*alpha.shape, 3)  # fast (T, S, S, 3)
+    residual = np.subtract(frames, warped, dtype=np.float32)
+    residual *= 1.0 / 255.0
     return frames, 1.0 - alpha, residual

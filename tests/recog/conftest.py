@@ -49,7 +49,7 @@ def warp_clips(corpus):
     clips, prov = [], []
     for f_i, face in enumerate(corpus.faces):
         for c_i, label in enumerate(("negative", "positive", "surprise")):
-            out = gen(face, Condition(label=label, intensity=0.6), generator=100 * f_i + c_i)
+            out = gen.generate(face, Condition(label=label, intensity=0.6), generator=100 * f_i + c_i)
             clip = out.clip
             clip.sample_id = f"warp_{face.meta['face_id']}_{label}"
             clips.append(clip)

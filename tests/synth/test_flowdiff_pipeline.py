@@ -65,7 +65,7 @@ def test_call_outputs_and_frame0(tiny_pipe, corpus_faces):
     assert out.latents.shape == (1, 3, 4, 8, 8)
     assert np.abs(out.flow[1:]).max() > 0  # random weights still move pixels
     # the same output through the generator interface, at another output size
-    big = tiny_pipe(face, cond, generator=0, output_size=64)
+    big = tiny_pipe(face, cond, generator=0, resolution=64)
     assert big.clip.frames.shape == (12, 64, 64, 3)
     np.testing.assert_allclose(big.flow[..., 0] / 64, out.flow[..., 0].repeat(2, 1).repeat(2, 2) / 32, atol=0.02)
 
@@ -167,7 +167,7 @@ def test_demo_holds_identity_and_frame0(demo, corpus_faces):
     assert len(held_out) == 3  # corpus_f13, corpus_m7, corpus_astronaut never seen in training
     for face in [corpus_faces[0], *held_out[:2]]:
         # dlib descriptors need ~128 px faces: render at 128 (the flows are resolution free)
-        out = demo(face, Condition(label="surprise", intensity=1.0), generator=0, num_inference_steps=10, output_size=128)
+        out = demo(face, Condition(label="surprise", intensity=1.0), generator=0, num_inference_steps=10, resolution=128)
         frames = out.clip.frames
         assert frames.shape == (16, 128, 128, 3) and np.array_equal(frames[0], _crop(face, 128))
         assert np.abs(out.flow[out.clip.apex]).max() > 1.0  # it does move (pixels at 128²)
@@ -184,7 +184,7 @@ def _apex_flow_class(flow_apex: np.ndarray, face) -> str:
     for label in ("negative", "positive", "surprise"):
         sims = []
         for s in range(8):
-            o = warp(face, Condition(label=label, intensity=1.0), generator=1000 + s)
+            o = warp.generate(face, Condition(label=label, intensity=1.0), generator=1000 + s)
             t = cv2.resize(o.flow[o.clip.apex], (16, 16), interpolation=cv2.INTER_AREA).ravel()
             sims.append(float(v @ t / (np.linalg.norm(v) * np.linalg.norm(t) + 1e-9)))
         best[label] = max(sims)
@@ -199,7 +199,7 @@ def test_demo_motion_follows_the_face(demo, corpus_faces):
     apex = Condition().apex_frame
     cond = Condition(label="positive", intensity=1.0)
     sampled = np.stack([demo(f, cond, generator=0, num_inference_steps=10).flow[apex].ravel() for f in faces])
-    target = np.stack([warp(f, cond, generator=0).flow[apex].ravel() for f in faces])
+    target = np.stack([warp.generate(f, cond, generator=0).flow[apex].ravel() for f in faces])
     sampled -= sampled.mean(0)
     target -= target.mean(0)
     corr = np.corrcoef(sampled, target)[: len(faces), len(faces):]

@@ -50,9 +50,9 @@ def test_motion_lands_on_the_target_in_its_own_iod(corpus):
     amount in IOD units and face frame, whatever the two faces' sizes."""
     a = resize_face(face(corpus, "corpus_f1__0-f1-su-ph"), 128)
     b = face(corpus, "corpus_astronaut__skimage.data")
-    src = WarpGenerator(au_jitter=0.0)(a, Condition(label="surprise", intensity=0.8), generator=0)
+    src = WarpGenerator(au_jitter=0.0).generate(a, Condition(label="surprise", intensity=0.8), generator=0)
     gen = MotionTransferGenerator(src.extras["requested_landmarks"], fps=src.clip.fps, remove_head_motion=False, resolution=256)
-    out = gen(b, gen.default_condition())
+    out = gen.generate(b, gen.default_condition())
     want = to_face_frame(src.extras["requested_landmarks"] - a.landmarks, a.landmarks)
     b256 = resize_face(b, 256)
     got = to_face_frame(out.extras["requested_landmarks"] - b256.landmarks, b256.landmarks)
@@ -60,7 +60,7 @@ def test_motion_lands_on_the_target_in_its_own_iod(corpus):
     np.testing.assert_array_equal(out.clip.frames[0], b256.crop)
     assert out.clip.num_frames == src.clip.num_frames and out.clip.fps == src.clip.fps
     # intensity scales the transferred motion; the one-call helper gives the same clip
-    half = gen(b, gen.default_condition(intensity=0.5))
+    half = gen.generate(b, gen.default_condition(intensity=0.5))
     np.testing.assert_allclose(half.extras["displacements"], 0.5 * out.extras["displacements"], atol=1e-4)
     same = transfer_motion(b, src.extras["requested_landmarks"], fps=src.clip.fps, remove_head_motion=False, resolution=256)
     np.testing.assert_array_equal(same.clip.frames, out.clip.frames)
@@ -83,7 +83,7 @@ def test_real_smile_transfers_to_another_person(corpus, smile):
     gen = MotionTransferGenerator(smile, resolution=256)
     cond = gen.default_condition()
     assert cond.num_frames == smile.num_frames and cond.label == "positive" and cond.apex_frame == smile.apex
-    out = gen(target, cond)
+    out = gen.generate(target, cond)
     pipe = FacePipeline("mediapipe", resolution=256)
     frames = out.clip.frames[::2]
     found = np.stack([to68(pipe.detect(f)[0].landmarks, pipe.scheme) for f in frames])
@@ -102,7 +102,7 @@ def test_real_smile_transfers_to_another_person(corpus, smile):
 def test_driving_video_is_tracked_with_the_face_pipeline(corpus, media):
     gen = MotionTransferGenerator(media / "single_face.mp4")
     assert gen.num_frames == 72 and gen.driving_fps == 30.0
-    out = gen(face(corpus, "corpus_f15__0-f15-hao-ph"), gen.default_condition(label="positive"))
+    out = gen.generate(face(corpus, "corpus_f15__0-f15-hao-ph"), gen.default_condition(label="positive"))
     assert out.clip.num_frames == 72 and out.clip.fps == 30.0
     # the smile at the end of the video shows: mouth corners spread on the target
     d = to_face_frame(out.landmarks[-1] - out.landmarks[0], out.landmarks[0])

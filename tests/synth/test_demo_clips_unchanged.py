@@ -1,0 +1,69 @@
+"""The shipped generators give the same clips after the issue-14 redesign as before it.
+
+The sha256 of the uint8 frames below were computed at commit 35d9713 (before the generator protocol,
+the composition rule and the synth/ sub-packages), from a `pip install --target` copy of that commit,
+with this module's recipe: two corpus faces × two classes, intensity 0.8, seed 7, each generator's
+default resolution (motion transfer: driven by the warp baseline's surprise landmark track on the
+second face, seed 3). The redesign changed how intermediates are exported (`residual`), never the
+frames, so the bytes must be identical.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from mexkit.synth import Condition, load_generator
+
+BEFORE = {
+    "warp": [
+        ("corpus_man__single_face_f0002", "positive", "f0439a0f006d5cd6e183a7287d47fe9d975788eb511dd88aeebed0fd5c66869f"),
+        ("corpus_man__single_face_f0002", "surprise", "34892822fce53573538a3183dd4edab39401fbaf4aff3c9f2d5f6968c025bfd0"),
+        ("corpus_f1__0-f1-su-ph", "positive", "be93de8cffccd22ae28467c179a0b8b10448161563ff55a4806e7935af0de876"),
+        ("corpus_f1__0-f1-su-ph", "surprise", "f1815a3219b9770a4030d4b904b0a3c28bb771597b843aa81123858d53464d9f"),
+    ],
+    "motion-transfer": [
+        ("corpus_man__single_face_f0002", "positive", "eb3a9ebcc1f4832e6a64de116292fd8e4197b3572bee48f71c221ee717d643b1"),
+        ("corpus_man__single_face_f0002", "surprise", "eb3a9ebcc1f4832e6a64de116292fd8e4197b3572bee48f71c221ee717d643b1"),
+        ("corpus_f1__0-f1-su-ph", "positive", "016b5465a0046158c233b58cdb66b13f15c675cb1b2b2563dabeaecb1f8b6516"),
+        ("corpus_f1__0-f1-su-ph", "surprise", "016b5465a0046158c233b58cdb66b13f15c675cb1b2b2563dabeaecb1f8b6516"),
+    ],
+    "mocogan-demo": [
+        ("corpus_man__single_face_f0002", "positive", "13186601a2f8c05dc24e06f1a0b4a2192248a349d87cc2c174e7286097a5d11b"),
+        ("corpus_man__single_face_f0002", "surprise", "ff7a21488b97ed5e890a8326a6b29c26cb3d26c8efcd1b8184588ea7082436bd"),
+        ("corpus_f1__0-f1-su-ph", "positive", "4c30d65347068e2ffe38b3052e288cf1bae7f996b91bd34902ad210b930c92e9"),
+        ("corpus_f1__0-f1-su-ph", "surprise", "aa11f5a7efa8f00d8049740179eaf438a1861c85e32206407af19a7398038315"),
+    ],
+    "flowdiff-demo": [
+        ("corpus_man__single_face_f0002", "positive", "c6bceb1fba0120442af593ad3617256f1689b55bd6b1126354f9b176b090f9ad"),
+        ("corpus_man__single_face_f0002", "surprise", "507fa65cdb9a918f23517d3809c95401d6ed9964b40a3a345be823f2acf741e0"),
+        ("corpus_f1__0-f1-su-ph", "positive", "5eb211c168fa04bb42d5f6a3cfe9abdf9e5e7280d017b871c13aacae1b073729"),
+        ("corpus_f1__0-f1-su-ph", "surprise", "bafe995994758b917c4afa38d121322c30eeab5472eab7faab127c09defe5270"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def faces_by_id():
+    from mexkit.datasets import load_corpus
+
+    return {f.meta["face_id"]: f for f in load_corpus().faces}
+
+
+def make_generator(name: str, faces_by_id):
+    if name == "motion-transfer":
+        driver = faces_by_id["corpus_f1__0-f1-su-ph"]
+        src = load_generator("warp").generate(driver, Condition(label="surprise", intensity=0.8), generator=3)
+        return load_generator(name, driving=src.extras["requested_landmarks"], fps=src.clip.fps)
+    return load_generator(name)
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_demo_clips_unchanged(name, faces_by_id):
+    gen = make_generator(name, faces_by_id)
+    for face_id, label, sha in BEFORE[name]:
+        out = gen.generate(faces_by_id[face_id], Condition(label=label, intensity=0.8), generator=7)
+        frames = np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
+        assert frames.shape[1] == gen.resolution
+        assert hashlib.sha256(frames.tobytes()).hexdigest() == sha, f"{name} {face_id} {label}: clip changed"
