@@ -7,7 +7,9 @@ from .casme3 import CASME3Adapter
 from .clip_source import ManifestClipSource, MemoryClipSource, sources_from_manifest
 from .fourdme import FourDMEAdapter
 from .generic import GenericAdapter
+from .errata import load_errata
 from .label_maps import MEGC2019_EXPECTED, composite_counts, map_labels, megc2019_composite
+from .megc2019_list import compare_with_list, megc2019_samples
 from .mmew import MMEWAdapter
 from .preprocess_cache import PrepareConfig, PreprocessCache
 from .samm import SAMMAdapter
@@ -27,5 +29,6 @@ __all__ = [
     "FourDMEAdapter", "GenericAdapter", "MEGC2019_EXPECTED", "MMEWAdapter", "ManifestClipSource", "MemoryClipSource",
     "PrepareConfig", "PreprocessCache", "SAMMAdapter", "SMICAdapter", "SubjectSplits", "composite_counts",
     "holdout_subject_split", "kfold_subject_splits", "load_corpus", "load_manifest_clip", "loso_splits",
-    "make_adapter", "map_labels", "megc2019_composite", "sources_from_manifest",
+    "make_adapter", "map_labels", "megc2019_composite", "sources_from_manifest", "compare_with_list", "megc2019_samples",
+    "load_errata",
 ]
