@@ -1,6 +1,7 @@
 """`mexkit generate` end to end: the writer with the warp generator, 1,000 clips of 16 × 128².
 
     python benchmarks/bench_generate.py [--clips 1000] [--format png|mp4] [--out DIR]
+    (MEXKIT_BENCH_QUICK=1: 120 clips)
 
 Reports clips/s (target ≥ 20) and RSS at clip 100 and at the last clip (target: growth under 50 MB,
 i.e. memory flat in the clip count), next to a reference measured in the same run: the I/O floor of
@@ -10,6 +11,7 @@ corpus (pre-aligned), each animated clips/12 times, as `mexkit generate --faces 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -19,6 +21,7 @@ import cv2
 import numpy as np
 
 from bench_warp import peak_rss_mb, rss_mb, timed
+from common import emit
 
 
 def main() -> None:
@@ -27,6 +30,8 @@ def main() -> None:
     parser.add_argument("--format", choices=["png", "mp4"], default="png")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary folder, removed)")
     args = parser.parse_args()
+    if os.environ.get("MEXKIT_BENCH_QUICK") == "1":
+        args.clips = min(args.clips, 120)
     cv2.setNumThreads(1)
 
     from mexkit.synth.warp_generator import WarpGenerator
@@ -79,6 +84,12 @@ def main() -> None:
         print("RSS at clips " + ", ".join(f"{n}: {v:.0f} MB" for n, v in sorted(marks.items())) + f"; peak RSS {peak_rss_mb():.0f} MB")
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
         print(f"output: {size:.0f} MiB in {out}")
+        emit([{"name": f"generate: I/O floor, one clip of 16×128² ({args.format})", "value": 1 / floor, "unit": "clips/s",
+               "note": "in-run reference: encode + write 16 frames, no generation"},
+              {"name": f"generate: warp, {args.clips} clips of 16×128² ({args.format})", "value": rate, "unit": "clips/s",
+               "target": 20.0, "reference": 1 / floor, "note": "reference = I/O floor; target ≥ 20"},
+              {"name": f"generate: RSS growth, clip {min(100, args.clips)} → {args.clips}", "value": growth, "unit": "MB",
+               "target": 50.0, "note": f"target < 50 (memory flat); peak RSS {peak_rss_mb():.0f} MB"}])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
