@@ -109,7 +109,7 @@ def main() -> None:
     from mexkit.eval.identity import IdentityScorer
     from mexkit.eval.temporal import temporal_scores
     from mexkit.synth import Condition, load_generator
-    from mexkit.synth.flowdiff_pipeline import make_scheduler
+    from mexkit.synth.flowdiff.pipeline import make_scheduler
 
     pipe = load_generator(args.pipeline)
     pipe.set_progress_bar_config(disable=True)

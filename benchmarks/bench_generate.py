@@ -34,7 +34,7 @@ def main() -> None:
         args.clips = min(args.clips, 120)
     cv2.setNumThreads(1)
 
-    from mexkit.synth.warp_generator import WarpGenerator
+    from mexkit.synth.warp.generator import WarpGenerator
     from mexkit.synth.writer import DatasetWriter, faces_from_corpus, plan_jobs
     from mexkit.video_io import write_frames, write_video
 

@@ -103,7 +103,7 @@ def main() -> None:
         quality(args.intensity)
         return
     torch.manual_seed(0)
-    from mexkit.synth.mocogan_generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
+    from mexkit.synth.mocogan.generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
 
     b, t = args.batch, 16
     gen = (MoCoGANGenerator.from_pretrained(str(DEMO_DIR)) if (DEMO_DIR / "config.json").exists() else MoCoGANGenerator()).eval()
@@ -178,7 +178,7 @@ def train_step_time(b: int, t: int, rounds: int) -> tuple[float, float]:
     import lightning as L
     from torch.utils.data import DataLoader, Dataset
 
-    from mexkit.synth.mocogan_module import MoCoGANModule
+    from mexkit.synth.mocogan.module import MoCoGANModule
 
     class Random(Dataset):
         def __len__(self):

@@ -73,8 +73,8 @@ def main() -> None:
     from mexkit.datasets.corpus import MEDIA_DIR
     from mexkit.face import FacePipeline
     from mexkit.synth import Condition, prepare_face
-    from mexkit.synth.motion_transfer import MotionTransferGenerator
-    from mexkit.synth.warp_generator import WarpGenerator, resize_face
+    from mexkit.synth.motion_transfer.generator import MotionTransferGenerator
+    from mexkit.synth.warp.generator import WarpGenerator, resize_face
     from mexkit.video_io import read_image
 
     corpus = load_corpus()

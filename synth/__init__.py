@@ -5,7 +5,7 @@ from .motion_transfer import MotionTransferGenerator, transfer_motion
 from .neutral_face import NeutralFace, prepare_face
 from .output import GeneratorOutput
 from .registry import available_generators, load_generator
-from .warp_generator import WarpGenerator
+from .warp import WarpGenerator
 from .writer import DatasetWriter, generate_dataset, plan_jobs
 
 __all__ = [

@@ -7,16 +7,16 @@ from pathlib import Path
 
 # name → "module:factory". Factories take keyword arguments and return a ready generator.
 GENERATORS: dict[str, str] = {
-    "warp": "mexkit.synth.warp_generator:WarpGenerator",
-    "motion-transfer": "mexkit.synth.motion_transfer:MotionTransferGenerator",
-    "mocogan-demo": "mexkit.synth.mocogan_generator:load_demo",
-    "flowdiff-demo": "mexkit.synth.flowdiff_pipeline:load_demo",
+    "warp": "mexkit.synth.warp.generator:WarpGenerator",
+    "motion-transfer": "mexkit.synth.motion_transfer.generator:MotionTransferGenerator",
+    "mocogan-demo": "mexkit.synth.mocogan.generator:load_demo",
+    "flowdiff-demo": "mexkit.synth.flowdiff.pipeline:load_demo",
 }
 
 # config.json "_class_name" → "module:class" with a from_pretrained classmethod.
 PRETRAINED_CLASSES: dict[str, str] = {
-    "MoCoGANGenerator": "mexkit.synth.mocogan_generator:MoCoGANGenerator",
-    "FlowDiffusionPipeline": "mexkit.synth.flowdiff_pipeline:FlowDiffusionPipeline",
+    "MoCoGANGenerator": "mexkit.synth.mocogan.generator:MoCoGANGenerator",
+    "FlowDiffusionPipeline": "mexkit.synth.flowdiff.pipeline:FlowDiffusionPipeline",
 }
 
 

@@ -27,12 +27,12 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
-from .condition import Condition
-from .flowdiff_condition_encoder import FlowConditionEncoder
-from .flowdiff_flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, occlusion_from_flow,
+from ..condition import Condition
+from .condition_encoder import FlowConditionEncoder
+from .flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, occlusion_from_flow,
                                   resample_frames)
-from .flowdiff_pipeline import DEFAULT_NOISE_SCHEDULER, FlowDiffusionPipeline, build_unet, make_scheduler
-from .neutral_face import NeutralFace
+from .pipeline import DEFAULT_NOISE_SCHEDULER, FlowDiffusionPipeline, build_unet, make_scheduler
+from ..neutral_face import NeutralFace
 
 def estimate_flow(video: torch.Tensor) -> torch.Tensor:
     """(B, T, 3, H, W) frames in [-1, 1] → (B, T, 2, H, W) backward flow in grid units, onset → frame t

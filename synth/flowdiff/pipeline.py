@@ -35,15 +35,15 @@ from diffusers.utils.torch_utils import randn_tensor
 from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError, MissingWeightsError
 
-from .condition import Condition
-from .flow_warp import grid_to_pixels, resize_flow, track_points, warp_video
-from .flowdiff_condition_encoder import FlowConditionEncoder
-from .flowdiff_flow_codec import decode_flow, expression_profile, resample_frames
-from .generator import Generator, as_torch_generator
-from .neutral_face import NeutralFace, prepare_face
-from .output import GeneratorOutput
+from ..condition import Condition
+from ..flow_warp import grid_to_pixels, resize_flow, track_points, warp_video
+from .condition_encoder import FlowConditionEncoder
+from .flow_codec import decode_flow, expression_profile, resample_frames
+from ..generator import Generator, as_torch_generator
+from ..neutral_face import NeutralFace, prepare_face
+from ..output import GeneratorOutput
 
-DEMO_DIR = Path(__file__).resolve().parent / "pretrained" / "flowdiff-demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "pretrained" / "flowdiff-demo"
 
 
 DEFAULT_UNET = {

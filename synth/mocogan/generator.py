@@ -33,13 +33,13 @@ from diffusers.configuration_utils import register_to_config
 from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError, MissingWeightsError
 
-from .condition import MEGC_CLASSES, Condition
-from .flow_warp import grid_to_pixels, track_points, warp_video
-from .generator import Generator
-from .neutral_face import NeutralFace
-from .output import GeneratorOutput
+from ..condition import MEGC_CLASSES, Condition
+from ..flow_warp import grid_to_pixels, track_points, warp_video
+from ..generator import Generator
+from ..neutral_face import NeutralFace
+from ..output import GeneratorOutput
 
-DEMO_DIR = Path(__file__).resolve().parent / "pretrained" / "mocogan-demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "pretrained" / "mocogan-demo"
 
 
 def profile_tensor(apex_at: torch.Tensor, num_frames: int, offset_at: torch.Tensor | float = 1.0) -> torch.Tensor:

@@ -29,8 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .mocogan_discriminators import IdentityLoss, ImageDiscriminator, VideoDiscriminator
-from .mocogan_generator import MoCoGANGenerator, profile_tensor
+from .discriminators import IdentityLoss, ImageDiscriminator, VideoDiscriminator
+from .generator import MoCoGANGenerator, profile_tensor
 
 
 class MoCoGANModule(L.LightningModule):

@@ -22,13 +22,13 @@ import torch
 from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
 
-from .au_templates import face_frame, to_image_frame
-from .condition import Condition
-from .dense_warp import LandmarkWarper, identity_grid, rendered_points, warp_frames
-from .generator import Generator
-from .neutral_face import NeutralFace
-from .output import GeneratorOutput
-from .warp_generator import open_mouth, resize_face
+from ..warp.au_templates import face_frame, to_image_frame
+from ..condition import Condition
+from ..warp.dense_warp import LandmarkWarper, identity_grid, rendered_points, warp_frames
+from ..generator import Generator
+from ..neutral_face import NeutralFace
+from ..output import GeneratorOutput
+from ..warp.generator import open_mouth, resize_face
 
 # Points that move little with expressions (nose bridge, eye corners, jaw at the ears): the head's
 # rigid motion is estimated on them.

@@ -15,14 +15,14 @@ import torch
 from mexkit.clip import Clip
 
 from .au_templates import au_displacement, check_label, normalize_aus, resolve_aus, templates_hash, to_image_frame
-from .condition import Condition
+from ..condition import Condition
 from .dense_warp import (
     CLOSED_MOUTH_INNER, LandmarkWarper, identity_grid, mouth_colour, mouth_opening, paint_mouth, rendered_points_scaled,
     warp_frames_scaled,
 )
-from .generator import Generator
-from .neutral_face import NeutralFace
-from .output import GeneratorOutput
+from ..generator import Generator
+from ..neutral_face import NeutralFace
+from ..output import GeneratorOutput
 
 
 def resize_face(face: NeutralFace, size: int) -> NeutralFace:

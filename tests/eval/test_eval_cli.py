@@ -13,7 +13,7 @@ from mexkit.cli import main
 @pytest.fixture(scope="module")
 def warp_output(tmp_path_factory):
     """`mexkit generate` with the warp baseline on the corpus faces (manifest.csv + clips/)."""
-    pytest.importorskip("mexkit.synth.warp_generator", reason="the warp baseline generator is not in this tree")
+    pytest.importorskip("mexkit.synth.warp.generator", reason="the warp baseline generator is not in this tree")
     out = tmp_path_factory.mktemp("gen") / "warp"
     assert main(["generate", "--generator", "warp", "--faces", "corpus", "--out", str(out), "--seed", "0", "--no-progress"]) == 0
     return out

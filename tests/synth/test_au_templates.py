@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from mexkit.errors import MexkitInputError
-from mexkit.synth.au_templates import (
+from mexkit.synth.warp.au_templates import (
     AU_TEMPLATES, CLASS_VARIANTS, EXPRESSION_AUS, LEFT68, MIDLINE68, MIRROR68, au_displacement, check_label,
     face_frame, normalize_aus, resolve_aus, templates_hash, to_face_frame, to_image_frame,
 )
-from mexkit.synth.motion_transfer import relative_motion
+from mexkit.synth.motion_transfer.generator import relative_motion
 
 REQUIRED = [1, 2, 4, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26]
 

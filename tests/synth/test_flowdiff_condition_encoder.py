@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mexkit.synth.flowdiff_condition_encoder import LANDMARK_GROUPS, FlowConditionEncoder, landmark_heatmaps
+from mexkit.synth.flowdiff.condition_encoder import LANDMARK_GROUPS, FlowConditionEncoder, landmark_heatmaps
 
 TINY = {"image_size": 32, "flow_size": 8, "feature_channels": 4, "hidden_channels": 16, "embed_dim": 32, "token_grid": 2}
 

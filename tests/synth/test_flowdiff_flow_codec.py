@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from mexkit.synth import Condition
-from mexkit.synth.flowdiff_flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, flow_divergence,
+from mexkit.synth.flowdiff.flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, flow_divergence,
                                               occlusion_from_flow, resample_frames)
 
 

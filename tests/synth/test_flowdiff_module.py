@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mexkit.synth import Condition
-from mexkit.synth.flowdiff_module import FlowDiffusionModule, NeutralLandmarks, estimate_flow
+from mexkit.synth.flowdiff.module import FlowDiffusionModule, NeutralLandmarks, estimate_flow
 from mexkit.synth.video_datamodule import VideoDataModule
 
 TINY = {
@@ -131,7 +131,7 @@ def test_learns_a_fixed_batch(batch):
 
 def test_cli_fit_resume_and_export(tmp_path):
     from mexkit.configs import config_path
-    from mexkit.synth.flowdiff_pipeline import FlowDiffusionPipeline
+    from mexkit.synth.flowdiff.pipeline import FlowDiffusionPipeline
     from mexkit.synth.registry import load_generator
     from mexkit.synth.train_cli import build_cli_args, run_lightning_cli
 

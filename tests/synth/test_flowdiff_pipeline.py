@@ -9,7 +9,7 @@ import torch
 
 from mexkit.errors import MexkitInputError
 from mexkit.synth import Condition, load_generator
-from mexkit.synth.flowdiff_pipeline import DEMO_DIR, FlowDiffusionPipeline, build_pipeline, make_scheduler
+from mexkit.synth.flowdiff.pipeline import DEMO_DIR, FlowDiffusionPipeline, build_pipeline, make_scheduler
 
 TINY = {
     "unet": {"block_out_channels": (16, 32), "attention_head_dim": 4, "norm_num_groups": 8},

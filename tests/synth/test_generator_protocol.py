@@ -43,6 +43,6 @@ def test_generate_checks_the_condition_then_animates_with_a_torch_generator():
     assert len(seen) == 1  # refused before any work
     # base defaults: nothing learned, no weights
     assert Recording().train_subjects == () and Recording().weights_hash() == "none"
-    from mexkit.synth.warp_generator import resize_face
+    from mexkit.synth.warp.generator import resize_face
 
     np.testing.assert_array_equal(out.clip.frames[0], resize_face(face, 128).crop)

@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from mexkit.errors import MexkitInputError
-from mexkit.synth.warp_generator import WarpGenerator
+from mexkit.synth.warp.generator import WarpGenerator
 from mexkit.synth.writer import faces_from_corpus, generate_dataset, make_sample_id, plan_jobs
 from mexkit.synth.writer.distributed import generate_dataset_distributed
 from mexkit.video_io import natural_key

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 
 from mexkit.datasets import load_corpus
-from mexkit.synth.mocogan_discriminators import IdentityLoss, ImageDiscriminator, VideoDiscriminator
+from mexkit.synth.mocogan.discriminators import IdentityLoss, ImageDiscriminator, VideoDiscriminator
 from mexkit.synth.video_datamodule import VideoDataModule
 
 

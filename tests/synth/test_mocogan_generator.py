@@ -11,7 +11,7 @@ from mexkit.datasets import load_corpus
 from mexkit.errors import MexkitInputError
 from mexkit.synth import Condition, load_generator
 from mexkit.synth.flow_warp import pixels_to_grid, warp_video
-from mexkit.synth.mocogan_generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
+from mexkit.synth.mocogan.generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
 
 SMALL = dict(sample_size=32, num_frames=8, channels=16, noise_dim=8, embed_dim=8, hidden_dim=32, motion_dim=16, output_size=64)
 

@@ -10,8 +10,8 @@ import torch
 import torch.nn as nn
 
 from mexkit.synth import load_generator
-from mexkit.synth.mocogan_discriminators import IdentityLoss
-from mexkit.synth.mocogan_module import MoCoGANModule
+from mexkit.synth.mocogan.discriminators import IdentityLoss
+from mexkit.synth.mocogan.module import MoCoGANModule
 from mexkit.synth.train_cli import run_lightning_cli
 from mexkit.synth.video_datamodule import VideoDataModule
 

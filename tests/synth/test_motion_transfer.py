@@ -7,9 +7,9 @@ import pytest
 from mexkit.errors import MexkitInputError
 from mexkit.face.landmark_schemes import to68
 from mexkit.synth import Condition
-from mexkit.synth.au_templates import to_face_frame
-from mexkit.synth.motion_transfer import MotionTransferGenerator, relative_motion, resample_motion, transfer_motion
-from mexkit.synth.warp_generator import WarpGenerator, resize_face
+from mexkit.synth.warp.au_templates import to_face_frame
+from mexkit.synth.motion_transfer.generator import MotionTransferGenerator, relative_motion, resample_motion, transfer_motion
+from mexkit.synth.warp.generator import WarpGenerator, resize_face
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from mexkit.errors import MexkitInputError
 from mexkit.face.landmark_schemes import to68
 from mexkit.optical_flow import warp_backward
 from mexkit.synth import Condition, load_generator
-from mexkit.synth.au_templates import AU_TEMPLATES, AVAILABLE_AUS, to_face_frame
-from mexkit.synth.warp_generator import WarpGenerator, resize_face
+from mexkit.synth.warp.au_templates import AU_TEMPLATES, AVAILABLE_AUS, to_face_frame
+from mexkit.synth.warp.generator import WarpGenerator, resize_face
 
 # Frontal corpus faces with unoccluded mouths (the corpus woman's neutral frame has a hand over her mouth).
 FACE_IDS = ["corpus_man__single_face_f0002", "corpus_f1__0-f1-su-ph"]
@@ -96,7 +96,7 @@ def test_ground_truth_is_what_was_rendered(faces):
 def test_closed_mouth_opens_by_painting(faces, pipe256):
     """A closed neutral mouth cannot be torn open by a warp: the interior is painted (mask/residual), the
     output is warped + 255 · residual (the composition rule), and MediaPipe sees the lips part."""
-    from mexkit.synth.dense_warp import mouth_opening
+    from mexkit.synth.warp.dense_warp import mouth_opening
 
     gen = WarpGenerator(resolution=256, au_jitter=0.0)
     out = gen.generate(faces[0], Condition(label="negative", intensity=1.0, aus=("AU25", "AU26")), generator=0)
