@@ -82,10 +82,13 @@ def compare_with_list(composite: pd.DataFrame, native: dict[str, pd.DataFrame], 
         folder = release_folder(o)
         if len(hit):
             lab = hit["label"].iloc[0]
+            cls = MEGC2019_MAP.get(ds, {}).get(str(lab).strip().lower())
             if sid in MEGC2019_EXCLUDED_SAMPLES:
                 why = "left out by MEGC2019_EXCLUDED_SAMPLES"
-            else:
+            elif cls is None:
                 why = f"excluded label {lab!r} (not a MEGC2019 class for {ds})"
+            else:
+                why = f"its label {lab!r} maps to {cls}, but the composite leaves it out"
             rows.append((ds, sid, "missing", why))
             continue
         r = _reject_for(folder, rejects)

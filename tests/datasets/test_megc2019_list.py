@@ -77,6 +77,15 @@ def test_extra_missing_and_class_differences_by_id(megc_tree):
     diff = compare_with_list(pd.concat([meb_like, extra]), {"casme2": casme2}, sheets={"casme2": "CASME2-coding-20140508.xlsx"})
     got = {(r.sample_id, r.status) for r in diff.itertuples()}
     assert got == {("casme2_sub05_EP12_03f", "missing"), ("casme2_sub04_EP12_01f", "extra"), ("casme2_sub01_EP02_01f", "class differs")}
+    why = dict(zip(diff["sample_id"], diff["reason"]))
+    assert why["casme2_sub05_EP12_03f"] == "its label 'surprise' maps to surprise, but the composite leaves it out"
+    assert why["casme2_sub04_EP12_01f"].startswith("not in the MEGC2019 sample list (label 'disgust' maps to negative)")
+    assert why["casme2_sub01_EP02_01f"] == "the list says positive, the sheet's label maps to negative"
+    # a listed sample whose sheet label the map excludes (a sheet that labels it fear)
+    relabelled = casme2.copy()
+    relabelled.loc[relabelled["sample_id"] == "casme2_sub02_EP09_01", "label"] = "fear"
+    diff = compare_with_list(map_labels(relabelled, "megc2019"), {"casme2": relabelled})
+    assert diff.values.tolist() == [["casme2", "casme2_sub02_EP09_01", "missing", "excluded label 'fear' (not a MEGC2019 class for casme2)"]]
     # a listed sample whose row the sheet does not hold: named with the sheet read
     diff = compare_with_list(comp.iloc[1:], {"casme2": casme2.iloc[1:]}, sheets={"casme2": "CASME2-coding-20140508.xlsx"})
     assert list(diff["status"]) == ["missing"] and "not in CASME2-coding-20140508.xlsx (sheet version?)" in diff["reason"].iloc[0]
