@@ -19,6 +19,10 @@ class FaceBackend(ABC):
     def detect(self, image: np.ndarray) -> list[Face]:
         """All faces in the image, largest first."""
 
+    def detect_all(self, image: np.ndarray) -> list[Face]:
+        """Every face, looked for as thoroughly as the backend can (group photos); default: `detect`."""
+        return self.detect(image)
+
     def landmarks_in_box(self, image: np.ndarray, bbox: tuple[float, float, float, float]) -> Face | None:
         """Landmarks for a face at a known box (tracking); default: detect and take the best overlap."""
         faces = self.detect(image)

@@ -33,11 +33,12 @@ class DlibBackend(FaceBackend):
         faces = []
         for rect, score in zip(rects, scores):
             faces.append(Face(bbox=(rect.left(), rect.top(), rect.right(), rect.bottom()), landmarks=self._shape(image, rect),
-                              scheme=self.scheme, score=float(score)))
+                              scheme=self.scheme, score=float(score), detector="dlib-hog"))
         return sorted(faces, key=lambda f: -f.area)
 
     def landmarks_in_box(self, image: np.ndarray, bbox) -> Face:
         """Shape prediction inside a given box, without re-detecting (fast tracking through a clip)."""
         x0, y0, x1, y1 = (int(round(v)) for v in bbox)
         rect = self._dlib.rectangle(x0, y0, x1, y1)
-        return Face(bbox=tuple(map(float, bbox)), landmarks=self._shape(np.ascontiguousarray(image), rect), scheme=self.scheme)
+        return Face(bbox=tuple(map(float, bbox)), landmarks=self._shape(np.ascontiguousarray(image), rect), scheme=self.scheme,
+                    detector="dlib-hog")

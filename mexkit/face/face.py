@@ -1,4 +1,4 @@
-"""`Face`: one detected face — box, landmarks in a named layout, optional blendshapes."""
+"""`Face`: one detected face — box, landmarks in a named layout, optional blendshapes, which detector found it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ class Face:
     score: float = 1.0
     blendshapes: dict[str, float] | None = None
     extra: dict = field(default_factory=dict)
+    detector: str = ""  # what found the box: "mediapipe", "dlib-hog" (MediaPipe landmarks on a crop around it), …
 
     @property
     def area(self) -> float:

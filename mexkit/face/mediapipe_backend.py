@@ -1,4 +1,7 @@
-"""MediaPipe FaceLandmarker backend: 478 landmarks + 52 blendshapes, offline from a shipped .task file."""
+"""MediaPipe FaceLandmarker backend: 478 landmarks + 52 blendshapes, offline from a shipped .task file.
+
+Faces MediaPipe's own detector misses (under about a tenth of the image width) are boxed by dlib's HOG
+detector and landmarked on an upscaled crop (box_fallback.py); `Face.detector` says which found each face."""
 from __future__ import annotations
 
 import os
@@ -9,25 +12,31 @@ from pathlib import Path
 import numpy as np
 
 from .backend import FaceBackend, register_backend
+from .box_fallback import HogBoxes, landmarks_on_crop, merge_with_boxes
 from .face import Face, bbox_of
 from .model_files import mediapipe_landmarker_task
 
 
 @register_backend("mediapipe")
 class MediaPipeBackend(FaceBackend):
-    """FaceLandmarker (tasks API, IMAGE mode). num_faces bounds how many faces are looked for."""
+    """FaceLandmarker (tasks API, IMAGE mode). num_faces bounds how many faces are looked for.
+
+    fallback: when MediaPipe finds no face, look again with dlib's HOG boxes (landmarks on a crop);
+    `detect_all` always merges both detectors (group photos)."""
 
     name = "mediapipe"
     scheme = "mediapipe478"
 
     def __init__(self, model_path: str | Path | None = None, num_faces: int = 4, min_confidence: float = 0.5,
-                 blendshapes: bool = True):
+                 blendshapes: bool = True, fallback: bool = True):
         os.environ.setdefault("GLOG_minloglevel", "2")  # quieten MediaPipe's C++ start-up logging
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python import vision
 
         self._mp = mp
+        self.fallback = fallback
+        self._hog: HogBoxes | None = None
         path = Path(model_path) if model_path else mediapipe_landmarker_task()
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=path.read_bytes()),
@@ -48,6 +57,23 @@ class MediaPipeBackend(FaceBackend):
             signal.signal(signal.SIGPROF, signal.SIG_IGN)
 
     def detect(self, image: np.ndarray) -> list[Face]:
+        faces = self._landmark(image)
+        if faces or not self.fallback:
+            return faces
+        found = (landmarks_on_crop(image, box, self._landmark) for box in self.hog_boxes(image))
+        return sorted((f for f in found if f is not None), key=lambda f: -f.area)
+
+    def detect_all(self, image: np.ndarray) -> list[Face]:
+        """Every face: MediaPipe's, plus those only dlib's HOG detector boxes (landmarked on a crop)."""
+        return merge_with_boxes(image, self._landmark(image), self.hog_boxes(image), self._landmark)
+
+    def hog_boxes(self, image: np.ndarray) -> list[tuple[float, float, float, float]]:
+        if self._hog is None:
+            self._hog = HogBoxes()
+        return self._hog(image)
+
+    def _landmark(self, image: np.ndarray) -> list[Face]:
+        """MediaPipe alone on the whole image."""
         h, w = image.shape[:2]
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
         result = self._landmarker.detect(mp_image)
@@ -57,7 +83,7 @@ class MediaPipeBackend(FaceBackend):
             shapes = None
             if result.face_blendshapes:
                 shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[i]}
-            faces.append(Face(bbox=bbox_of(pts), landmarks=pts, scheme=self.scheme, blendshapes=shapes))
+            faces.append(Face(bbox=bbox_of(pts), landmarks=pts, scheme=self.scheme, blendshapes=shapes, detector="mediapipe"))
         return sorted(faces, key=lambda f: -f.area)
 
     def close(self) -> None:

@@ -46,9 +46,10 @@ class FacePipeline:
     def scheme(self) -> str:
         return self.backend.scheme
 
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """All faces in an RGB uint8 image, largest first."""
-        return self.backend.detect(np.ascontiguousarray(image))
+    def detect(self, image: np.ndarray, all_faces: bool = False) -> list[Face]:
+        """Faces in an RGB uint8 image, largest first; all_faces: both detectors, every face (group photos)."""
+        image = np.ascontiguousarray(image)
+        return self.backend.detect_all(image) if all_faces else self.backend.detect(image)
 
     def largest_face(self, image: np.ndarray, source: str | Path | None = None) -> tuple[Face, int]:
         """The largest face and how many faces were seen; NoFaceError if none."""
@@ -61,9 +62,13 @@ class FacePipeline:
         """Align the largest face of one image to the eye template."""
         size = resolution or self.resolution
         face, n = self.largest_face(image, source)
-        le, re_ = face.eye_centers
-        affine = eye_affine(le, re_, size)
-        return AlignedFace(warp_to_crop(image, affine, size), affine, transform_points(face.landmarks, affine), face, n)
+        return self.align_face(image, face, size, n)
+
+    def align_face(self, image: np.ndarray, face: Face, resolution: int | None = None, num_faces: int = 1) -> AlignedFace:
+        """Align one given face of an image to the eye template."""
+        size = resolution or self.resolution
+        affine = eye_affine(*face.eye_centers, size)
+        return AlignedFace(warp_to_crop(image, affine, size), affine, transform_points(face.landmarks, affine), face, num_faces)
 
     def align_clip(self, clip: Clip, resolution: int | None = None, track_landmarks: bool = False) -> Clip:
         """Align a clip once, on its onset frame, and apply that transform to every frame.
@@ -82,7 +87,8 @@ class FacePipeline:
         landmarks = aligned.landmarks
         if track_landmarks:
             landmarks = self.track(frames, aligned)
-        meta = dict(clip.meta, num_faces=aligned.num_faces, face_backend=self.backend.name, landmark_scheme=self.scheme)
+        meta = dict(clip.meta, num_faces=aligned.num_faces, face_backend=self.backend.name, landmark_scheme=self.scheme,
+                    face_detector=aligned.face.detector)
         if aligned.face.blendshapes:
             meta["onset_blendshapes"] = aligned.face.blendshapes
         return clip.with_frames(frames, affine=aligned.affine, landmarks=landmarks, meta=meta)
