@@ -5,14 +5,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.errors import MexkitInputError
 
-MEGC_CLASSES = ("negative", "positive", "surprise")
+__all__ = ["MEGC_CLASSES", "Condition"]  # MEGC_CLASSES re-exported; defined once, in mexkit.datasets.label_maps
 
 
 @dataclass(frozen=True)
 class Condition:
-    """A generation request (DESIGN.md §4).
+    """A generation request (docs/design.md §4).
 
     label: class name (MEGC composite: negative / positive / surprise).
     intensity: 0–1, relative to the training data's apex.

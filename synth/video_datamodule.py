@@ -55,15 +55,7 @@ from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .condition import MEGC_CLASSES
-
-# Dataset-native emotion words → MEGC composite class (DESIGN.md §2); anything else (e.g. "others") → -1.
-MEGC_LABEL_MAP: dict[str, str] = {
-    **{k: "negative" for k in ("negative", "repression", "anger", "angry", "contempt", "disgust", "disgusted",
-                               "fear", "fearful", "sadness", "sad")},
-    **{k: "positive" for k in ("positive", "happiness", "happy", "smile")},
-    **{k: "surprise" for k in ("surprise", "surprised")},
-}
+from mexkit.datasets.label_maps import MEGC_CLASSES, NATIVE_TO_MEGC
 
 
 @dataclass
@@ -150,7 +142,7 @@ class VideoDataModule(L.LightningDataModule):
 
     sources: list of source specs (module docstring). clips: extra in-memory Clips / GeneratorOutputs.
     num_frames, size: output T and H = W. classes: class names (index order); label_map: native label →
-    class name (default MEGC_LABEL_MAP, then identity). span: "onset-offset" or "onset-apex".
+    class name (default NATIVE_TO_MEGC from mexkit.datasets.label_maps, then identity). span: "onset-offset" or "onset-apex".
     val_fraction: share of samples held out for validation (seeded, by sample). flip_p: train-time
     horizontal flip probability (flow x is negated). rejects_path: where rejects.csv goes (optional).
     """
@@ -182,7 +174,7 @@ class VideoDataModule(L.LightningDataModule):
         self.size = int(size)
         self.batch_size = int(batch_size)
         self.classes = tuple(classes)
-        self.label_map = dict(MEGC_LABEL_MAP if label_map is None else label_map)
+        self.label_map = dict(NATIVE_TO_MEGC if label_map is None else label_map)
         self.span = span
         self.val_fraction = float(val_fraction)
         self.flip_p = float(flip_p)
@@ -262,7 +254,7 @@ class VideoDataModule(L.LightningDataModule):
         table = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
         missing = {"path", "fps"} - set(table.columns)
         if missing:
-            raise MexkitInputError(path, f"manifest lacks columns {sorted(missing)}", "write the shared manifest columns (DESIGN.md §1)", stage="manifest")
+            raise MexkitInputError(path, f"manifest lacks columns {sorted(missing)}", "write the shared manifest columns (docs/design.md §1)", stage="manifest")
         root = Path(spec.get("root") or path.parent)
         pipeline = None
         if spec.get("align"):
@@ -355,6 +347,12 @@ class VideoDataModule(L.LightningDataModule):
             samples += part
         samples += [self._from_object(o) for o in self.extra_clips]
         return samples
+
+    @property
+    def train_subjects(self) -> tuple[str, ...]:
+        """Sorted subjects of every sample this datamodule serves (train and validation; () before `setup`):
+        whose data shaped the weights, for the writer's leakage gate."""
+        return tuple(sorted({s.subject for s in self.samples or () if s.subject}))
 
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, stage: str | None = None) -> None:

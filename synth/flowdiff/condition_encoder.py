@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
-from ..condition import MEGC_CLASSES
+from mexkit.datasets.label_maps import MEGC_CLASSES
 
 
 # 68-point iBUG groups: jaw, brows, nose, eyes, mouth

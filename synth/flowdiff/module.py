@@ -3,7 +3,7 @@
 One `_common_step` for training and validation:
   targets   the batch's backward flow (ground truth where `has_flow`, e.g. warp-baseline clips; otherwise
             estimated from the frames with DIS optical flow, onset → each frame), resampled to the model's
-            T frames and the flow resolution, plus the occlusion derived from it (flowdiff_flow_codec.py);
+            T frames and the flow resolution, plus the occlusion derived from it (flow_codec.py);
   noise     diffusers `DDPMScheduler.add_noise` at uniformly drawn timesteps; the loss is the MSE to the
             scheduler's prediction target (epsilon, v or sample);
   condition the neutral face (image features and its 68 landmarks: the batch's "landmarks" when the
@@ -28,11 +28,11 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
 from ..condition import Condition
-from .condition_encoder import FlowConditionEncoder
-from .flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, occlusion_from_flow,
-                                  resample_frames)
-from .pipeline import DEFAULT_NOISE_SCHEDULER, FlowDiffusionPipeline, build_unet, make_scheduler
 from ..neutral_face import NeutralFace
+from .flow_codec import (decode_flow, downsample_flow, encode_flow, expression_profile, occlusion_from_flow,
+                         resample_frames)
+from .pipeline import DEFAULT_NOISE_SCHEDULER, FlowDiffusionPipeline, build_pipeline, make_scheduler, run_unet
+
 
 def estimate_flow(video: torch.Tensor) -> torch.Tensor:
     """(B, T, 3, H, W) frames in [-1, 1] → (B, T, 2, H, W) backward flow in grid units, onset → frame t
@@ -108,7 +108,11 @@ class FlowDiffusionModule(L.LightningModule):
     FlowConditionEncoder arguments; noise_scheduler: DDPMScheduler arguments (DEFAULT_NOISE_SCHEDULER);
     sampling_scheduler: "ddim" or "dpm" for validation sampling and the exported pipeline.
     num_frames: T the UNet denoises; flow_scale / occlusion_scale / occlusion_gain: codec settings;
-    resolution, shading, num_inference_steps, guidance_scale: the exported pipeline's defaults."""
+    resolution, shading, num_inference_steps, guidance_scale: the exported pipeline's defaults.
+
+    The networks and the pipeline settings live in one `FlowDiffusionPipeline` (`self.pipeline`, made by
+    the pipeline's own `build_pipeline`); the arguments above only fill it (they stay arguments so the
+    training YAMLs keep their schema), and training reads the settings back from `self.pipeline.config`."""
 
     def __init__(
         self,
@@ -134,8 +138,13 @@ class FlowDiffusionModule(L.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters()
-        self.condition_encoder = FlowConditionEncoder(**dict(condition_encoder or {}))
-        self.unet = build_unet(self.condition_encoder, unet)
+        self.pipeline = build_pipeline(unet, condition_encoder, noise_scheduler, sampling_scheduler,
+                                       resolution=resolution, num_frames=num_frames, flow_scale=flow_scale,
+                                       occlusion_scale=occlusion_scale, shading=shading,
+                                       num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)
+        self.pipeline.set_progress_bar_config(disable=True)
+        self.condition_encoder = self.pipeline.condition_encoder
+        self.unet = self.pipeline.unet
         self.noise_scheduler = DDPMScheduler(**{**DEFAULT_NOISE_SCHEDULER, **dict(noise_scheduler or {})})
         self.ema = None
         if ema_decay:
@@ -151,7 +160,7 @@ class FlowDiffusionModule(L.LightningModule):
     # ------------------------------------------------------------------ data → diffusion targets
     def prepare_batch(self, batch: dict) -> dict[str, torch.Tensor]:
         """Batch (VideoDataModule) → x0 (B, 3, T, h, w), profile (B, 1, T, h, w), neutral, label, intensity."""
-        hp = self.hparams
+        hp, cfg = self.hparams, self.pipeline.config
         flow = batch["flow"].float()
         has = batch["has_flow"].bool()
         if not bool(has.all()):
@@ -159,11 +168,11 @@ class FlowDiffusionModule(L.LightningModule):
             flow = flow.clone()
             flow[~has] = est.to(flow.dtype)
         size = self.condition_encoder.config.flow_size
-        flow = downsample_flow(resample_frames(flow, hp.num_frames), size)
+        flow = downsample_flow(resample_frames(flow, cfg.num_frames), size)
         flow[:, 0] = 0.0
         occl = occlusion_from_flow(flow, hp.occlusion_gain)
-        x0 = encode_flow(flow, occl, hp.flow_scale, hp.occlusion_scale)
-        profile = expression_profile(batch["apex_at"].float(), hp.num_frames).to(x0.device)
+        x0 = encode_flow(flow, occl, cfg.flow_scale, cfg.occlusion_scale)
+        profile = expression_profile(batch["apex_at"].float(), cfg.num_frames).to(x0.device)
         profile = profile[:, None, :, None, None].expand(-1, 1, -1, size, size)
         neutral = batch["neutral"].float()
         landmarks = None
@@ -173,10 +182,8 @@ class FlowDiffusionModule(L.LightningModule):
                 "label": batch["label"].long(), "intensity": batch["intensity"].float()}
 
     def denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor, cond: dict, profile: torch.Tensor) -> torch.Tensor:
-        t = noisy.shape[2]
-        spatial = cond["spatial"][:, :, None].expand(-1, -1, t, -1, -1)
-        model_in = torch.cat([noisy, spatial, profile], dim=1)
-        return self.unet(model_in, timesteps, encoder_hidden_states=cond["tokens"], timestep_cond=cond["vector"]).sample
+        """The UNet's prediction, its input assembled exactly as the pipeline's (`run_unet`)."""
+        return run_unet(self.unet, noisy, timesteps, cond, profile)
 
     def _common_step(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         prep = self.prepare_batch(batch)
@@ -231,15 +238,15 @@ class FlowDiffusionModule(L.LightningModule):
                     self.log("val/flow_epe_zero_px", epe["zero"], on_epoch=True, batch_size=b, sync_dist=True)
 
     # ------------------------------------------------------------------ sampling with the pipeline
-    def build_pipeline(self) -> FlowDiffusionPipeline:
-        """A FlowDiffusionPipeline sharing this module's networks (current weights)."""
-        hp = self.hparams
+    def build_pipeline(self, unet=None, condition_encoder=None) -> FlowDiffusionPipeline:
+        """A FlowDiffusionPipeline with `self.pipeline`'s settings and this module's networks (current
+        weights; or the given copies, for export) and the subjects trained on so far."""
+        settings = {k: v for k, v in dict(self.pipeline.config).items()
+                    if not k.startswith("_") and k not in ("unet", "condition_encoder", "scheduler")}
         pipe = FlowDiffusionPipeline(
-            unet=self.unet, condition_encoder=self.condition_encoder,
-            scheduler=make_scheduler(hp.sampling_scheduler, self.noise_scheduler.config),
-            resolution=hp.resolution, num_frames=hp.num_frames, flow_scale=hp.flow_scale,
-            occlusion_scale=hp.occlusion_scale, shading=hp.shading, num_inference_steps=hp.num_inference_steps,
-            guidance_scale=hp.guidance_scale, train_subjects=sorted(self.train_subjects),
+            unet=unet or self.unet, condition_encoder=condition_encoder or self.condition_encoder,
+            scheduler=make_scheduler(self.hparams.sampling_scheduler, self.noise_scheduler.config),
+            **{**settings, "train_subjects": sorted(self.train_subjects)},
         )
         pipe.set_progress_bar_config(disable=True)
         return pipe
@@ -265,7 +272,7 @@ class FlowDiffusionModule(L.LightningModule):
         pipe = self.build_pipeline()
         out = pipe(faces, conds, generator=[torch.Generator().manual_seed(seed * 1000 + i) for i in range(len(idx))],
                    num_inference_steps=self.hparams.val_sample_steps, output_type="latent")
-        flow, _ = decode_flow(out.latents.float(), self.hparams.flow_scale, self.hparams.occlusion_scale)
+        flow, _ = decode_flow(out.latents.float(), self.pipeline.config.flow_scale, self.pipeline.config.occlusion_scale)
         px = batch["neutral"].shape[-1] / 2.0  # grid units → pixels at the batch's resolution
         gt = prep["flow"]
         return {"sampled": ((flow - gt).norm(dim=2).mean() * px), "zero": gt.norm(dim=2).mean() * px}
@@ -308,9 +315,10 @@ class FlowDiffusionModule(L.LightningModule):
         self.train_subjects = list(checkpoint.get("train_subjects", []))
 
     def on_fit_start(self) -> None:
+        from ..video_datamodule import VideoDataModule
+
         dm = getattr(self.trainer, "datamodule", None)
-        samples = getattr(dm, "samples", None) or []
-        subjects = {s.subject for s in samples if getattr(s, "subject", "")}
+        subjects = set(dm.train_subjects) if isinstance(dm, VideoDataModule) else set()
         if subjects:
             self.train_subjects = sorted(subjects | set(self.train_subjects))
 
@@ -328,12 +336,11 @@ class FlowDiffusionModule(L.LightningModule):
         folder = Path(folder)
         dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
         with self.ema_weights():
-            pipe = self.build_pipeline()
             unet, encoder = copy.deepcopy(self.unet), copy.deepcopy(self.condition_encoder)
         if dtype is not None:
             for part in (unet, encoder):
                 torch.nn.Module.to(part, dtype=dtype)
-        pipe.register_modules(unet=unet, condition_encoder=encoder)
+        pipe = self.build_pipeline(unet, encoder)
         pipe.save_pretrained(str(folder), safe_serialization=True)
         logger = getattr(self, "_trainer", None) and self.trainer.logger
         log_dir = getattr(logger, "log_dir", None)

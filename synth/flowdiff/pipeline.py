@@ -2,7 +2,7 @@
 
 A diffusers `DiffusionPipeline` with three registered parts —
   unet               diffusers `UNet3DConditionModel` denoising low-resolution flow + occlusion sequences
-                     (B, 3, T, h, w) (flowdiff_flow_codec.py), conditioned through concatenated channels
+                     (B, 3, T, h, w) (flow_codec.py), conditioned through concatenated channels
                      (face features, the timing profile), cross-attention tokens and `timestep_cond`;
   condition_encoder  `FlowConditionEncoder` (neutral face, class, intensity; null condition for CFG);
   scheduler          any diffusers scheduler (the shipped demo: DDIM; DPMSolverMultistepScheduler
@@ -66,7 +66,10 @@ DEFAULT_NOISE_SCHEDULER = {
 
 
 def build_unet(encoder: FlowConditionEncoder, overrides: dict | None = None) -> UNet3DConditionModel:
-    """The diffusers UNet3DConditionModel sized for CPU, wired to the encoder's sizes."""
+    """The diffusers UNet3DConditionModel sized for CPU, wired to the encoder's sizes.
+
+    `sample_size` here is diffusers' internal model sample size (the flow grid side, `flow_size`), not
+    the output size: that is the pipeline's `resolution`."""
     cfg = dict(DEFAULT_UNET)
     cfg.update(dict(overrides or {}))
     ec = encoder.config
@@ -75,6 +78,17 @@ def build_unet(encoder: FlowConditionEncoder, overrides: dict | None = None) -> 
     for key in ("block_out_channels", "down_block_types", "up_block_types"):
         cfg[key] = tuple(cfg[key])
     return UNet3DConditionModel(**cfg)
+
+
+def run_unet(unet: UNet3DConditionModel, x: torch.Tensor, timesteps: torch.Tensor, cond: dict,
+             profile: torch.Tensor) -> torch.Tensor:
+    """The UNet's prediction for a (scaled) noisy state x (B, 3, T, h, w): x, the face features
+    cond["spatial"] (B, Cf, h, w, repeated over T) and the timing profile (B, 1, T, h, w) concatenated on
+    channels, cond["tokens"] as cross-attention, cond["vector"] as `timestep_cond`. Used by the
+    pipeline's denoising loop and by the training module alike."""
+    spatial = cond["spatial"][:, :, None].expand(-1, -1, x.shape[2], -1, -1)
+    model_in = torch.cat([x, spatial, profile], dim=1)
+    return unet(model_in, timesteps, encoder_hidden_states=cond["tokens"], timestep_cond=cond["vector"]).sample
 
 
 @dataclass
@@ -126,7 +140,7 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
 
     resolution: default output side S (flows are resolution free: any S warps the full-size crop).
     num_frames: frames the UNet denoises (T_model); clips of other lengths are resampled in time.
-    flow_scale, occlusion_scale: normalisation of the diffusion state (flowdiff_flow_codec.py).
+    flow_scale, occlusion_scale: normalisation of the diffusion state (flow_codec.py).
     shading: how much occluded skin darkens (0 = pure warp). num_inference_steps, guidance_scale:
     defaults of a call. train_subjects: subjects whose data trained the weights (for the writer).
     """
@@ -302,13 +316,6 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
             kwargs["generator"] = generator
         return kwargs
 
-    def denoise_input(self, latents: torch.Tensor, cond: dict, profile: torch.Tensor, do_cfg: bool) -> torch.Tensor:
-        """UNet input: noisy state, face features and profile concatenated on channels (B', 3+Cf+1, T, h, w)."""
-        x = torch.cat([latents, latents]) if do_cfg else latents
-        t = x.shape[2]
-        spatial = cond["spatial"][:, :, None].expand(-1, -1, t, -1, -1)
-        prof = torch.cat([profile, profile]) if do_cfg else profile
-        return x, torch.cat([x, spatial, prof], dim=1)
 
     def render(self, faces: list[NeutralFace], crops: list[np.ndarray], conditions: list[Condition],
                flow_low: torch.Tensor, occl_low: torch.Tensor) -> list[GeneratorOutput]:
@@ -407,12 +414,12 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
         # 4. initial noise
         latents = self.prepare_latents(len(faces), generator, device, dtype, latents)
         extra = self.prepare_extra_step_kwargs(generator, eta)
-        # 5. denoising loop
+        # 5. denoising loop (with CFG the batch is [unconditional, conditional])
+        profile_in = torch.cat([profile, profile]) if do_cfg else profile
         with self.progress_bar(total=len(timesteps)) as bar:
             for t in timesteps:
-                x, model_in = self.denoise_input(latents, cond, profile, do_cfg)
-                model_in = torch.cat([self.scheduler.scale_model_input(x, t), model_in[:, x.shape[1]:]], dim=1)
-                pred = self.unet(model_in, t, encoder_hidden_states=cond["tokens"], timestep_cond=cond["vector"]).sample
+                x = torch.cat([latents, latents]) if do_cfg else latents
+                pred = run_unet(self.unet, self.scheduler.scale_model_input(x, t), t, cond, profile_in)
                 if do_cfg:
                     uncond, cond_pred = pred.chunk(2)
                     pred = uncond + guidance_scale * (cond_pred - uncond)

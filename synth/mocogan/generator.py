@@ -1,4 +1,4 @@
-"""MoCoGAN-style conditional generator that animates a neutral face by warping it (DESIGN.md §4).
+"""MoCoGAN-style conditional generator that animates a neutral face by warping it (docs/design.md §4).
 
 Content from an encoder of the neutral face, motion from a GRU over noise + condition (class,
 intensity, duration, timing profile) — MoCoGAN's content/motion split. A small per-frame decoder,
@@ -31,15 +31,25 @@ from diffusers import ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
 
 from mexkit.clip import Clip
+from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.errors import MexkitInputError, MissingWeightsError
 
-from ..condition import MEGC_CLASSES, Condition
+from ..condition import Condition
 from ..flow_warp import grid_to_pixels, track_points, warp_video
 from ..generator import Generator
 from ..neutral_face import NeutralFace
 from ..output import GeneratorOutput
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "pretrained" / "mocogan-demo"
+LEGACY_HASH_KEYS = {"resolution": "output_size"}  # config key → the name it had when the weights hash was defined
+
+
+def legacy_config(config: dict) -> dict:
+    """A generator config with the pre-rename key `output_size` (output side) renamed to `resolution`."""
+    config = dict(config)
+    if "output_size" in config:
+        config.setdefault("resolution", config.pop("output_size"))
+    return config
 
 
 def profile_tensor(apex_at: torch.Tensor, num_frames: int, offset_at: torch.Tensor | float = 1.0) -> torch.Tensor:
@@ -151,15 +161,24 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
     (B, T, 3, H, W), flow (B, T, 2, H, W) grid units, mask (B, T, 1, H, W), residual (B, T, 3, H, W),
     flow_lowres (B, T, 2, h, w), gate (B, T), motion (B, T, D).
     Generator call (writer, registry): `gen.generate(face_or_image, Condition(...), generator=seed)` → GeneratorOutput.
+
+    Config: `resolution` is the output side S (configs written before the rename say `output_size`; they
+    load the same). `sample_size` is the network's working size in the diffusers sense (a model's
+    internal sample size, as UNet2DModel's), not the output size.
     """
 
     config_name = "config.json"
     generator_name = "mocogan"
 
+    @classmethod
+    def extract_init_dict(cls, config_dict, **kwargs):
+        """diffusers' config → __init__ kwargs, with the pre-rename key `output_size` read as `resolution`."""
+        return super().extract_init_dict(legacy_config(config_dict), **kwargs)
+
     @register_to_config
     def __init__(self, sample_size: int = 64, class_names: tuple[str, ...] | list[str] = MEGC_CLASSES, num_frames: int = 16,
                  channels: int = 64, noise_dim: int = 16, embed_dim: int = 16, hidden_dim: int = 128, motion_dim: int = 64,
-                 max_flow: float = 0.25, residual_scale: float = 0.3, mask_bias: float = -3.0, output_size: int = 128,
+                 max_flow: float = 0.25, residual_scale: float = 0.3, mask_bias: float = -3.0, resolution: int = 128,
                  flow_smoothing: int = 3, train_subjects: tuple[str, ...] | list[str] = ()):
         super().__init__()
         if sample_size % 4:
@@ -174,7 +193,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
         # face- and sample-specific part. Scaled ×4 so it learns at a useful pace from zero.
         head = sample_size // 2
         self.class_flow = nn.Parameter(torch.zeros(self.num_classes + 1, 2, head, head))
-        self.resolution = int(output_size)
+        self.resolution = int(resolution)
 
     @property
     def train_subjects(self) -> tuple[str, ...]:
@@ -195,7 +214,9 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
         import json
 
         h = hashlib.sha256(Generator.weights_hash(self).encode())
-        h.update(json.dumps({k: v for k, v in dict(self.config).items() if not k.startswith("_")}, sort_keys=True, default=list).encode())
+        # hashed under the config's pre-rename key names, so sample ids stay those of earlier runs
+        cfg = {LEGACY_HASH_KEYS.get(k, k): v for k, v in dict(self.config).items() if not k.startswith("_")}
+        h.update(json.dumps(cfg, sort_keys=True, default=list).encode())
         h.update(str(self.resolution).encode())
         return h.hexdigest()[:16]
 

@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .discriminators import IdentityLoss, ImageDiscriminator, VideoDiscriminator
-from .generator import MoCoGANGenerator, profile_tensor
+from .generator import MoCoGANGenerator, legacy_config, profile_tensor
 
 
 class MoCoGANModule(L.LightningModule):
@@ -60,7 +60,7 @@ class MoCoGANModule(L.LightningModule):
         super().__init__()
         self.automatic_optimization = False
         self.save_hyperparameters(ignore=["identity_loss"])
-        self.generator = MoCoGANGenerator(**dict(generator or {}))
+        self.generator = MoCoGANGenerator(**legacy_config(generator or {}))  # old YAMLs may still say output_size
         self.image_d = ImageDiscriminator(image_channels)
         self.video_d = VideoDiscriminator(num_classes=self.generator.num_classes, channels=video_channels)
         self.identity_loss = identity_loss
@@ -192,11 +192,12 @@ class MoCoGANModule(L.LightningModule):
         return path
 
     def on_fit_start(self) -> None:
+        from ..video_datamodule import VideoDataModule
+
         dm = getattr(self.trainer, "datamodule", None)
-        samples = getattr(dm, "samples", None) or []
-        subjects = sorted({s.subject for s in samples if s.subject})
-        if subjects:
-            self.generator.register_to_config(train_subjects=subjects)
+        subjects = set(dm.train_subjects) if isinstance(dm, VideoDataModule) else set()
+        if subjects:  # union, as for flow diffusion: resumed or fine-tuned weights keep their earlier subjects
+            self.generator.register_to_config(train_subjects=sorted(subjects | set(self.generator.config.train_subjects)))
 
     def on_train_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:

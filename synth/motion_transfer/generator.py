@@ -4,7 +4,7 @@ The driving clip's landmark motion relative to its first frame — with the head
 out, expressed in the driving face's own frame and divided by its inter-ocular distance — is
 rescaled by the target face's inter-ocular distance, turned into the target's face frame and applied
 to the target's neutral landmarks; the target crop is warped by the thin-plate spline through them
-(dense_warp.py). Only *relative* motion crosses over, so the driving person's face shape does not
+(warp/dense_warp.py). Only *relative* motion crosses over, so the driving person's face shape does not
 leak into the result, and the target's identity is its own pixels, warped.
 
 MEGC 2021/2022 (generation task) asked for exactly this transfer of a source micro-expression
@@ -24,7 +24,7 @@ from mexkit.errors import MexkitInputError
 
 from ..warp.au_templates import face_frame, to_image_frame
 from ..condition import Condition
-from ..warp.dense_warp import LandmarkWarper, identity_grid, rendered_points, warp_frames
+from ..warp.dense_warp import LandmarkWarper, pixel_coordinate_maps, rendered_points, warp_frames
 from ..generator import Generator
 from ..neutral_face import NeutralFace
 from ..output import GeneratorOutput
@@ -37,7 +37,7 @@ STABLE68 = (0, 16, 27, 28, 29, 30, 36, 39, 42, 45)
 
 def driving_landmarks(driving: Clip, pipeline=None) -> np.ndarray:
     """(T, 68, 2) landmarks of a driving clip: its own if it carries per-frame landmarks, else tracked
-    with the face pipeline (aligned once on the onset frame, DESIGN.md §3)."""
+    with the face pipeline (aligned once on the onset frame, docs/design.md §3)."""
     from mexkit.face.landmark_schemes import to68
 
     lm = driving.landmarks
@@ -181,7 +181,7 @@ class MotionTransferGenerator(Generator):
         disp = self.displacements(face, condition)
         warper = LandmarkWarper(face.landmarks, face.resolution, grid=self.grid)
         flows = warper.backward_flow(disp)
-        frames = warp_frames(face.crop, flows, identity_grid(face.resolution))
+        frames = warp_frames(face.crop, flows, pixel_coordinate_maps(face.resolution))
         landmarks = rendered_points(face.landmarks, flows)
         requested = (face.landmarks[None] + disp).astype(np.float32)
         mask = residual = None

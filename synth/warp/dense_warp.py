@@ -169,8 +169,9 @@ class LandmarkWarper:
         return out.reshape(*lead, self.size, self.size, 2)
 
 
-def identity_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinate maps (x, y), each (size, size) float32."""
+def pixel_coordinate_maps(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinate maps (x, y) for cv2.remap, each (size, size) float32 (the torch sampling grid in
+    grid_sample units is flow_warp.identity_grid)."""
     r = np.arange(size, dtype=np.float32)
     gx, gy = np.meshgrid(r, r)
     return gx, gy
@@ -182,7 +183,7 @@ def warp_frames(image: np.ndarray, flows: np.ndarray, grid: tuple[np.ndarray, np
     A frame whose flow is exactly zero is a copy of the image (bit-exact), so frame 0 equals the input.
     """
     h, w = image.shape[:2]
-    gx, gy = grid if grid is not None else identity_grid(h)
+    gx, gy = grid if grid is not None else pixel_coordinate_maps(h)
     out = np.empty((len(flows), h, w, 3), np.uint8)
     for t, flow in enumerate(flows):
         if not flow.any():  # exact copy, not a resampling
@@ -199,7 +200,7 @@ def warp_frames_scaled(image: np.ndarray, flow: np.ndarray, scales: np.ndarray,
     → (T, H, W, 3) uint8; frames with scale 0 are exact copies of the image.
     """
     h, w = image.shape[:2]
-    gx, gy = grid if grid is not None else identity_grid(h)
+    gx, gy = grid if grid is not None else pixel_coordinate_maps(h)
     fx, fy = np.ascontiguousarray(flow[..., 0]), np.ascontiguousarray(flow[..., 1])
     mx, my = np.empty_like(gx), np.empty_like(gy)
     out = np.empty((len(scales), h, w, 3), np.uint8)

@@ -17,7 +17,7 @@ from mexkit.clip import Clip
 from .au_templates import au_displacement, check_label, normalize_aus, resolve_aus, templates_hash, to_image_frame
 from ..condition import Condition
 from .dense_warp import (
-    CLOSED_MOUTH_INNER, LandmarkWarper, identity_grid, mouth_colour, mouth_opening, paint_mouth, rendered_points_scaled,
+    CLOSED_MOUTH_INNER, LandmarkWarper, pixel_coordinate_maps, mouth_colour, mouth_opening, paint_mouth, rendered_points_scaled,
     warp_frames_scaled,
 )
 from ..generator import Generator
@@ -61,7 +61,7 @@ class WarpGenerator(Generator):
         self.au_jitter = float(au_jitter)
         self._warper_key: bytes | None = None
         self._warper: LandmarkWarper | None = None
-        self._grid = identity_grid(self.resolution)
+        self._grid = pixel_coordinate_maps(self.resolution)
 
     def weights_hash(self) -> str:
         """Hash of the AU templates, class sets and settings (the warp baseline's 'weights')."""

@@ -63,7 +63,7 @@ def test_distributed_path_refuses_a_bad_condition_up_front_like_the_single_proce
 
 def test_distributed_path_honours_offset_at(tmp_path):
     """One in-process rank (no DDP) through the Lightning path: same files and rows as the writer, offset_at kept."""
-    from mexkit.synth.warp_generator import WarpGenerator
+    from mexkit.synth.warp import WarpGenerator
     from mexkit.synth.writer import faces_from_corpus, generate_dataset, plan_jobs
     from mexkit.synth.writer.distributed import generate_dataset_distributed
 

@@ -45,7 +45,7 @@ def batch(corpus):
     from mexkit.synth import load_generator
 
     warp = load_generator("warp", resolution=64)
-    outs = [warp(corpus.faces[i], Condition(label=lab, intensity=0.9), generator=i)
+    outs = [warp.generate(corpus.faces[i], Condition(label=lab, intensity=0.9), generator=i)
             for i, lab in enumerate(["negative", "positive", "surprise", "positive"])]
     real = next(c for c in corpus.clips if c.sample_id == "single_face_0015")
     dm = VideoDataModule(sources=[], clips=[*outs, real], num_frames=8, size=64, batch_size=5, flip_p=0.0)

@@ -13,7 +13,7 @@ from mexkit.synth import Condition, load_generator
 from mexkit.synth.flow_warp import pixels_to_grid, warp_video
 from mexkit.synth.mocogan.generator import DEMO_DIR, MoCoGANGenerator, profile_tensor
 
-SMALL = dict(sample_size=32, num_frames=8, channels=16, noise_dim=8, embed_dim=8, hidden_dim=32, motion_dim=16, output_size=64)
+SMALL = dict(sample_size=32, num_frames=8, channels=16, noise_dim=8, embed_dim=8, hidden_dim=32, motion_dim=16, resolution=64)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +71,9 @@ def test_intensity_zero_means_no_motion(corpus, trained_small):
 def test_generator_call_on_corpus_face_deterministic_and_clip_fields(corpus, trained_small):
     face = corpus.faces[4]
     cond = Condition(label="surprise", intensity=0.7, duration_ms=300, fps=40)
-    a = trained_small(face, cond, generator=5)
-    b = trained_small(face, cond, generator=5)
-    c = trained_small(face, cond, generator=6)
+    a = trained_small.generate(face, cond, generator=5)
+    b = trained_small.generate(face, cond, generator=5)
+    c = trained_small.generate(face, cond, generator=6)
     crop64 = cv2.resize(face.crop, (64, 64), interpolation=cv2.INTER_AREA)
     assert a.clip.frames.shape == (12, 64, 64, 3) and a.clip.frames.dtype == np.uint8
     assert np.array_equal(a.clip.frames[0], crop64)
@@ -88,7 +88,7 @@ def test_generator_call_on_corpus_face_deterministic_and_clip_fields(corpus, tra
     rebuilt = warped + a.residual * 255
     assert np.abs(rebuilt - a.clip.frames.astype(np.float32)).max() <= 1.0
     with pytest.raises(MexkitInputError, match="unknown class"):
-        trained_small(face, Condition(label="happiness"))
+        trained_small.generate(face, Condition(label="happiness"))
 
 
 def test_save_and_load_pretrained_roundtrip(tmp_path, corpus, trained_small):
@@ -99,7 +99,7 @@ def test_save_and_load_pretrained_roundtrip(tmp_path, corpus, trained_small):
     loaded = load_generator(str(tmp_path / "gen"))
     assert isinstance(loaded, MoCoGANGenerator) and loaded.train_subjects == ("corpus_man",)
     cond = Condition(label="negative", intensity=0.9)
-    assert np.array_equal(loaded(corpus.faces[1], cond, generator=1).clip.frames, trained_small(corpus.faces[1], cond, generator=1).clip.frames)
+    assert np.array_equal(loaded.generate(corpus.faces[1], cond, generator=1).clip.frames, trained_small.generate(corpus.faces[1], cond, generator=1).clip.frames)
     assert loaded.weights_hash() == trained_small.weights_hash()
 
 
@@ -150,3 +150,23 @@ def test_shipped_demo_identity_on_par_with_warp_and_surprise_shown_on_held_out_f
                     assert expr(clip)["bs_pred"] == "surprise"
     assert np.mean(cos["demo"]) >= np.mean(cos["warp"]) - 0.002, cos
     assert min(cos["demo"]) > 0.97
+
+
+def test_configs_saved_before_the_rename_load_with_their_output_size(tmp_path):
+    """`output_size` (the old name of the output side) in a saved config.json is read as `resolution`,
+    and the weights hash (sample ids) of the shipped demo does not depend on the key's name."""
+    import json
+    import shutil
+
+    from mexkit.synth.mocogan.generator import DEMO_DIR
+
+    shutil.copytree(DEMO_DIR, tmp_path / "old")
+    cfg = json.loads((tmp_path / "old" / "config.json").read_text())
+    cfg["output_size"] = 96
+    del cfg["resolution"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
+    old = load_generator(str(tmp_path / "old"))
+    assert old.resolution == 96 and old.config.resolution == 96 and "output_size" not in old.config
+    cfg["output_size"] = load_generator("mocogan-demo").resolution
+    (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
+    assert load_generator(str(tmp_path / "old")).weights_hash() == load_generator("mocogan-demo").weights_hash()

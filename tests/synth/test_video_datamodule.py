@@ -8,7 +8,8 @@ import torch
 
 from mexkit.clip import Clip
 from mexkit.face import warp_to_crop
-from mexkit.synth.video_datamodule import MEGC_LABEL_MAP, VideoDataModule, span_indices
+from mexkit.datasets.label_maps import NATIVE_TO_MEGC
+from mexkit.synth.video_datamodule import VideoDataModule, span_indices
 from mexkit.video_io import read_clip, write_frames
 
 
@@ -86,5 +87,5 @@ def test_labels_split_and_indices(smile_clip):
     dm.setup()
     assert len(dm.train_set) == 8 and len(dm.val_set) == 2
     assert dm.class_index("Disgust") == 0 and dm.class_index("others") == -1 and dm.class_index(None) == -1
-    assert MEGC_LABEL_MAP["repression"] == "negative"
+    assert NATIVE_TO_MEGC["repression"] == "negative"
     assert span_indices(2, 9, 4).tolist() == [2, 4, 7, 9]

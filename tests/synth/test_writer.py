@@ -19,7 +19,7 @@ import pytest
 from mexkit.cli import main as mexkit_main
 from mexkit.datasets.manifest_columns import SYNTHETIC_MANIFEST_COLUMNS as MANIFEST_COLUMNS
 from mexkit.errors import MexkitInputError
-from mexkit.synth.warp_generator import WarpGenerator
+from mexkit.synth.warp import WarpGenerator
 from mexkit.synth.writer import DatasetWriter, faces_from_corpus, faces_from_folder, generate_dataset, plan_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
