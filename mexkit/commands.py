@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .errors import MexkitInputError
+from .atomic import atomic_write_text
+from .errors import MexkitInputError, NoFaceError
 from .rejects import RejectLog
 from .video_io import IMAGE_EXTS, VIDEO_EXTS, read_clip, read_image, write_frames, write_image
 
@@ -26,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", action="store_true", help="PATH is a folder of items (videos, images, frame folders)")
     p.add_argument("--track", action="store_true", help="landmarks on every aligned frame (default: onset frame only)")
     p.add_argument("--onset", type=int, default=0, help="frame to align on (default 0)")
+    p.add_argument("--all-faces", action="store_true",
+                   help="images: write every face (group photos), each as <stem>_face<k> with its box, detector and id "
+                        "in <stem>_faces.json and in faces.csv (default: the largest face only)")
     p.set_defaults(func=run_align)
 
 
@@ -37,6 +41,27 @@ def _items(path: Path, batch: bool) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS or p.is_file()))
 
 
+def align_all_faces(item: Path, out: Path, pipe) -> list[dict]:
+    """Every face of one image (both detectors), left to right: crop, landmarks and a row each (id, box, detector)."""
+    from .face.landmark_schemes import to68
+
+    image = read_image(item)
+    faces = sorted(pipe.detect(image, all_faces=True), key=lambda f: f.bbox[0])
+    if not faces:
+        raise NoFaceError(item, f"{pipe.backend.name} backend and dlib HOG")
+    rows = []
+    for k, face in enumerate(faces):
+        face_id = f"{item.stem}_face{k}"
+        aligned = pipe.align_face(image, face, num_faces=len(faces))
+        write_image(out / f"{face_id}.png", aligned.crop)
+        np.save(out / f"{face_id}_landmarks.npy", to68(aligned.landmarks, pipe.scheme))
+        rows.append({"face_id": face_id, "source": str(item), "face_index": k, "num_faces": len(faces), "detector": face.detector,
+                     "x0": face.bbox[0], "y0": face.bbox[1], "x1": face.bbox[2], "y1": face.bbox[3],
+                     "crop": f"{face_id}.png", "landmarks": f"{face_id}_landmarks.npy"})
+    atomic_write_text(out / f"{item.stem}_faces.json", json.dumps(rows, indent=1))
+    return rows
+
+
 def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
     """Align one video / frame folder / image and write it under `out`; returns a summary row."""
     from .face.landmark_schemes import to68
@@ -45,7 +70,7 @@ def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
         aligned = pipe.align_image(read_image(item), source=item)
         write_image(out / f"{item.stem}.png", aligned.crop)
         np.save(out / f"{item.stem}_landmarks.npy", to68(aligned.landmarks, pipe.scheme))
-        return {"item": str(item), "frames": 1, "num_faces": aligned.num_faces}
+        return {"item": str(item), "frames": 1, "num_faces": aligned.num_faces, "detector": aligned.face.detector}
     clip = read_clip(item, onset=onset)
     aligned = pipe.align_clip(clip, track_landmarks=track)
     folder = out / (item.stem if item.is_file() else item.name)
@@ -54,6 +79,7 @@ def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
     (folder / "alignment.json").write_text(json.dumps({
         "source": str(item), "affine": np.asarray(aligned.affine).tolist(), "onset": clip.onset, "fps": clip.fps,
         "num_faces": aligned.meta.get("num_faces"), "backend": pipe.backend.name, "size": aligned.frames.shape[1],
+        "detector": aligned.meta.get("face_detector"),
     }, indent=1))
     return {"item": str(item), "frames": aligned.num_frames, "num_faces": aligned.meta.get("num_faces")}
 
@@ -66,17 +92,26 @@ def run_align(args: argparse.Namespace) -> int:
     items = _items(args.path, args.batch)
     args.out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(args.out / "rejects.csv")
-    done = 0
+    done, face_rows = 0, []
     for item in tqdm(items, desc="align", unit="item", disable=len(items) == 1):
         try:
+            if args.all_faces and item.is_file() and item.suffix.lower() in IMAGE_EXTS:
+                face_rows += align_all_faces(item, args.out, pipe)
+                done += 1
+                continue
             row = align_item(item, args.out, pipe, args.track, args.onset)
             done += 1
             if row["num_faces"] and row["num_faces"] > 1:
-                print(f"{item}: {row['num_faces']} faces seen, the largest was aligned")
+                print(f"{item}: {row['num_faces']} faces seen, the largest was aligned (--all-faces writes every face)")
         except MexkitInputError as err:
             if not args.batch:
                 raise
             rejects.add_error(item, err)
+    if face_rows:
+        import pandas as pd
+
+        atomic_write_text(args.out / "faces.csv", pd.DataFrame(face_rows).to_csv(index=False))
+        print(f"{len(face_rows)} face(s) written, listed in {args.out / 'faces.csv'}")
     print(f"aligned {done} of {len(items)} item(s) → {args.out}")
     print(rejects.summary())
     return 0 if done else 1

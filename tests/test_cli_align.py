@@ -46,3 +46,45 @@ def test_single_bad_input_exits_with_clear_message(media, tmp_path):
 def test_help_lists_commands():
     proc = subprocess.run([sys.executable, "-m", "mexkit.cli", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "align" in proc.stdout and "demo" in proc.stdout
+
+
+def _check_group_faces(out, stem, people):
+    import json
+
+    rows = json.loads((out / f"{stem}_faces.json").read_text())
+    assert len(rows) == people and len({r["face_id"] for r in rows}) == people
+    assert [r["x0"] for r in rows] == sorted(r["x0"] for r in rows)  # left to right
+    for r in rows:
+        assert r["detector"] in {"mediapipe", "dlib-hog"} and r["x1"] > r["x0"] and r["y1"] > r["y0"]
+        assert (out / r["crop"]).exists() and np.load(out / r["landmarks"]).shape == (68, 2)
+    return rows
+
+
+def test_all_faces_writes_every_face_with_box_detector_and_id(media, tmp_path):
+    assert main(["align", str(media / "multi_face.jpg"), "--all-faces", "--out", str(tmp_path), "--resolution", "64"]) == 0
+    rows = _check_group_faces(tmp_path, "multi_face", 4)  # PROVENANCE.md: four people
+    table = pd.read_csv(tmp_path / "faces.csv")
+    assert list(table["face_id"]) == [r["face_id"] for r in rows]
+
+
+def test_all_faces_batch_small_faces(media, tmp_path):
+    import cv2
+
+    from mexkit.video_io import read_image, write_image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    img = read_image(media / "multi_face.jpg")
+    canvas = np.full_like(img, 127)  # same photo at half size on the original canvas: faces < 1/10 of the width
+    half = cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    canvas[: half.shape[0], : half.shape[1]] = half
+    write_image(src / "small_group.png", canvas)
+    shutil.copy(media / "single_face.jpg", src / "one.jpg")
+    out = tmp_path / "out"
+    assert main(["align", str(src), "--batch", "--all-faces", "--out", str(out), "--resolution", "64"]) == 0
+    small = _check_group_faces(out, "small_group", 4)
+    assert {r["detector"] for r in small} == {"dlib-hog"}  # MediaPipe alone finds none of these
+    assert all(r["x1"] - r["x0"] < img.shape[1] / 10 for r in small)
+    _check_group_faces(out, "one", 1)
+    table = pd.read_csv(out / "faces.csv")
+    assert len(table) == 5 and table["face_id"].is_unique
