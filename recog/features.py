@@ -1,4 +1,4 @@
-"""Per-clip recognition inputs (DESIGN.md §5): onset–apex flow + strain, LBP-TOP histograms, frame stacks.
+"""Per-clip recognition inputs (docs/design.md §5): onset–apex flow + strain, LBP-TOP histograms, frame stacks.
 
 Every feature here is a fixed function of one clip — nothing is fitted — so computing it never lets
 one sample's data shape another's. Anything learned (scaling, SVM, CNN weights) lives in the models

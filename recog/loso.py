@@ -1,4 +1,4 @@
-"""Leave-one-subject-out evaluation with a fixed training schedule (DESIGN.md §2, §5).
+"""Leave-one-subject-out evaluation with a fixed training schedule (docs/design.md §2, §5).
 
 For each fold (one held-out subject, sorted by name):
 1. the training rows are every real sample of the other subjects, plus the fold's augmentation

@@ -1,4 +1,4 @@
-"""UF1 / UAR (DESIGN.md §2): a torchmetrics metric over a confusion matrix, plus DataFrame helpers.
+"""UF1 / UAR (docs/design.md §6, "UF1 and UAR"): a torchmetrics metric over a confusion matrix, plus DataFrame helpers.
 
 - UF1: unweighted (macro) F1 — the mean over classes of 2·TP / (2·TP + FP + FN).
 - UAR: unweighted average recall — the mean over classes of TP / (TP + FN).

@@ -1,4 +1,4 @@
-"""The augmentation study (DESIGN.md §5): does adding synthetic clips to training help a recognizer?
+"""The augmentation study (docs/design.md §5): does adding synthetic clips to training help a recognizer?
 
 Two arms on identical folds, seeds and schedules — "real" (LOSO on the real samples) and
 "real + synthetic" (the same, each fold's training set extended with synthetic clips) — compared
