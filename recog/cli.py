@@ -6,6 +6,7 @@ reads it); `--print_config` prints it resolved (every default filled in) and exi
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -74,34 +75,47 @@ def cmd_study(args: argparse.Namespace) -> int:
     if args.print_config:
         return _print_config(args)
     _threads(args)
-    from .experiment import build_model, load_config, load_real, load_synthetic, model_feature, model_specs
+    from .experiment import build_model, cross_fit_pools, load_config, load_real, load_synthetic, model_feature, model_specs
     from .study import run_study
 
     cfg = load_config(args.config)
     out = _out(cfg, args, "runs/study")
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
-    real = load_real(cfg, rejects)
-    pool = load_synthetic(cfg, out, real.classes, rejects, manifest=args.synthetic, progress=not args.quiet)
+    real = load_real(cfg, rejects, out)
+    timings = []
+    if (cfg.get("synthetic") or {}).get("cross_fit") and not args.synthetic:
+        pool, fit = cross_fit_pools(cfg, real, out, progress=not args.quiet)
+        timings += [{"stage": f"{stage} generator {r.group}", "seconds": getattr(r, f"{stage}_s")}
+                    for stage in ("train", "generate") for r in fit.timings.itertuples()]
+        sets = {id(s): s for s in pool.values()}
+        described = (f"{len(fit.groups)} cross-fitted generators, {sum(len(s) for s in sets.values())} clips "
+                     f"({', '.join(str(len(s)) for s in sets.values())} per generator)")
+    else:
+        pool = load_synthetic(cfg, out, real.classes, rejects, manifest=args.synthetic, progress=not args.quiet)
+        described = (f"{len(pool)} clips from {pool.table['source_subject'].nunique()} subjects "
+                     f"({', '.join(sorted(set(pool.table['generator'])))})")
     loso = cfg.get("loso") or {}
     study = cfg.get("study") or {}
     seed = int(args.seed if args.seed is not None else loso.get("seed", 0))
     n_boot = int(args.n_boot if args.n_boot is not None else study.get("n_boot", 2000))
     select = (cfg.get("synthetic") or {}).get("select", "other-subjects")
-    print(f"real: {len(real)} samples of {len(real.subjects)} subjects; synthetic pool: {len(pool)} clips "
-          f"from {pool.table['source_subject'].nunique()} subjects ({', '.join(sorted(set(pool.table['generator'])))})")
+    print(f"real: {len(real)} samples of {len(real.subjects)} subjects; synthetic pool: {described}")
     summaries, folds = [], []
     for name, spec in model_specs(cfg).items():
         model = build_model(spec, cfg["_path"])
+        t0 = time.perf_counter()
         res = run_study(real, pool, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), select, n_boot,
                         out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
         summaries.append(res.summary)
         folds.append(res.folds.assign(model=name))
+        timings.append({"stage": f"study {name} (both arms)", "seconds": time.perf_counter() - t0})
         print(f"\n{name}: per fold (real vs real + synthetic)")
         _print_table(res.folds)
     summary = pd.concat(summaries, ignore_index=True)
     summary.to_csv(out / "study_summary.csv", index=False)
     pd.concat(folds, ignore_index=True).to_csv(out / "study_folds.csv", index=False)
+    pd.DataFrame(timings).to_csv(out / "timings.csv", index=False)
     print("\nAugmentation study (pooled; diff = real+synthetic − real; 95% bootstrap CI over samples; Wilcoxon over folds)")
     _print_table(summary.drop(columns=["note"]))
     for note in sorted(set(summary["note"]) - {""}):

@@ -81,7 +81,8 @@ class CrossFit:
 
     recipe: a `mexkit train` YAML (shipped name or path) whose model exports a pretrained generator
     (`model.init_args.export_dir`) and whose data is a VideoDataModule: its `sources` are replaced by the
-    group's training manifest. trainer_args: extra LightningCLI overrides, e.g. ["--trainer.max_steps=200",
+    group's training manifest. A registered generator name ("warp") or a pretrained folder is used as it
+    is (nothing trained): the same groups, faces and counts, so arms compare on one design. trainer_args: extra LightningCLI overrides, e.g. ["--trainer.max_steps=200",
     "--trainer.accelerator=gpu", "--trainer.precision=bf16-mixed"]. per_face / classes / intensity / seed:
     what each generator writes per training face (see `mexkit.synth.generate_dataset`).
     checkpoint_every: 0 (default) restarts an unfinished group's training from scratch after a kill —
@@ -98,6 +99,15 @@ class CrossFit:
     intensity: str | float | tuple[float, float] = "0.3:0.8"
     trainer_args: Sequence[str] = field(default_factory=tuple)
     checkpoint_every: int = 0
+
+    @property
+    def trains(self) -> bool:
+        """False when `recipe` names a generator that needs no training: a registered name ("warp") or a
+        pretrained folder (config.json / model_index.json); its `train_subjects` are checked by the gate."""
+        from mexkit.synth.registry import GENERATORS
+
+        path = Path(str(self.recipe))
+        return not (str(self.recipe) in GENERATORS or (path.is_dir() and any((path / f).is_file() for f in ("config.json", "model_index.json"))))
 
     # ------------------------------------------------------------------ groups
     def plan(self, manifest: pd.DataFrame, out: Path) -> list[list[str]]:
@@ -120,6 +130,8 @@ class CrossFit:
         from mexkit.synth.train_cli import build_cli_args, run_lightning_cli
 
         export = gdir / "generator"
+        if not self.trains:  # a registered generator or a pretrained folder: used as it is, nothing trained
+            return Path(str(self.recipe))
         if (gdir / "TRAINED").is_file():
             return export
         ckpt_dir = gdir / "checkpoints"
@@ -244,3 +256,29 @@ def write_clip_folder(clips: Sequence[Any], root: str | Path) -> Path:
     path = root / "manifest.csv"
     atomic_write_text(path, pd.DataFrame(rows).to_csv(index=False))
     return path
+
+
+def run_cross_fitted_study(manifest: str | Path, cross_fit: CrossFit, model: Any, out: str | Path, root: str | Path | None = None,
+                           feature: dict | None = None, seed: int = 0, n_boot: int = 2000, classes: Sequence[str] = MEGC_CLASSES,
+                           progress: bool = True, name: str | None = None):
+    """The augmentation study with cross-fitted generators, one call: cross-fit (resumable), then both
+    arms of `run_study` on identical LOSO folds, seeds and schedules. Returns (StudyResult, timings) where
+    timings has one row per stage: train / generate per group, and the LOSO of both arms."""
+    from .samples import SampleSet
+    from .study import run_study
+
+    manifest = Path(manifest)
+    root = Path(root) if root is not None else manifest.parent
+    table = pd.read_csv(manifest, keep_default_na=False, na_values=[""], dtype={"subject": str, "sample_id": str})
+    out = Path(out)
+    result = cross_fit.run(table, root, out, progress=progress)
+    real = SampleSet.from_manifest(manifest, root, classes=classes)
+    pools = result.fold_pools(real, classes)
+    t0 = time.perf_counter()
+    study = run_study(real, pools, model, feature=feature, seed=seed, n_boot=n_boot, out_dir=out, progress=progress, name=name)
+    stages = [{"stage": "train", "group": r.group, "seconds": r.train_s} for r in result.timings.itertuples()]
+    stages += [{"stage": "generate", "group": r.group, "seconds": r.generate_s} for r in result.timings.itertuples()]
+    stages.append({"stage": "loso (both arms)", "group": -1, "seconds": time.perf_counter() - t0})
+    timings = pd.DataFrame(stages)
+    atomic_write_text(out / "cross_fit" / "timings.csv", timings.to_csv(index=False))
+    return study, timings

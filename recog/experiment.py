@@ -4,9 +4,11 @@ samples, synthetic sets and model templates.
 The schema is a jsonargparse parser, the dialect LightningCLI reads: anything built from a class is
 `class_path` / `init_args` (the recognizer), the rest are typed sections, so an unknown key or a
 wrong type fails with a MexkitInputError naming the file. Sections:
-    data:       corpus: true | manifest: PATH (+ root, label_map, align, cache); classes: [...]
+    data:       corpus: true | manifest: PATH (+ root, label_map, align, cache) | parametric: {num_subjects,
+                per_subject, resolution, num_frames, seed} (the stand-in set); classes: [...]
     synthetic:  (study) manifest: PATH (the writer's folder or manifest.csv) | generate: {generator, faces,
-                per_face, classes, intensity, seed, duration_ms, fps, out}; select: other-subjects | given
+                per_face, classes, intensity, seed, duration_ms, fps, out} | cross_fit: {recipe, groups,
+                per_face, classes, intensity, seed, trainer_args, checkpoint_every}; select: other-subjects | given
     model:      {class_path, init_args} — or models: {name: {model: {class_path, init_args}, feature}, ...}
     feature:    default feature of every model ({kind, ...params}; else the model's input_kind)
     loso:       {unit, seed, folds};  study: {n_boot}
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
+
+import pandas as pd
 
 from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.errors import MexkitInputError
@@ -41,10 +45,24 @@ class Recognizer(abc.ABC):
 
 
 @dataclass
+class ParametricSection:
+    """The MEGC-shaped stand-in set (`mexkit.recog.parametric_set`: real corpus faces, class-specific smooth
+    warps — NOT micro-expression data), made scarce and written under OUT/real as frame folders + manifest."""
+
+    num_subjects: int = 68
+    per_subject: int = 2
+    resolution: int = 64
+    num_frames: int = 9
+    seed: int = 0
+
+
+@dataclass
 class DataSection:
-    """The real samples: the embedded corpus, or a manifest (+ its root, label map, alignment, cache)."""
+    """The real samples: the embedded corpus, a manifest (+ its root, label map, alignment, cache), or the
+    parametric stand-in set."""
 
     corpus: bool = False
+    parametric: Optional[ParametricSection] = None
     manifest: Optional[str] = None
     root: Optional[str] = None
     label_map: str = "native"
@@ -69,11 +87,30 @@ class GenerateSection:
 
 
 @dataclass
+class CrossFitSection:
+    """Cross-fitted learned generators (`mexkit.recog.cross_fit`): the real subjects in `groups` disjoint
+    groups, generator k trained with `recipe` (any `mexkit train` YAML) on the subjects outside group k and
+    used only for the folds whose held-out subject is in group k. trainer_args pass to LightningCLI
+    (e.g. ["--trainer.accelerator=gpu", "--trainer.precision=bf16-mixed"])."""
+
+    recipe: str = "mocogan_crossfit"
+    groups: int = 4
+    per_face: int = 6
+    classes: Optional[list[str]] = None
+    intensity: Union[str, tuple[float, float]] = "0.3:0.8"
+    seed: int = 0
+    trainer_args: list[str] = field(default_factory=list)
+    checkpoint_every: int = 0
+
+
+@dataclass
 class SyntheticSection:
-    """The study's synthetic pool: a writer manifest, or clips generated now; and how folds take from it."""
+    """The study's synthetic pool: a writer manifest, clips generated now, or cross-fitted generators; and
+    how folds take from it."""
 
     manifest: Optional[str] = None
     generate: Optional[GenerateSection] = None
+    cross_fit: Optional[CrossFitSection] = None
     select: Literal["other-subjects", "given"] = "other-subjects"
 
 
@@ -190,16 +227,67 @@ def model_feature(cfg: dict[str, Any], spec: dict[str, Any]) -> dict | None:
     return dict(feat) if feat else None
 
 
-def load_real(cfg: dict[str, Any], rejects: RejectLog | None = None) -> SampleSet:
-    """The real samples of the `data` section."""
+def parametric_manifest(cfg: dict[str, Any], out: Path) -> Path:
+    """Write (once) the `data.parametric` stand-in set under OUT/real; returns its manifest path."""
+    from mexkit.datasets import load_corpus
+
+    from .cross_fit import write_clip_folder
+    from .parametric_set import megc_counts, parametric_clips, scarce_clips
+
+    p = {**ParametricSection().__dict__, **(cfg["data"].get("parametric") or {})}
+    root = Path(out) / "real"
+    if (root / "manifest.csv").is_file():
+        return root / "manifest.csv"
+    clips = parametric_clips(load_corpus().faces, num_subjects=int(p["num_subjects"]), counts=megc_counts(int(p["num_subjects"])), size=int(p["resolution"]),
+                             num_frames=int(p["num_frames"]), seed=int(p["seed"]))
+    return write_clip_folder(scarce_clips(clips, int(p["per_subject"]), int(p["seed"])), root)
+
+
+def load_real(cfg: dict[str, Any], rejects: RejectLog | None = None, out: str | Path | None = None) -> SampleSet:
+    """The real samples of the `data` section (`out`: where a parametric stand-in set is written)."""
     data = cfg.get("data") or {}
     classes = tuple(data.get("classes") or MEGC_CLASSES)
     if data.get("corpus"):
         return SampleSet.from_corpus(classes=classes, rejects=rejects)
+    if data.get("parametric"):
+        if out is None:
+            raise ValueError("a parametric data section needs the output folder")
+        return SampleSet.from_manifest(parametric_manifest(cfg, Path(out)), classes=classes, rejects=rejects)
     if data.get("manifest"):
         return SampleSet.from_manifest(data["manifest"], data.get("root"), classes, data.get("label_map") or "native",
                                        data.get("align"), data.get("cache"), rejects)
     raise MexkitInputError(cfg.get("_path"), "the data section names no samples", "set data.corpus: true or data.manifest: PATH", stage="config")
+
+
+def cross_fit_pools(cfg: dict[str, Any], real: SampleSet, out: Path, progress: bool = True):
+    """The `synthetic.cross_fit` section run (resumable): fold → its generator's SampleSet, and the
+    CrossFitResult (groups, folders, seconds per group)."""
+    from .cross_fit import CrossFit
+
+    spec = {**CrossFitSection().__dict__, **{k: v for k, v in cfg["synthetic"]["cross_fit"].items() if v is not None}}
+    fit = CrossFit(recipe=spec["recipe"], groups=int(spec["groups"]), seed=int(spec["seed"]), per_face=int(spec["per_face"]),
+                   classes=tuple(spec["classes"] or real.classes), intensity=spec["intensity"],
+                   trainer_args=tuple(spec["trainer_args"]), checkpoint_every=int(spec["checkpoint_every"]))
+    table, root = real_manifest(cfg, out)
+    result = fit.run(table, root, out, progress=progress)
+    return result.fold_pools(real, real.classes), result
+
+
+def real_manifest(cfg: dict[str, Any], out: Path) -> tuple[pd.DataFrame, Path]:
+    """The real set's manifest table and its root, for the generators cross-fitting trains."""
+    data = cfg.get("data") or {}
+    if data.get("parametric"):
+        path = parametric_manifest(cfg, Path(out))
+        root = path.parent
+    elif data.get("manifest"):
+        path = Path(data["manifest"])
+        path = path / "manifest.csv" if path.is_dir() else path
+        root = Path(data["root"]) if data.get("root") else path.parent
+    else:
+        raise MexkitInputError(cfg.get("_path"), "synthetic.cross_fit trains generators on the real set's clips, which needs a manifest",
+                               "set data.manifest: PATH (a `mexkit datasets prepare` output) or data.parametric", stage="config")
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subject": str, "sample_id": str})
+    return table, root
 
 
 def load_synthetic(cfg: dict[str, Any], out: Path, classes: tuple[str, ...], rejects: RejectLog | None = None,

@@ -270,3 +270,38 @@ def label_swapped_clips(clips: Sequence[Clip], classes: Sequence[str] = tuple(ME
         meta = {**c.meta, "generator": "label-swapped", "true_label": c.label}
         out.append(replace(c, label=wrong, sample_id=f"swapped_{c.sample_id}", meta=meta))
     return out
+
+
+KNOWN_EFFECTS = ("oracle", "label-swapped", "null")
+
+
+def megc_counts(num_subjects: int = 68) -> dict[str, int]:
+    """The composite's class counts (MEGC_COUNTS, 68 subjects) scaled to `num_subjects`."""
+    if num_subjects == 68:
+        return dict(MEGC_COUNTS)
+    return {k: max(1, round(v * num_subjects / 68)) for k, v in MEGC_COUNTS.items()}
+
+
+def known_effect_sets(faces: Sequence[NeutralFace], kind: str, seed: int = 0, num_subjects: int = 68,
+                      real_per_subject: int = 2, synthetic_per_subject: int = 4, size: int = 48, num_frames: int = 3,
+                      counts: dict[str, int] | None = None) -> tuple[list[Clip], list[Clip]]:
+    """(real clips, synthetic clips) of one known-truth augmentation scenario, seeded.
+
+    Real: the MEGC-shaped set (`counts`, default 442 clips / 68 subjects scaled to `num_subjects`) made
+    scarce — `real_per_subject` clips per subject (`scarce_clips`). Synthetic, for every subject:
+    "oracle" — `synthetic_per_subject` more clips of the same process (`oracle_clips`; true effect > 0);
+    "label-swapped" — those same clips with every label wrong (`label_swapped_clips`; true effect < 0);
+    "null" — clips with no class motion (`null_clips`; no class information). Small sizes keep the checks
+    cheap; the nuisance motion (noise_px, head_px) is scaled with `size` so the set is as hard as at 128 px."""
+    if kind not in KNOWN_EFFECTS:
+        raise ValueError(f"kind must be one of {KNOWN_EFFECTS}, got {kind!r}")
+    counts = megc_counts(num_subjects) if counts is None else counts
+    f = size / 128
+    full = parametric_clips(faces, num_subjects=num_subjects, counts=counts, size=size, num_frames=num_frames,
+                            noise_px=1.2 * f, head_px=1.5 * f, seed=seed)
+    real = scarce_clips(full, real_per_subject, seed=seed)
+    syn_seed = 1_000_003 + int(seed)
+    if kind == "null":
+        return real, null_clips(faces, real, synthetic_per_subject, seed=syn_seed)
+    syn = oracle_clips(faces, real, synthetic_per_subject, seed=syn_seed)
+    return real, (syn if kind == "oracle" else label_swapped_clips(syn))

@@ -227,6 +227,21 @@ class DatasetWriter:
     def manifest(self) -> pd.DataFrame:
         return pd.read_csv(self.manifest_path, keep_default_na=False, na_values=[""])
 
+    def finish(self, jobs: Sequence[Job]) -> None:
+        """Put the manifest's rows in the plan's order (atomically), so a resumed run's manifest is
+        byte-identical to an uninterrupted one; rows of ids outside the plan keep their place at the end."""
+        from mexkit.atomic import atomic_write_text
+
+        text = self.manifest_path.read_text()
+        header, *lines = text.splitlines(keepends=True)
+        records = list(csv.reader(lines))
+        if len(records) != len(lines):  # a row spanning lines: leave the file as it is
+            return
+        order = {j.sample_id: i for i, j in enumerate(jobs)}
+        ranked = sorted(range(len(lines)), key=lambda i: order.get(records[i][0], len(order)))
+        if ranked != list(range(len(lines))):
+            atomic_write_text(self.manifest_path, header + "".join(lines[i] for i in ranked))
+
 
 def open_run(generator: Generator | str | Path, faces: str | Path | Sequence[FaceSource], out: str | Path,
              fmt: str = "png", pipeline=None, **request) -> tuple[DatasetWriter, JobPlan]:
@@ -249,6 +264,7 @@ def generate_dataset(generator: Generator | str | Path, faces: str | Path | Sequ
                             seed=seed, duration_ms=duration_ms, fps=fps, aus=aus, apex_at=apex_at, offset_at=offset_at,
                             conditions=conditions)
     counts = writer.run(plan.jobs, progress=progress, done=writer.start(plan))
+    writer.finish(plan.jobs)
     counts["rejects"] = writer.rejects.summary()
     counts["out"] = str(writer.out)
     return counts
