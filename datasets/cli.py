@@ -71,6 +71,20 @@ def cmd_manifest(args) -> int:
     return 0
 
 
+def rebase_paths(manifest, roots: dict[str, str], common: str):
+    """The manifest with each row's `path` (relative to its dataset's root) made relative to `common`."""
+    import os
+
+    common_dir = Path(common).resolve()
+    rel = []
+    for ds, path in zip(manifest["dataset"], manifest["path"]):
+        full = (Path(roots[str(ds)]) / str(path)).resolve()
+        if common_dir not in full.parents:
+            raise MexkitInputError(full, f"is not inside --relative-to {common}", "give a folder that holds every release", stage="dataset")
+        rel.append(os.path.relpath(full, common_dir))
+    return manifest.assign(path=rel)
+
+
 def cmd_composite(args) -> int:
     from mexkit.atomic import atomic_path
     from mexkit.rejects import RejectLog
@@ -98,6 +112,9 @@ def cmd_composite(args) -> int:
     if not native:
         raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
     comp = megc2019_composite(list(native.values()))
+    if args.relative_to:
+        comp = rebase_paths(comp, {n: r for n, r in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)) if r},
+                            args.relative_to)
     with atomic_path(out) as tmp:
         comp.to_csv(tmp, index=False)
     print(f"MEGC2019 composite: {len(comp)} samples, {comp['subject'].nunique()} subjects → {out}")
@@ -204,6 +221,8 @@ def register(subparsers) -> None:
     p.add_argument("--samm")
     p.add_argument("--out", required=True)
     p.add_argument("--no-errata", action="store_true", help="read the CASME II and SAMM sheets exactly as released")
+    p.add_argument("--relative-to", metavar="DIR", help="write `path` relative to DIR, a folder holding the three releases "
+                                                          "(one root for mexkit study / train; default: relative to each release)")
     p.set_defaults(func=cmd_composite)
 
     p = sub.add_parser("splits", help="write subject-wise splits (LOSO, k-fold, fixed hold-out) to a file")

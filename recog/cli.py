@@ -33,7 +33,7 @@ def _threads(args: argparse.Namespace) -> None:
 def _print_config(args: argparse.Namespace) -> int:
     from .experiment import print_config
 
-    print(print_config(args.config), end="")
+    print(print_config(args.config, args.set), end="")
     return 0
 
 
@@ -44,7 +44,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
     from .experiment import build_model, load_config, load_real, model_feature, model_specs
     from .loso import run_loso
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.set)
     out = _out(cfg, args, "runs/recog/loso")
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
@@ -78,7 +78,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     from .experiment import build_model, cross_fit_pools, load_config, load_real, load_synthetic, model_feature, model_specs
     from .study import run_study
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.set)
     out = _out(cfg, args, "runs/study")
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
@@ -136,6 +136,8 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (dotted key, repeatable), e.g. --set data.manifest=runs/casme2/manifest.csv")
     p.set_defaults(func=cmd_loso)
     recog.set_defaults(func=lambda args: recog.print_help() or 0)
 
@@ -148,4 +150,6 @@ def register(subparsers) -> None:
     s.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (dotted key, repeatable), e.g. --set data.manifest=runs/casme2/manifest.csv")
     s.set_defaults(func=cmd_study)

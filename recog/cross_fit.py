@@ -85,6 +85,7 @@ class CrossFit:
     is (nothing trained): the same groups, faces and counts, so arms compare on one design. trainer_args: extra LightningCLI overrides, e.g. ["--trainer.max_steps=200",
     "--trainer.accelerator=gpu", "--trainer.precision=bf16-mixed"]. per_face / classes / intensity / seed:
     what each generator writes per training face (see `mexkit.synth.generate_dataset`).
+    align: a face-pipeline backend ("mediapipe") when the real frames are raw, not aligned crops.
     checkpoint_every: 0 (default) restarts an unfinished group's training from scratch after a kill —
     CPU training is deterministic, so the result is bit-identical to an uninterrupted run; N > 0 saves a
     Lightning checkpoint every N steps and resumes from it (for long GPU runs; a resumed run continues
@@ -99,6 +100,7 @@ class CrossFit:
     intensity: str | float | tuple[float, float] = "0.3:0.8"
     trainer_args: Sequence[str] = field(default_factory=tuple)
     checkpoint_every: int = 0
+    align: str | None = None
 
     @property
     def trains(self) -> bool:
@@ -139,7 +141,8 @@ class CrossFit:
         if not (self.checkpoint_every > 0 and last.is_file()):  # start clean: no half-written log or export
             for stale in (export, gdir / "train", ckpt_dir):
                 shutil.rmtree(stale, ignore_errors=True)
-        sources = json.dumps([{"manifest": str(train_manifest), "root": str(root)}])
+        source = {"manifest": str(train_manifest), "root": str(root), **({"align": self.align} if self.align else {})}
+        sources = json.dumps([source])
         args = ["--config", str(self.recipe), f"--trainer.default_root_dir={gdir}", f"--trainer.logger.init_args.save_dir={gdir}",
                 "--trainer.logger.init_args.name=train", f"--data.init_args.sources={sources}", f"--model.init_args.export_dir={export}"]
         if self.checkpoint_every > 0:

@@ -22,7 +22,7 @@ import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional, Sequence, Union
 
 import pandas as pd
 
@@ -152,11 +152,11 @@ def experiment_parser():
     return p
 
 
-def _parse(path: str | Path):
+def _parse(path: str | Path, overrides: Sequence[str] = ()):
     from mexkit.configs import config_path, read_config
 
     p = config_path(path)
-    ns = read_config(experiment_parser(), p)
+    ns = read_config(experiment_parser(), p, override_args(overrides, p))
     if ns.model is None and not ns.models:
         raise MexkitInputError(p, "no `model` (or `models`) section",
                                "add model: {class_path: mexkit.recog.ststnet.STSTNet, init_args: {...}}", stage="config")
@@ -165,19 +165,31 @@ def _parse(path: str | Path):
     return p, ns
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
+def override_args(overrides: Sequence[str], path: Path | None = None) -> list[str]:
+    """`KEY=VALUE` settings (`--set data.manifest=runs/m.csv`) as jsonargparse arguments (`--data.manifest=…`)."""
+    args = []
+    for item in overrides:
+        key, eq, value = str(item).partition("=")
+        if not eq or not key.strip():
+            raise MexkitInputError(path, f"--set {item!r} is not KEY=VALUE", "write e.g. --set data.manifest=runs/casme2/manifest.csv", stage="config")
+        args.append(f"--{key.strip()}={value}")
+    return args
+
+
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """Read and check an experiment config (a path, or the name of a shipped config such as
-    "study_corpus_warp"): a dict of its sections with every default filled in, and `_path`."""
-    p, ns = _parse(path)
+    "study_corpus_warp"), with `overrides` (KEY=VALUE, dotted keys) applied: a dict of its sections with
+    every default filled in, and `_path`."""
+    p, ns = _parse(path, overrides)
     ns.pop("config", None)
     cfg = ns.as_dict()
     cfg["_path"] = str(p)
     return cfg
 
 
-def print_config(path: str | Path) -> str:
+def print_config(path: str | Path, overrides: Sequence[str] = ()) -> str:
     """The resolved config as YAML (every default filled in), as `--print_config` shows it."""
-    _, ns = _parse(path)
+    _, ns = _parse(path, overrides)
     ns.pop("config", None)
     return experiment_parser().dump(ns)
 
@@ -267,7 +279,8 @@ def cross_fit_pools(cfg: dict[str, Any], real: SampleSet, out: Path, progress: b
     spec = {**CrossFitSection().__dict__, **{k: v for k, v in cfg["synthetic"]["cross_fit"].items() if v is not None}}
     fit = CrossFit(recipe=spec["recipe"], groups=int(spec["groups"]), seed=int(spec["seed"]), per_face=int(spec["per_face"]),
                    classes=tuple(spec["classes"] or real.classes), intensity=spec["intensity"],
-                   trainer_args=tuple(spec["trainer_args"]), checkpoint_every=int(spec["checkpoint_every"]))
+                   trainer_args=tuple(spec["trainer_args"]), checkpoint_every=int(spec["checkpoint_every"]),
+                   align=(cfg.get("data") or {}).get("align"))
     table, root = real_manifest(cfg, out)
     result = fit.run(table, root, out, progress=progress)
     return result.fold_pools(real, real.classes), result
@@ -287,7 +300,12 @@ def real_manifest(cfg: dict[str, Any], out: Path) -> tuple[pd.DataFrame, Path]:
         raise MexkitInputError(cfg.get("_path"), "synthetic.cross_fit trains generators on the real set's clips, which needs a manifest",
                                "set data.manifest: PATH (a `mexkit datasets prepare` output) or data.parametric", stage="config")
     table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subject": str, "sample_id": str})
-    return table, root
+    if (data.get("label_map") or "native") != "native":  # the rows and labels the study's SampleSet has
+        from mexkit.datasets.label_maps import map_labels
+
+        table = map_labels(table, data["label_map"])
+    classes = list(data.get("classes") or MEGC_CLASSES)
+    return table[table["label"].astype(str).isin(classes)].reset_index(drop=True), root
 
 
 def load_synthetic(cfg: dict[str, Any], out: Path, classes: tuple[str, ...], rejects: RejectLog | None = None,

@@ -78,3 +78,21 @@ def test_prepare_from_adapter_lists_adapter_rejects(fresh, tmp_path, capsys):
     assert "2 samples: 2 computed" in text and "1 rejected" in text and "frame file(s) missing" in text
     rej = pd.read_csv(out / "rejects.csv")
     assert len(rej) == 1 and rej.loc[0, "file"].endswith("s1_ne_03")
+
+
+def test_composite_relative_to_one_folder_reads_with_one_root(pristine, tmp_path):
+    import os
+
+    from mexkit.datasets import load_manifest_clip
+
+    roots = {n: pristine(n).root for n in ("smic", "casme2", "samm")}
+    common = os.path.commonpath([str(r) for r in roots.values()])
+    comp = tmp_path / "composite.csv"
+    assert main(["datasets", "composite", *[x for n, r in roots.items() for x in (f"--{n}", str(r))], "--out", str(comp), "--relative-to", common]) == 0
+    c = pd.read_csv(comp, dtype={"subject": str, "sample_id": str})
+    plain = tmp_path / "plain.csv"
+    assert main(["datasets", "composite", *[x for n, r in roots.items() for x in (f"--{n}", str(r))], "--out", str(plain)]) == 0
+    p = pd.read_csv(plain, dtype={"subject": str, "sample_id": str})
+    for (_, a), (_, b) in zip(c.iterrows(), p.iterrows()):  # the same frames, read through the one root
+        assert (load_manifest_clip(common, a).frames == load_manifest_clip(roots[b["dataset"]], b).frames).all()
+    assert main(["datasets", "composite", "--casme2", str(roots["casme2"]), "--out", str(tmp_path / "x.csv"), "--relative-to", str(tmp_path)]) == 2

@@ -125,3 +125,14 @@ def test_shipped_configs_build(name):
     if name.startswith("study"):
         assert set(specs) == {"lbptop_svm", "ststnet", "cnn3d"}
         assert cfg["synthetic"]["generate"]["generator"] == "warp" and cfg["synthetic"]["select"] == "other-subjects"
+
+
+def test_set_overrides_config_values_and_bad_ones_are_named(capsys):
+    assert main(["study", "--config", "study_parametric_warp", "--set", "data.parametric.num_subjects=12",
+                 "--set", "synthetic.cross_fit.groups=3", "--print_config"]) == 0
+    out = capsys.readouterr().out
+    assert "num_subjects: 12" in out and "groups: 3" in out
+    assert main(["study", "--config", "study_parametric_warp", "--set", "data.nonsense=1", "--print_config"]) == 2
+    assert "data.nonsense" in capsys.readouterr().err
+    assert main(["recog", "loso", "--config", "recog_ststnet_corpus", "--set", "loso.seed", "--print_config"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
