@@ -1,7 +1,7 @@
 """Micro-expression recognizers, leakage-free leave-one-subject-out evaluation and the augmentation study.
 
     features.py        onset–apex flow + strain (28×28×3), LBP-TOP, frame stacks — per-clip, nothing fitted
-    lbptop_svm.py      LBP-TOP + SVM (scikit-learn estimator);  flow_lda.py  shrinkage LDA on flow + strain
+    lbptop_svm.py      LBP-TOP + SVM;  flow_lda.py  shrinkage LDA on flow + strain (flat_classifier.py: their sklearn base)
     deep_recognizer.py LightningModule base with a fixed training schedule (a scikit-learn-style estimator)
     ststnet.py         STSTNet-like CNN on flow + strain;  cnn3d.py  small 3D CNN on frames
     samples.py         SampleSet: labelled real / synthetic clips and their features

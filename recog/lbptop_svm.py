@@ -8,14 +8,15 @@ class (possible in tiny LOSO folds) gives a model that predicts that class, stat
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
+from .flat_classifier import FlatClassifier
 
-class LBPTOPSVM(ClassifierMixin, BaseEstimator):
+
+class LBPTOPSVM(FlatClassifier):
     """Standard-scaled SVM on LBP-TOP histograms.
 
     C, kernel ("linear" | "rbf"), gamma: the SVC's; class_weight: "balanced" (default) or None;
@@ -32,34 +33,14 @@ class LBPTOPSVM(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "LBPTOPSVM":
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        y = np.asarray(y)
-        if len(X) != len(y) or len(X) == 0:
-            raise ValueError(f"need as many labels as inputs (and at least one), got {len(X)} inputs, {len(y)} labels")
-        self.classes_ = np.unique(y)
-        self.n_features_in_ = X.shape[1]
-        if len(self.classes_) == 1:
-            self.constant_ = self.classes_[0]
-            self.pipeline_ = None
-            return self
-        self.constant_ = None
-        self.pipeline_ = make_pipeline(
+    def build_pipeline(self):
+        return make_pipeline(
             StandardScaler(),
             SVC(C=self.C, kernel=self.kernel, gamma=self.gamma, class_weight=self.class_weight, random_state=self.random_state),
         )
-        self.pipeline_.fit(X, y)
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "classes_")
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        if self.pipeline_ is None:
-            return np.full(len(X), self.constant_)
-        return self.pipeline_.predict(X)
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "classes_")
         if self.pipeline_ is None:
             raise ValueError("the model saw a single class; it has no decision function")
-        return self.pipeline_.decision_function(np.asarray(X, dtype=np.float64).reshape(len(X), -1))
+        return self.pipeline_.decision_function(self.flat(X))
