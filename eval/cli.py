@@ -50,15 +50,24 @@ def register(subparsers) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    """`mexkit eval`; torch's thread count is restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        return _run_eval(args)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
     from .clip_sets import open_clip_set
     from .eval_report import write_eval_report
     from .journal import JOURNAL_NAME
     from .suite import EvalSuite
     from .workers import default_workers
 
-    import torch
-
-    torch.set_num_threads(max(1, args.threads))
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     out = args.out or args.report.with_name(f"{args.report.stem}_csv")
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
