@@ -15,10 +15,20 @@ FRAME_RANGE_COLUMNS = ["frame_start", "frame_stop"]
 # Which released annotation sheet a row was read from and the published errata applied to it (names
 # from datasets/errata_tables, ";"-joined; empty when none applied or errata were switched off).
 ANNOTATION_PROVENANCE_COLUMNS = ["annotation_sheet", "errata"]
+# The driving clip whose motion a synthetic clip carries (motion transfer): its dataset, subject and
+# sample id; NO_SUBJECTS in all three for generators without a driving clip.
+DRIVING_COLUMNS = ["driving_dataset", "driving_subject", "driving_sample"]
 # What made a synthetic clip: generator, weights, source face and its subject, the subjects that shaped
-# the weights, the request (intensity, duration, seed, condition).
+# the weights, the driving clip, the request (intensity, duration, seed, condition).
 PROVENANCE_COLUMNS = [
-    "generator", "weights_hash", "source_face", "source_subject", "train_subjects", "intensity", "duration_ms", "seed",
-    "source_face_sha", "condition",
+    "generator", "weights_hash", "source_face", "source_subject", "train_subjects", *DRIVING_COLUMNS, "intensity",
+    "duration_ms", "seed", "source_face_sha", "condition",
 ]
+# Provenance cells (train_subjects, driving_*): "" is UNKNOWN and refused by the leakage gate; NO_SUBJECTS
+# declares "none" (a generator that learned from nobody, a clip without a driving clip). See
+# mexkit.datasets.provenance.
+NO_SUBJECTS = "none"
+# Subjects of faces from outside every real set (stock photos, other people): `mexkit generate
+# --outside-faces` writes them as "outside:<name>", which can never be a held-out subject.
+OUTSIDE_PREFIX = "outside:"
 SYNTHETIC_MANIFEST_COLUMNS = MANIFEST_COLUMNS + PROVENANCE_COLUMNS

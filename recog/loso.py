@@ -153,6 +153,7 @@ def run_loso(samples: SampleSet, model: Any, feature: dict | None = None, seed: 
     label = name or model_name(model)
     values = samples.table[unit].astype(str).to_numpy()
     fold_rows, pred_rows = [], []
+    real_subjects = samples.namespace
     bar = tqdm(plan, desc=f"LOSO {label}", unit="fold", disable=not progress, dynamic_ncols=True)
     for fold, test_pos in bar:
         held_out = set(samples.table["subject"].iloc[test_pos].astype(str))
@@ -163,7 +164,7 @@ def run_loso(samples: SampleSet, model: Any, feature: dict | None = None, seed: 
         train_table = samples.table.iloc[train_pos]
         if extra is not None and len(extra):
             train_table = pd.concat([train_table, extra.table], ignore_index=True)
-        check_training_rows(train_table, held_out, fold)  # before anything is fitted
+        check_training_rows(train_table, held_out, fold, real_subjects)  # before anything is fitted
         x_train, y_train = x_all[train_pos], y_all[train_pos]
         if extra is not None and len(extra):
             x_train = np.concatenate([x_train, extra.features(kind, **feature)])

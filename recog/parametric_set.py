@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from mexkit.clip import Clip
+from mexkit.datasets.manifest_columns import NO_SUBJECTS
 from mexkit.neutral_face import NeutralFace
 from mexkit.optical_flow import warp_backward
 
@@ -232,7 +233,9 @@ def _more_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject
         for j in range(per_subject):
             label = names[rng.choice(len(names), p=p)]
             frames, amp = _render(rng, look, subject.style, label if class_motion else None, render)
-            out.append(_clip(frames, render, subject, face, f"{generator}_{subject.name}_{j:02d}", label, amp, generator=generator))
+            # provenance: the set's own process, which learned from nobody and is driven by no clip
+            out.append(_clip(frames, render, subject, face, f"{generator}_{subject.name}_{j:02d}", label, amp, generator=generator,
+                             train_subjects=NO_SUBJECTS, driving_subject=NO_SUBJECTS))
     return out
 
 
@@ -242,7 +245,8 @@ def oracle_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subjec
     clips), drawn from the very process that made them — same pseudo-subject, templates, intensities,
     noise and rendering settings — with correct labels drawn at the class frequencies of `clips` (or
     `class_probs`). Adding them to a fold's training set is like adding more real data of the training
-    subjects, so an augmentation study should find a positive effect. meta["generator"] = "oracle";
+    subjects, so an augmentation study should find a positive effect. meta["generator"] = "oracle",
+    train_subjects and driving_subject "none" (the process learned from nobody);
     sample ids "oracle_<subject>_<j>". Pass faces = the faces the set was made from."""
     return _more_clips(faces, clips, per_subject, seed, class_probs, True, "oracle")
 

@@ -2,8 +2,10 @@
 and the per-clip features computed from them.
 
 Columns of `table`: sample_id, subject, label, dataset, synthetic (bool), source_subject,
-train_subjects (";"-joined; "" when no subject's data trained the generator), generator. Real
-samples have synthetic=False and empty provenance. Clips are loaded only when a feature needs them
+train_subjects (";"-joined; "none" when no subject's data trained the generator; "" when unknown),
+driving_subject (the same cell for the driving clip's subject; "none" without one), generator. Real
+samples have synthetic=False and empty provenance; the leakage gate refuses synthetic rows whose
+provenance is unknown (mexkit.datasets.provenance). Clips are loaded only when a feature needs them
 (each row holds a source with `.load() -> Clip`: the datasets package's manifest and memory sources).
 
 Sources of samples: the embedded corpus (`from_corpus`), any manifest — a dataset adapter's, a
@@ -23,21 +25,30 @@ from tqdm.auto import tqdm
 
 from mexkit.clip import Clip
 from mexkit.datasets.label_maps import MEGC_CLASSES
+from mexkit.datasets.provenance import cell_subjects, normalise_cell
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .features import FEATURES, feature_info
 
-TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "generator"]
+# Datasets whose released clips are whole camera frames (the adapters' names): read without alignment or
+# a preprocessing cache they raise RawFramesWarning.
+RAW_RECORDING_DATASETS = frozenset({"casme2", "samm", "smic", "casme3", "mmew", "4dme", "fourdme"})
+
+
+class RawFramesWarning(UserWarning):
+    """A dataset's raw camera frames are used as they are (no face alignment, no cache)."""
+
+
+TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "driving_subject",
+                 "generator"]
+PROVENANCE_CELLS = ("train_subjects", "driving_subject")
 
 
 def split_subjects(value: Any) -> list[str]:
-    """A train_subjects cell (";"-joined string, list, NaN or "") → list of subject ids."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    if isinstance(value, (list, tuple, set)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [s.strip() for s in str(value).split(";") if s.strip()]
+    """A train_subjects / driving_subject cell (";"-joined string, list, "none", NaN or "") → subject ids
+    ([] for none and for unknown; the leakage gate tells those apart with `cell_subjects`)."""
+    return cell_subjects(value) or []
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -84,13 +95,18 @@ class CachedSource:
 @dataclass
 class SampleSet:
     """table: one row per sample (TABLE_COLUMNS, positional index); sources: one per row;
-    classes: the label order used for class indices; features: cached (N, ...) arrays by feature key."""
+    classes: the label order used for class indices; features: cached (N, ...) arrays by feature key;
+    namespace: every subject id of the real data the set came from — its real rows' subjects plus those
+    with no usable sample here (the corpus's face-only people, a dataset's subjects whose clips the
+    label map excludes). The leakage gate accepts synthetic rows only from these subjects' faces (or
+    faces declared outside)."""
 
     table: pd.DataFrame
     sources: list
     classes: tuple[str, ...] = MEGC_CLASSES
     features_cache: dict[str, np.ndarray] = field(default_factory=dict)
     feature_infos: dict[str, dict] = field(default_factory=dict)
+    namespace: frozenset = frozenset()
 
     def __post_init__(self) -> None:
         self.table = self.table.reset_index(drop=True)
@@ -101,8 +117,12 @@ class SampleSet:
             if col not in self.table.columns:
                 self.table[col] = False if col == "synthetic" else ""
         self.table["synthetic"] = self.table["synthetic"].astype(bool)
-        for col in ("sample_id", "subject", "label", "dataset", "source_subject", "train_subjects", "generator"):
+        real = self.table.loc[~self.table["synthetic"].to_numpy(bool), "subject"]
+        self.namespace = frozenset(str(x) for x in self.namespace) | frozenset(_text(real))
+        for col in ("sample_id", "subject", "label", "dataset", "source_subject", "generator"):
             self.table[col] = _text(self.table[col])
+        for col in PROVENANCE_CELLS:
+            self.table[col] = self.table[col].map(normalise_cell)
         dup = self.table["sample_id"][self.table["sample_id"].duplicated()].tolist()
         if dup:
             raise MexkitInputError(None, f"duplicate sample ids {sorted(set(dup))[:5]}", "give every sample a unique sample_id", stage="samples")
@@ -133,7 +153,7 @@ class SampleSet:
         rows = np.asarray(rows)
         pos = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(int)
         return SampleSet(self.table.iloc[pos].reset_index(drop=True), [self.sources[i] for i in pos], self.classes,
-                         {k: v[pos] for k, v in self.features_cache.items()}, dict(self.feature_infos))
+                         {k: v[pos] for k, v in self.features_cache.items()}, dict(self.feature_infos), self.namespace)
 
     @staticmethod
     def concat(sets: Iterable["SampleSet"]) -> "SampleSet":
@@ -148,7 +168,8 @@ class SampleSet:
         keys = set.intersection(*(set(s.features_cache) for s in sets))
         return SampleSet(pd.concat([s.table for s in sets], ignore_index=True), [src for s in sets for src in s.sources], classes,
                          {k: np.concatenate([s.features_cache[k] for s in sets]) for k in keys},
-                         {k: sets[0].feature_infos[k] for k in keys if k in sets[0].feature_infos})
+                         {k: sets[0].feature_infos[k] for k in keys if k in sets[0].feature_infos},
+                         frozenset().union(*(s.namespace for s in sets)))
 
     # --- features ----------------------------------------------------------------------------------
     def features(self, kind: str, progress: bool = False, **params) -> np.ndarray:
@@ -193,12 +214,17 @@ class SampleSet:
     # --- constructors ------------------------------------------------------------------------------
     @classmethod
     def from_clips(cls, clips: Sequence[Clip], classes: Sequence[str] = MEGC_CLASSES, synthetic: bool = False,
-                   provenance: Sequence[dict] | None = None, rejects: RejectLog | None = None) -> "SampleSet":
-        """Labelled in-memory clips. provenance: per clip {source_subject, train_subjects, generator}
-        for synthetic clips (default: the clip's subject, no training subjects). Clips without a label
-        among `classes` are logged to `rejects` (if given) and left out."""
+                   provenance: Sequence[dict] | None = None, rejects: RejectLog | None = None,
+                   namespace: Iterable[str] = ()) -> "SampleSet":
+        """Labelled in-memory clips. provenance: per clip {source_subject, train_subjects, driving_subject,
+        generator} for synthetic clips; what is not given comes from the clip's meta (which
+        `Generator.generate` stamps), the source subject defaulting to the clip's subject. Provenance
+        not given either way stays unknown, and the leakage gate refuses it. Clips without a label
+        among `classes` are logged to `rejects` (if given) and left out; real clips' subjects stay in the
+        set's `namespace` (with any extra `namespace` ids)."""
         from mexkit.datasets import MemoryClipSource
 
+        namespace = set(namespace) | ({str(c.subject) for c in clips if c.subject} if not synthetic else set())
         rows, sources = [], []
         for k, c in enumerate(clips):
             if c.label not in classes:
@@ -208,21 +234,23 @@ class SampleSet:
             prov = dict(provenance[k]) if provenance is not None else {}
             rows.append({
                 "sample_id": c.sample_id, "subject": c.subject, "label": c.label, "dataset": c.dataset, "synthetic": synthetic,
-                "source_subject": prov.get("source_subject", c.subject if synthetic else ""),
-                "train_subjects": ";".join(split_subjects(prov.get("train_subjects", ""))),
+                "source_subject": prov.get("source_subject", c.meta.get("source_subject", c.subject)) if synthetic else "",
+                **{col: prov.get(col, c.meta.get(col, "")) if synthetic else "" for col in PROVENANCE_CELLS},
                 "generator": prov.get("generator", c.meta.get("generator", "") if synthetic else ""),
             })
             sources.append(MemoryClipSource(c))
-        return cls(pd.DataFrame(rows, columns=TABLE_COLUMNS), sources, tuple(classes))
+        return cls(pd.DataFrame(rows, columns=TABLE_COLUMNS), sources, tuple(classes), namespace=frozenset(namespace))
 
     @classmethod
     def from_corpus(cls, corpus=None, classes: Sequence[str] = MEGC_CLASSES, rejects: RejectLog | None = None) -> "SampleSet":
-        """The embedded corpus's labelled clips (unlabelled ones are logged to `rejects` and skipped)."""
+        """The embedded corpus's labelled clips (unlabelled ones are logged to `rejects` and skipped);
+        its namespace holds every corpus subject, the face-only ones too."""
         if corpus is None:
             from mexkit.datasets import load_corpus
 
             corpus = load_corpus()
-        return cls.from_clips(corpus.clips, classes, synthetic=False, rejects=rejects)
+        return cls.from_clips(corpus.clips, classes, synthetic=False, rejects=rejects,
+                              namespace={str(f.subject) for f in corpus.faces if f.subject})
 
     @classmethod
     def from_manifest(cls, manifest: str | Path | pd.DataFrame, root: str | Path | None = None,
@@ -257,6 +285,10 @@ class SampleSet:
                 raise MexkitInputError(where, f"manifest lacks the {col!r} column", "write it with a mexkit adapter or the synthetic writer", stage="manifest")
         if "dataset" not in df.columns:
             df["dataset"] = ""
+        real_rows = _text(df["dataset"]) != "synthetic"
+        if "generator" in df.columns:
+            real_rows &= _text(df["generator"]) == ""
+        namespace = frozenset(_text(df.loc[real_rows, "subject"])) - {""}
         if label_map != "native":
             mapped = map_labels(df, label_map, keep_excluded=True)
             for sid, native in mapped.loc[mapped["label"].isna(), ["sample_id", "label_native"]].itertuples(index=False):
@@ -290,11 +322,19 @@ class SampleSet:
 
             pipeline = FacePipeline(align, resolution=128)
             sources = [AlignedSource(s, pipeline) for s in sources]
+        else:
+            raw = sorted(set(_text(df.loc[~synthetic, "dataset"])) & RAW_RECORDING_DATASETS)
+            if raw:  # whole camera frames, not face crops: say so rather than use them silently
+                import warnings
+
+                warnings.warn(f"{where}: {', '.join(raw)} clips are read as raw, unaligned camera frames (no cache, no align); "
+                              "recognizers then see the whole frame. Pass align: mediapipe (or --align) or a `mexkit prepare` "
+                              "cache (cache: DIR)", RawFramesWarning, stacklevel=2)
         table = pd.DataFrame({
             "sample_id": df["sample_id"].astype(str), "subject": df["subject"].astype(str), "label": df["label"].astype(str),
             "dataset": _text(df["dataset"]), "synthetic": synthetic.to_numpy(bool),
             "source_subject": _text(df["source_subject"]) if "source_subject" in df.columns else "",
-            "train_subjects": df["train_subjects"].map(lambda v: ";".join(split_subjects(v))) if "train_subjects" in df.columns else "",
+            **{k: (df[k] if k in df.columns else pd.Series([""] * len(df))).to_numpy(object) for k in PROVENANCE_CELLS},
             "generator": _text(df["generator"]) if "generator" in df.columns else "",
         })
         # A synthetic row without a source subject cannot be checked for leakage: refuse it loudly.
@@ -302,4 +342,4 @@ class SampleSet:
         if len(bad):
             raise MexkitInputError(where, f"synthetic samples without source_subject (e.g. {bad['sample_id'].tolist()[:3]})",
                                    "record the source face's subject for every synthetic clip", stage="manifest")
-        return cls(table, sources, tuple(classes))
+        return cls(table, sources, tuple(classes), namespace=namespace)

@@ -17,13 +17,15 @@ called out as unable to reach significance.
 
 Which synthetic clips a fold may use, enforced in code:
 - synthetic given as one pool (`SampleSet`): with select="other-subjects" (default) each fold takes
-  the pool's clips generated from faces of subjects other than the held-out one; with select="given"
+  the pool's clips generated from faces of subjects other than the held-out one (and not driven by a
+  held-out subject's clip); with select="given"
   every clip of the pool is used for every fold;
 - synthetic given per fold (`{fold: SampleSet}`, e.g. clips from per-fold generator checkpoints):
   used as given.
 Then every fold's training rows pass the leakage gate (`leakage.py`) before anything trains: a
-synthetic clip made from the held-out subject's face, or by generator weights trained on that
-subject's data, stops the study with a `LeakageError` naming the sample and the fold.
+synthetic clip made from the held-out subject's face, driven by its clip, or by generator weights
+trained on that subject's data — or whose provenance is unknown or names subjects the real set does
+not have — stops the study with a `LeakageError` naming the sample and the fold.
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ from mexkit.rejects import RejectLog
 from .leakage import check_training_rows
 from .loso import LOSOResult, default_feature, loso_folds, model_name, run_loso
 from .metrics import confusions_from_indices, scores_from_confusions
-from .samples import SampleSet
+from .samples import SampleSet, split_subjects
 
 SELECT_MODES = ("other-subjects", "given")
 METRICS = ("uf1", "uar")
@@ -62,13 +64,14 @@ def plan_synthetic(real: SampleSet, synthetic: SampleSet | Mapping[str, SampleSe
             if fold not in synthetic:
                 raise MexkitInputError(None, f"no synthetic set given for fold {fold!r}", f"give one per fold ({[f for f, _ in folds]})", stage="study")
             part = synthetic[fold]
-        elif select == "other-subjects":
-            part = synthetic.select(~synthetic.table["source_subject"].astype(str).isin(held_out).to_numpy())
+        elif select == "other-subjects":  # neither made from a held-out face nor driven by a held-out subject's clip
+            driven = synthetic.table["driving_subject"].map(lambda v: bool(set(split_subjects(v)) & held_out))
+            part = synthetic.select((~synthetic.table["source_subject"].astype(str).isin(held_out) & ~driven).to_numpy())
         else:
             part = synthetic
         _require_synthetic(part, fold)
         train_real = real.table[values != fold]
-        check_training_rows(pd.concat([train_real, part.table], ignore_index=True), held_out, fold)
+        check_training_rows(pd.concat([train_real, part.table], ignore_index=True), held_out, fold, real.namespace)
         plan[fold] = part
     return plan
 

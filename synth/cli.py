@@ -7,6 +7,17 @@ from pathlib import Path
 from mexkit.errors import MexkitInputError
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1 (a clear usage error otherwise, not an OpenCV assertion later)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive size (e.g. 64, 128, 256)")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate", help="write a synthetic dataset: clips, manifest.csv, rejects.csv (resumable)",
@@ -26,8 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration-ms", type=float, default=None, help="clip length in ms (default 400; the driving clip's with --driving)")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default 40; the driving clip's with --driving)")
     p.add_argument("--aus", default="", help="target action units overriding the class's set, e.g. 4+7")
-    p.add_argument("--resolution", type=int, default=None, help="output crop size (default: the generator's)")
+    p.add_argument("--resolution", type=positive_int, default=None, help="output crop size in pixels, e.g. 128 (default: the generator's)")
+    p.add_argument("--subject-prefix", default="", metavar="PREFIX",
+                   help="prefix the faces' folder names with PREFIX to make them the real set's subject ids (e.g. casme2_ for "
+                        "sub01 → casme2_sub01); the study's leakage gate refuses subjects it does not know")
+    p.add_argument("--outside-faces", action="store_true",
+                   help="the faces are of people outside every real set: subjects are written as outside:<name>")
     p.add_argument("--driving", type=Path, default=None, help="driving clip (video or frame folder) for motion transfer")
+    p.add_argument("--driving-subject", default=None, help="subject id of the driving clip's person (with --driving; default: "
+                   "from the manifest of the dataset folder holding the clip — the leakage gate refuses clips driven by a held-out subject)")
+    p.add_argument("--driving-dataset", default=None, help="dataset of the driving clip (recorded in the manifest)")
+    p.add_argument("--driving-sample", default=None, help="sample id of the driving clip (default: its file name)")
     p.add_argument("--backend", default="mediapipe", choices=["mediapipe", "dlib"], help="face pipeline for the face images")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     scale = p.add_argument_group("scale-out (Lightning predict + DDP; see mexkit.synth.writer.distributed)")
@@ -49,12 +69,26 @@ def run_generate(args: argparse.Namespace) -> int:
 
         if not args.driving.exists():
             raise MexkitInputError(args.driving, "driving clip not found", "pass a video file or a frame folder", stage="driving")
-        gen = MotionTransferGenerator(args.driving, **kwargs)
+        from mexkit.datasets.manifest_lookup import find_manifest_row
+
+        # a clip of a dataset folder (the corpus, an adapter's output): its manifest row says whose motion
+        # it is and which class; flags override it
+        found = find_manifest_row(args.driving)
+        row = found[1] if found else {}
+        gen = MotionTransferGenerator(
+            args.driving, driving_subject=args.driving_subject if args.driving_subject is not None else str(row.get("subject", "") or ""),
+            driving_dataset=args.driving_dataset if args.driving_dataset is not None else str(row.get("dataset", "") or ""),
+            driving_sample=args.driving_sample or str(row.get("sample_id", "") or args.driving.name), **kwargs)
         own = gen.default_condition()
         if classes is None:
-            if not gen.driving_label:
-                raise MexkitInputError(args.driving, "the driving clip carries no expression label", "pass --classes LABEL (e.g. --classes positive)", stage="driving")
-            classes = [gen.driving_label]
+            from mexkit.datasets.label_maps import megc_class
+
+            native = gen.driving_label or str(row.get("label", "") or "")
+            label = megc_class(native, row.get("dataset")) or native
+            if not label:
+                raise MexkitInputError(args.driving, "the driving clip carries no expression label (and no manifest above it lists it)",
+                                       "pass --classes LABEL (e.g. --classes positive)", stage="driving")
+            classes = [label]
         duration_ms = own.duration_ms if duration_ms is None else duration_ms
         fps = own.fps if fps is None else fps
         apex_at = own.apex_at
@@ -65,6 +99,9 @@ def run_generate(args: argparse.Namespace) -> int:
         gen = load_generator(args.generator, **kwargs)
         intensity = args.intensity or "0.2:0.6"
     from .writer import parse_intensity
+    from .writer.faces import face_sources
+
+    faces = face_sources(args.faces, subject_prefix=args.subject_prefix, outside=args.outside_faces)
 
     common = dict(
         classes=classes or ["positive", "negative", "surprise"], intensity=parse_intensity(intensity),
@@ -76,12 +113,12 @@ def run_generate(args: argparse.Namespace) -> int:
         from .writer.distributed import generate_dataset_distributed
 
         devices = args.devices if args.devices in (None, "auto") else int(args.devices)
-        counts = generate_dataset_distributed(gen, args.faces, args.out, devices=devices or 1, accelerator=args.accelerator,
+        counts = generate_dataset_distributed(gen, faces, args.out, devices=devices or 1, accelerator=args.accelerator,
                                               num_nodes=args.num_nodes, strategy=args.strategy, **common)
         if counts["rank"] == 0:
             print(f"{counts['total']} jobs → {counts['out']}/manifest.csv\n{counts['rejects']}")
         return 0
-    counts = generate_dataset(gen, args.faces, args.out, **common)
+    counts = generate_dataset(gen, faces, args.out, **common)
     print(f"{counts['written']} written, {counts['skipped']} already there, {counts['rejected']} rejected of {counts['total']} "
           f"→ {counts['out']}/manifest.csv")
     print(counts["rejects"])

@@ -70,6 +70,30 @@ class VideoSample:
     sample_id: str
     flow: np.ndarray | None = None
     apex_at: float = 0.4
+    shaped_by: tuple[str, ...] = ()  # every subject whose data is in this clip (synthetic: face, weights, driving clip)
+
+
+def shaping_subjects(clip: Clip) -> tuple[str, ...]:
+    """The subjects whose data a clip carries: its own subject and, for a synthetic clip (dataset
+    "synthetic" or a generator in its meta), the provenance cells `Generator.generate` stamps (and the
+    writer's manifest holds): source_subject, train_subjects, driving_subject. Unknown provenance is
+    refused (MexkitInputError), never read as "nobody"."""
+    from mexkit.datasets.provenance import cell_subjects
+
+    meta = clip.meta or {}
+    own = {str(clip.subject)} if clip.subject else set()
+    if clip.dataset != "synthetic" and not meta.get("generator"):
+        return tuple(sorted(own))
+    where = clip.source or clip.sample_id
+    for key in ("train_subjects", "driving_subject"):
+        if cell_subjects(meta.get(key)) is None:
+            raise MexkitInputError(where, f"synthetic clip with unknown {key} (who shaped its generator / its motion is not recorded)",
+                                   "use clips written by `mexkit generate` (its manifest records it) or made by `Generator.generate`",
+                                   stage="provenance")
+    extra = set(cell_subjects(meta["train_subjects"])) | set(cell_subjects(meta["driving_subject"]))
+    if meta.get("source_subject"):
+        extra.add(str(meta["source_subject"]))
+    return tuple(sorted(own | extra))
 
 
 def _square(frames: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -95,6 +119,10 @@ def pixel_flow_to_grid(flow: np.ndarray, size: int) -> np.ndarray:
     flow, _, _ = _square(flow)
     grid = flow * (2.0 / flow.shape[2])
     return resize_frames(grid, size).astype(np.float32)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
 def span_indices(onset: int, end: int, num_frames: int) -> np.ndarray:
@@ -221,6 +249,7 @@ class VideoDataModule(L.LightningDataModule):
             sample_id=str(clip.sample_id or clip.source or ""),
             flow=grid,
             apex_at=float(np.clip((clip.apex - clip.onset) / max(end - clip.onset, 1), 0.0, 1.0)),
+            shaped_by=shaping_subjects(clip),
         )
 
     def _from_object(self, obj: Any) -> VideoSample:
@@ -273,6 +302,11 @@ class VideoDataModule(L.LightningDataModule):
                                  offset=None if ann["offset"] is None else int(ann["offset"]))
                 if pipeline is not None:
                     clip = pipeline.align_clip(clip)
+                synthetic = str(row.get("dataset", "")) == "synthetic" or not _blank(row.get("generator"))
+                if synthetic:  # the writer's provenance columns, for shaping_subjects
+                    clip.dataset = "synthetic"
+                    clip.meta.update({k: "" if _blank(row.get(k)) else str(row[k]) for k in
+                                      ("generator", "source_subject", "train_subjects", "driving_subject")})
                 flow = None
                 fp = row.get("flow_path")
                 if isinstance(fp, str) and fp:
@@ -291,6 +325,9 @@ class VideoDataModule(L.LightningDataModule):
         from .registry import load_generator
 
         gen = load_generator(spec["generator"], **dict(spec.get("generator_kwargs") or {}))
+        if gen.train_subjects is None:
+            raise MexkitInputError(str(spec["generator"]), "the generator does not declare the subjects its weights were trained on",
+                                   "use an exported mexkit model (its config records train_subjects) or declare them", stage="provenance")
         faces = spec.get("faces", "corpus")
         if faces == "corpus":
             from mexkit.datasets import load_corpus
@@ -351,8 +388,9 @@ class VideoDataModule(L.LightningDataModule):
     @property
     def train_subjects(self) -> tuple[str, ...]:
         """Sorted subjects of every sample this datamodule serves (train and validation; () before `setup`):
-        whose data shaped the weights, for the writer's leakage gate."""
-        return tuple(sorted({s.subject for s in self.samples or () if s.subject}))
+        whose data shaped the weights, for the writer's leakage gate. For synthetic clips that is the
+        union of what shaped them (`VideoSample.shaped_by`), so chained generators keep it all."""
+        return tuple(sorted({x for s in self.samples or () for x in ((s.subject,) if s.subject else ()) + tuple(s.shaped_by)}))
 
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, stage: str | None = None) -> None:

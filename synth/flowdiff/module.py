@@ -151,7 +151,7 @@ class FlowDiffusionModule(L.LightningModule):
             from diffusers.training_utils import EMAModel
 
             self.ema = EMAModel(self._trained_parameters(), decay=float(ema_decay))
-        self.train_subjects: list[str] = []
+        self.train_subjects: list[str] | None = []  # random init: nobody yet; None = unknown
         self.landmarks = NeutralLandmarks()
 
     def _trained_parameters(self) -> list[torch.nn.Parameter]:
@@ -246,7 +246,7 @@ class FlowDiffusionModule(L.LightningModule):
         pipe = FlowDiffusionPipeline(
             unet=unet or self.unet, condition_encoder=condition_encoder or self.condition_encoder,
             scheduler=make_scheduler(self.hparams.sampling_scheduler, self.noise_scheduler.config),
-            **{**settings, "train_subjects": sorted(self.train_subjects)},
+            **{**settings, "train_subjects": None if self.train_subjects is None else sorted(self.train_subjects)},
         )
         pipe.set_progress_bar_config(disable=True)
         return pipe
@@ -307,20 +307,21 @@ class FlowDiffusionModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self.ema is not None:
             checkpoint["ema"] = self.ema.state_dict()
-        checkpoint["train_subjects"] = list(self.train_subjects)
+        checkpoint["train_subjects"] = None if self.train_subjects is None else list(self.train_subjects)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if self.ema is not None and "ema" in checkpoint:
             self.ema.load_state_dict(checkpoint["ema"])
-        self.train_subjects = list(checkpoint.get("train_subjects", []))
+        saved = checkpoint.get("train_subjects")  # absent in a checkpoint that did not record it: unknown
+        self.train_subjects = None if saved is None else list(saved)
 
     def on_fit_start(self) -> None:
         from ..video_datamodule import VideoDataModule
 
         dm = getattr(self.trainer, "datamodule", None)
-        subjects = set(dm.train_subjects) if isinstance(dm, VideoDataModule) else set()
-        if subjects:
-            self.train_subjects = sorted(subjects | set(self.train_subjects))
+        # As MoCoGANModule: the union with what the data's provenance says; unknown (None) otherwise.
+        subjects = dm.train_subjects if isinstance(dm, VideoDataModule) else None
+        self.train_subjects = None if subjects is None or self.train_subjects is None else sorted(set(subjects) | set(self.train_subjects))
 
     def on_train_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:

@@ -142,7 +142,7 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
     num_frames: frames the UNet denoises (T_model); clips of other lengths are resampled in time.
     flow_scale, occlusion_scale: normalisation of the diffusion state (flow_codec.py).
     shading: how much occluded skin darkens (0 = pure warp). num_inference_steps, guidance_scale:
-    defaults of a call. train_subjects: subjects whose data trained the weights (for the writer).
+    defaults of a call. train_subjects: subjects whose data trained the weights (for the writer); None = not known.
     """
 
     model_cpu_offload_seq = "condition_encoder->unet"
@@ -160,14 +160,14 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
         shading: float = 0.25,
         num_inference_steps: int = 25,
         guidance_scale: float = 2.0,
-        train_subjects: list[str] | tuple[str, ...] = (),
+        train_subjects: list[str] | tuple[str, ...] | None = None,
     ):
         super().__init__()
         self.register_modules(unet=unet, condition_encoder=condition_encoder, scheduler=scheduler)
         self.register_to_config(resolution=int(resolution), num_frames=int(num_frames), flow_scale=float(flow_scale),
                                 occlusion_scale=float(occlusion_scale), shading=float(shading),
                                 num_inference_steps=int(num_inference_steps), guidance_scale=float(guidance_scale),
-                                train_subjects=list(train_subjects))
+                                train_subjects=None if train_subjects is None else list(train_subjects))
 
     # ------------------------------------------------------------------ generator interface
     @property
@@ -179,8 +179,10 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
         self.register_to_config(resolution=int(value))
 
     @property
-    def train_subjects(self) -> tuple[str, ...]:
-        return tuple(self.config.train_subjects)
+    def train_subjects(self) -> tuple[str, ...] | None:
+        """From model_index.json; None (unknown: the writer refuses) when it does not say."""
+        subjects = self.config.get("train_subjects")
+        return None if subjects is None else tuple(subjects)
 
     @property
     def classes(self) -> tuple[str, ...]:

@@ -179,7 +179,7 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
     def __init__(self, sample_size: int = 64, class_names: tuple[str, ...] | list[str] = MEGC_CLASSES, num_frames: int = 16,
                  channels: int = 64, noise_dim: int = 16, embed_dim: int = 16, hidden_dim: int = 128, motion_dim: int = 64,
                  max_flow: float = 0.25, residual_scale: float = 0.3, mask_bias: float = -3.0, resolution: int = 128,
-                 flow_smoothing: int = 3, train_subjects: tuple[str, ...] | list[str] = ()):
+                 flow_smoothing: int = 3, train_subjects: tuple[str, ...] | list[str] | None = None):
         super().__init__()
         if sample_size % 4:
             raise ValueError(f"sample_size must be a multiple of 4, got {sample_size}")
@@ -196,8 +196,11 @@ class MoCoGANGenerator(ModelMixin, ConfigMixin, Generator):
         self.resolution = int(resolution)
 
     @property
-    def train_subjects(self) -> tuple[str, ...]:
-        return tuple(self.config.train_subjects)
+    def train_subjects(self) -> tuple[str, ...] | None:
+        """From the config; None (unknown: the writer refuses) for weights whose config does not say —
+        `MoCoGANModule` records its datamodule's subjects before training."""
+        subjects = self.config.train_subjects
+        return None if subjects is None else tuple(subjects)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, resolution: int | None = None, **kwargs) -> "MoCoGANGenerator":

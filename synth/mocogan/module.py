@@ -179,25 +179,29 @@ class MoCoGANModule(L.LightningModule):
     def log_samples(self, batch: dict) -> Path | None:
         from mexkit.video_io import write_gif
 
-        logger = self.logger
-        log_dir = getattr(logger, "log_dir", None) or (self.trainer.default_root_dir if self.trainer else None)
+        loggers = list(self.loggers)
+        log_dir = next((d for d in (getattr(lg, "log_dir", None) for lg in loggers) if d), None) or (
+            self.trainer.default_root_dir if self._trainer is not None else None)
         if log_dir is None:
             return None
         path = Path(log_dir) / "samples" / f"step_{self.global_step:06d}.gif"
         write_gif(path, self.sample_grid(batch), fps=8.0)
-        if type(logger).__name__ == "WandbLogger":
-            import wandb
-
-            logger.experiment.log({"samples": wandb.Video(str(path), format="gif")}, step=self.global_step)
+        for logger in loggers:
+            if type(logger).__name__ == "WandbLogger":  # at trainer/global_step, beside the other metrics
+                logger.log_video("samples", [str(path)], step=self.global_step, caption=[f"step {self.global_step}"])
         return path
 
     def on_fit_start(self) -> None:
         from ..video_datamodule import VideoDataModule
 
         dm = getattr(self.trainer, "datamodule", None)
-        subjects = set(dm.train_subjects) if isinstance(dm, VideoDataModule) else set()
-        if subjects:  # union, as for flow diffusion: resumed or fine-tuned weights keep their earlier subjects
-            self.generator.register_to_config(train_subjects=sorted(subjects | set(self.generator.config.train_subjects)))
+        # The union of every subject that shaped the training clips (VideoDataModule.train_subjects: real
+        # subjects and, for generated clips, their faces', generators' and driving clips' subjects) with
+        # what the weights already carried. The module builds its generator from random init, so "not
+        # said yet" there means nobody; data from anything but a VideoDataModule leaves it unknown.
+        subjects = dm.train_subjects if isinstance(dm, VideoDataModule) else None
+        if subjects is not None:
+            self.generator.register_to_config(train_subjects=sorted(set(subjects) | set(self.generator.config.train_subjects or ())))
 
     def on_train_end(self) -> None:
         if self.hparams.export_dir and self.trainer.is_global_zero:

@@ -25,7 +25,7 @@ from mexkit.errors import MexkitInputError
 from ..warp.au_templates import face_frame, to_image_frame
 from ..condition import Condition
 from ..warp.dense_warp import LandmarkWarper, pixel_coordinate_maps, rendered_points, warp_frames
-from ..generator import Generator
+from ..generator import DrivingClip, Generator
 from ..neutral_face import NeutralFace
 from ..output import GeneratorOutput
 from ..warp.generator import open_mouth, resize_face
@@ -123,16 +123,30 @@ class MotionTransferGenerator(Generator):
     fps), or a video / frame-folder path. The condition's duration and fps resample the motion in
     time (default_condition() keeps the driving clip's own); its intensity scales the motion
     (1 = as driven). remove_head_motion, smoothing: see `relative_motion`.
+
+    Provenance: the driving clip's dataset, subject and sample id travel with every clip (`driving`;
+    the leakage gate refuses a clip driven by a held-out subject). They come from the Clip, or from
+    driving_dataset / driving_subject / driving_sample (which override it) — a path or a landmark
+    array has no subject, and the writer refuses to write clips whose driving subject is unknown.
     """
 
     generator_name = "motion-transfer"
+    train_subjects = ()  # nothing learned; the driving clip's subject is recorded as `driving`
 
     def __init__(self, driving: Clip | np.ndarray | str | Path, resolution: int = 128, fps: float | None = None,
-                 remove_head_motion: bool = True, smoothing: float = 0.0, pipeline=None, grid: int | None = None):
+                 remove_head_motion: bool = True, smoothing: float = 0.0, pipeline=None, grid: int | None = None,
+                 driving_subject: str | None = None, driving_dataset: str | None = None, driving_sample: str | None = None):
         if isinstance(driving, (str, Path)):
             from mexkit.video_io import read_clip
 
             driving = read_clip(driving, fps=fps)
+        if isinstance(driving, Clip):
+            known = DrivingClip(str(driving.dataset or ""), str(driving.subject or ""), str(driving.sample_id or ""))
+        else:
+            known = DrivingClip()
+        self._driving = DrivingClip(driving_dataset if driving_dataset is not None else known.dataset,
+                                    driving_subject if driving_subject is not None else known.subject,
+                                    driving_sample if driving_sample is not None else known.sample_id)
         if isinstance(driving, Clip):
             self.driving_fps = float(driving.fps)
             self.driving_label = driving.label
@@ -156,6 +170,10 @@ class MotionTransferGenerator(Generator):
     @property
     def num_frames(self) -> int:
         return len(self.motion)
+
+    @property
+    def driving(self) -> DrivingClip:
+        return self._driving
 
     def default_condition(self, label: str | None = None, intensity: float = 1.0) -> Condition:
         """The driving clip's own timing (frame count, fps, apex), scaled by intensity."""

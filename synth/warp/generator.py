@@ -52,6 +52,7 @@ class WarpGenerator(Generator):
     """
 
     generator_name = "warp"
+    train_subjects = ()  # hand-set templates: no subject's data shaped it
 
     def __init__(self, resolution: int = 128, grid: int | None = None, au_jitter: float = 0.1):
         if not 0.0 <= au_jitter < 1.0:

@@ -46,6 +46,22 @@ def check_output_folder(out: str | Path) -> Path:
     return out
 
 
+def writable_provenance(generator: Generator, name: str) -> dict[str, str]:
+    """The provenance cells every row of `generator` gets (train_subjects, driving_*), or a clear error
+    when one is unknown: a clip whose makers are not known cannot be checked for leakage, so it is not
+    written (docs/design.md §1)."""
+    cells = generator.provenance_cells()
+    if not cells["train_subjects"]:
+        raise MexkitInputError(name, "the generator does not declare which subjects' data trained it (train_subjects)",
+                               "export it with `mexkit train` (the config records them), or declare them: train_subjects = () "
+                               "for a generator that learned from nobody", stage="provenance")
+    if not cells["driving_subject"]:
+        raise MexkitInputError(name, "the driving clip's subject is not known",
+                               "pass --driving-subject (and --driving-dataset, --driving-sample) with --driving, or give "
+                               "MotionTransferGenerator a Clip with its subject", stage="provenance")
+    return cells
+
+
 class DatasetWriter:
     """Writes generated clips into `out` (see mexkit.synth.writer for layout and guarantees).
 
@@ -58,12 +74,12 @@ class DatasetWriter:
             raise MexkitInputError(None, f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}", stage="output")
         self.generator = generator
         self.fmt = fmt
+        self.provenance = writable_provenance(generator, generator_name(generator))  # before anything is written
         self.out = check_output_folder(out)
         self.clips_dir = self.out / "clips"
         self.manifest_path = self.out / "manifest.csv"
         self.generator_name = generator_name(generator)
         self.weights_hash = generator.weights_hash()
-        self.train_subjects = ";".join(sorted(set(generator.train_subjects)))
         self.resolution = int(generator.resolution)
         self._pipeline = pipeline
         self._faces: OrderedDict[str, NeutralFace] = OrderedDict()
@@ -157,7 +173,7 @@ class DatasetWriter:
             "aus": clip.aus, "onset": clip.onset, "apex": clip.apex, "offset": clip.offset, "apex_estimated": clip.apex_estimated,
             "fps": float(clip.fps), "num_frames": clip.num_frames, "path": rel, "source": job.source.key,
             "generator": self.generator_name, "weights_hash": self.weights_hash, "source_face": job.source.key,
-            "source_subject": job.source.subject, "train_subjects": self.train_subjects, "intensity": float(c.intensity),
+            "source_subject": job.source.subject, **self.provenance, "intensity": float(c.intensity),
             "duration_ms": float(c.duration_ms), "seed": int(job.seed), "source_face_sha": job.source.sha,
             "condition": json.dumps(c.to_dict(), sort_keys=True, separators=(",", ":")),
         }

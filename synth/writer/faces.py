@@ -38,14 +38,28 @@ def _file_sha(path: Path) -> str:
     return h.hexdigest()
 
 
-def faces_from_folder(folder: str | Path) -> list[FaceSource]:
+def folder_subject(name: str, subject_prefix: str = "", outside: bool = False) -> str:
+    """The subject id of a face folder's name in the real set's namespace: `subject_prefix` + name
+    (e.g. "casme2_" + "sub01", the adapters' ids), or "outside:<name>" for faces of people outside every
+    real set (`outside`). The leakage gate refuses synthetic rows whose subject is neither a subject of
+    the real set nor outside, so a folder named "sub01" never passes silently beside "casme2_sub01"."""
+    from mexkit.datasets.provenance import outside_subject
+
+    if outside and subject_prefix:
+        raise MexkitInputError(None, "both a subject prefix and outside faces given", "use --subject-prefix for faces of the real "
+                               "set's subjects, --outside-faces for other people", stage="faces")
+    return outside_subject(name) if outside else f"{subject_prefix}{name}"
+
+
+def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: bool = False) -> list[FaceSource]:
     """Every image under `folder` (recursively, natural order). Subject: the first sub-folder's name
-    for images in sub-folders (DIR/<subject>/img.jpg), else the file's stem."""
+    for images in sub-folders (DIR/<subject>/img.jpg), else the file's stem — mapped into the real
+    set's namespace by `folder_subject` (subject_prefix, outside)."""
     folder = Path(folder)
     if folder.is_file():
         if folder.suffix.lower() not in IMAGE_EXTS:
             raise MexkitInputError(folder, "not an image file", f"pass a folder of face images or one image ({', '.join(sorted(IMAGE_EXTS))})", stage="faces")
-        return [FaceSource(key=folder.name, sha=_file_sha(folder), subject=folder.stem, path=folder)]
+        return [FaceSource(key=folder.name, sha=_file_sha(folder), subject=folder_subject(folder.stem, subject_prefix, outside), path=folder)]
     if not folder.is_dir():
         raise MexkitInputError(folder, "faces folder not found", "pass --faces DIR (a folder of face images) or --faces corpus", stage="faces")
     files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")),
@@ -56,7 +70,7 @@ def faces_from_folder(folder: str | Path) -> list[FaceSource]:
     for p in files:
         rel = p.relative_to(folder)
         subject = rel.parts[0] if len(rel.parts) > 1 else p.stem
-        out.append(FaceSource(key=rel.as_posix(), sha=_file_sha(p), subject=subject, path=p))
+        out.append(FaceSource(key=rel.as_posix(), sha=_file_sha(p), subject=folder_subject(subject, subject_prefix, outside), path=p))
     return out
 
 
@@ -73,11 +87,12 @@ def faces_from_corpus() -> list[FaceSource]:
     return out
 
 
-def face_sources(faces: str | Path | Sequence[FaceSource]) -> list[FaceSource]:
-    """`--faces` → face sources: "corpus", a folder of images, one image, or a ready list."""
+def face_sources(faces: str | Path | Sequence[FaceSource], subject_prefix: str = "", outside: bool = False) -> list[FaceSource]:
+    """`--faces` → face sources: "corpus", a folder of images, one image, or a ready list
+    (subject_prefix / outside: see `folder_subject`; the corpus keeps its own subject ids)."""
     if isinstance(faces, (list, tuple)):
         return list(faces)
-    return faces_from_corpus() if str(faces) == "corpus" else faces_from_folder(faces)
+    return faces_from_corpus() if str(faces) == "corpus" else faces_from_folder(faces, subject_prefix, outside)
 
 
 def unique_faces(sources: Sequence[FaceSource]) -> list[FaceSource]:

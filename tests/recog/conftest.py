@@ -43,6 +43,7 @@ def param_set(param_clips):
 @pytest.fixture(scope="session")
 def warp_clips(corpus):
     """Warp-baseline clips of every corpus face, one per class, with the provenance the writer records."""
+    from mexkit.datasets.provenance import subjects_cell
     from mexkit.synth import Condition, load_generator
 
     gen = load_generator("warp")
@@ -53,5 +54,5 @@ def warp_clips(corpus):
             clip = out.clip
             clip.sample_id = f"warp_{face.meta['face_id']}_{label}"
             clips.append(clip)
-            prov.append({"source_subject": face.subject, "train_subjects": ";".join(gen.train_subjects), "generator": "warp"})
+            prov.append({"source_subject": face.subject, "train_subjects": subjects_cell(gen.train_subjects), "generator": "warp"})
     return clips, prov

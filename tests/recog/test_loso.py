@@ -75,7 +75,10 @@ def test_augmentation_is_gated_and_counted(param_set, warp_clips):
     syn.table["source_subject"] = "param_s03"
     with pytest.raises(LeakageError, match="param_s03"):
         run_loso(param_set, SpyCentroid(), FEATURE, augment=lambda fold, held: syn, progress=False)
-    syn.table["source_subject"] = "someone_else"
+    syn.table["source_subject"] = "someone_else"  # a subject the real set does not have: refused, not passed
+    with pytest.raises(LeakageError, match="not a subject of the real set"):
+        run_loso(param_set, SpyCentroid(), FEATURE, augment=lambda fold, held: syn, folds=["param_s01"], progress=False)
+    syn.table["source_subject"] = "outside:someone_else"
     res = run_loso(param_set, SpyCentroid(), FEATURE, augment=lambda fold, held: syn, folds=["param_s01"], progress=False)
     assert res.per_fold["n_train_synthetic"].tolist() == [len(syn)]
 

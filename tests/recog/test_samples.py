@@ -79,3 +79,17 @@ def test_from_manifest_synthetic_provenance(tmp_path, warp_clips):
 def test_split_subjects():
     assert split_subjects("a; b;;c") == ["a", "b", "c"]
     assert split_subjects(float("nan")) == [] and split_subjects("") == [] and split_subjects(["x"]) == ["x"]
+
+
+def test_raw_dataset_frames_are_not_used_silently(tmp_path, param_clips):
+    import warnings
+
+    from mexkit.recog.samples import RawFramesWarning
+
+    path = _write_manifest(tmp_path, param_clips[:2], [{"dataset": "casme2"}, {"dataset": "casme2"}])
+    with pytest.warns(RawFramesWarning, match="casme2 clips are read as raw, unaligned camera frames"):
+        SampleSet.from_manifest(path)
+    clean = _write_manifest(tmp_path / "stand_in", param_clips[:2])  # already face crops: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RawFramesWarning)
+        SampleSet.from_manifest(clean)

@@ -110,7 +110,7 @@ def test_warp_baseline_trains_nothing_and_uses_the_same_design(uninterrupted, tm
     assert (out / "cross_fit" / "groups.json").read_text() == (reference / "cross_fit" / "groups.json").read_text()
     assert not (out / "cross_fit" / "group0" / "generator").exists()
     syn = pd.read_csv(out / "cross_fit" / "group0" / "synthetic" / "manifest.csv", keep_default_na=False)
-    assert set(syn["generator"]) == {"warp"} and (syn["train_subjects"] == "").all()
+    assert set(syn["generator"]) == {"warp"} and (syn["train_subjects"] == "none").all()
     folds, ref = pd.read_csv(out / "study_folds.csv"), pd.read_csv(reference / "study_folds.csv")
     assert folds["fold"].tolist() == ref["fold"].tolist() and folds["seed"].tolist() == ref["seed"].tolist()
     assert folds["n_train_synthetic"].tolist() == ref["n_train_synthetic"].tolist()

@@ -41,8 +41,11 @@ def test_generate_checks_the_condition_then_animates_with_a_torch_generator():
     with pytest.raises(MexkitInputError):
         Recording().generate(face, Condition(label="happy"))
     assert len(seen) == 1  # refused before any work
-    # base defaults: nothing learned, no weights
-    assert Recording().train_subjects == () and Recording().weights_hash() == "none"
+    # base defaults: training subjects NOT declared (None: the writer refuses it), no driving clip, no weights
+    assert Recording().train_subjects is None and Recording().driving is None and Recording().weights_hash() == "none"
+    # every clip carries its provenance cells: unknown training subjects stay unknown ("")
+    assert out.clip.meta["train_subjects"] == "" and out.clip.meta["driving_subject"] == "none"
+    assert WarpGenerator().generate(face, generator=3).clip.meta["train_subjects"] == "none"
     from mexkit.synth.warp.generator import resize_face
 
     np.testing.assert_array_equal(out.clip.frames[0], resize_face(face, 128).crop)

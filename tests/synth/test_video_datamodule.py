@@ -61,9 +61,11 @@ def test_manifest_source_reads_frames_and_rejects_bad_rows(smile_clip, tmp_path)
     write_frames(tmp_path / "clips" / "s1", smile_clip.frames[:20])
     table = pd.DataFrame([
         {"sample_id": "s1", "subject": "x_sub1", "dataset": "synthetic", "label": "surprise", "onset": 0, "apex": 8,
-         "offset": 19, "fps": 40.0, "num_frames": 20, "path": "clips/s1", "intensity": 0.4},
+         "offset": 19, "fps": 40.0, "num_frames": 20, "path": "clips/s1", "intensity": 0.4, "source_subject": "x_sub1",
+         "train_subjects": "none", "driving_subject": "none"},
         {"sample_id": "gone", "subject": "x_sub2", "dataset": "synthetic", "label": "others", "onset": 0, "apex": 3,
-         "offset": 5, "fps": 40.0, "num_frames": 6, "path": "clips/gone", "intensity": 0.4},
+         "offset": 5, "fps": 40.0, "num_frames": 6, "path": "clips/gone", "intensity": 0.4, "source_subject": "x_sub2",
+         "train_subjects": "none", "driving_subject": "none"},
     ])
     table.to_csv(tmp_path / "manifest.csv", index=False)
     dm = VideoDataModule(sources=[{"manifest": str(tmp_path / "manifest.csv")}], num_frames=16, size=64, batch_size=4,

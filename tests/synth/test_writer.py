@@ -170,16 +170,27 @@ def test_bad_input_fails_before_anything_is_written(tmp_path, face_dir, capsys):
 
 
 def test_cli_driving_clip(tmp_path, face_dir, capsys):
-    """`mexkit generate --driving FOLDER`: a real corpus clip's frames (tracked with MediaPipe) drive the faces."""
+    """`mexkit generate --driving FOLDER`: a real corpus clip's frames (tracked with MediaPipe) drive the faces;
+    whose motion it is and its class come from the corpus manifest that lists the folder."""
     driving = ROOT / "datasets" / "corpus" / "clips" / "single_face_0015"
     out = tmp_path / "drv"
-    rc = mexkit_main(["generate", "--faces", str(face_dir), "--driving", str(driving), "--classes", "positive",
-                      "--out", str(out), "--no-progress"])
+    rc = mexkit_main(["generate", "--faces", str(face_dir), "--driving", str(driving), "--out", str(out), "--no-progress"])
     assert rc == 0
     rows = manifest_rows(out)
-    assert len(rows) == 2 and {r[MANIFEST_COLUMNS.index("generator")] for r in rows} == {"motion-transfer"}
-    assert {r[MANIFEST_COLUMNS.index("num_frames")] for r in rows} == {"32"}
+    col = MANIFEST_COLUMNS.index
+    assert len(rows) == 2 and {r[col("generator")] for r in rows} == {"motion-transfer"}
+    assert {r[col("num_frames")] for r in rows} == {"32"} and {r[col("label")] for r in rows} == {"positive"}
+    assert {(r[col("driving_dataset")], r[col("driving_subject")], r[col("driving_sample")]) for r in rows} == {
+        ("corpus", "corpus_man", "single_face_0015")}
     assert "2 written" in capsys.readouterr().out
+    # the same frames outside any dataset folder do not say whose motion they are: refused before anything is written
+    loose = tmp_path / "loose"
+    shutil.copytree(driving, loose)
+    cmd = ["generate", "--faces", str(face_dir), "--driving", str(loose), "--classes", "positive", "--out", str(tmp_path / "o2"), "--no-progress"]
+    assert mexkit_main(cmd) != 0
+    assert "--driving-subject" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+    assert mexkit_main(cmd + ["--driving-subject", "corpus_man", "--driving-dataset", "corpus"]) == 0
+    assert {r[col("driving_subject")] for r in manifest_rows(tmp_path / "o2")} == {"corpus_man"}
 
 
 def _generate_cmd(out: Path) -> list[str]:
@@ -227,3 +238,27 @@ def test_sigkill_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert a.keys() == b.keys() and a == b
     assert not [p for p in (killed / "clips").iterdir() if p.name.startswith(".")]
     assert (killed / "rejects.csv").read_bytes() == (clean / "rejects.csv").read_bytes()
+
+
+def test_a_generator_that_does_not_declare_its_training_subjects_is_refused(tmp_path, corpus_faces):
+    class Undeclared(WarpGenerator):
+        generator_name = "undeclared"
+        train_subjects = None  # what the protocol's base says when a generator does not declare them
+
+    with pytest.raises(MexkitInputError, match="train_subjects"):
+        generate_dataset(Undeclared(), corpus_faces[:1], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    counts = generate_dataset(WarpGenerator(), corpus_faces[:1], tmp_path / "ok", progress=False)
+    rows = manifest_rows(tmp_path / "ok")
+    assert counts["written"] == 1 and rows[0][MANIFEST_COLUMNS.index("train_subjects")] == "none"
+    assert rows[0][MANIFEST_COLUMNS.index("driving_subject")] == "none"
+
+
+def test_face_folders_map_into_the_real_sets_subject_namespace(tmp_path, face_dir):
+    by_stem = {s.key: s.subject for s in faces_from_folder(face_dir, subject_prefix="casme2_")}
+    assert by_stem["0-f1-su-ph.jpg"] == "casme2_0-f1-su-ph"
+    assert {s.subject for s in faces_from_folder(face_dir, outside=True)} >= {"outside:0-f1-su-ph", "outside:0-f15-hao-ph"}
+    out = tmp_path / "o"
+    assert mexkit_main(["generate", "--faces", str(face_dir), "--outside-faces", "--out", str(out), "--no-progress"]) == 0
+    rows = manifest_rows(out)
+    assert rows and all(r[MANIFEST_COLUMNS.index("source_subject")].startswith("outside:") for r in rows)
