@@ -38,11 +38,20 @@ NATIVE_TO_MEGC: dict[str, str] = {
 }
 
 
-def megc_class(label) -> str | None:
-    """The MEGC composite class of a label (native word or already MEGC), or None ("others", unknown, NaN)."""
+def megc_class(label, dataset: str | None = None) -> str | None:
+    """The MEGC composite class of a label (native word or already MEGC), or None ("others", unknown, NaN).
+
+    For a clip of one of the composite's datasets (`dataset` "casme2", "samm", "smic") the dataset's own
+    map decides, so CASME II's fear and sadness — excluded from the composite — have no class there;
+    other clips (corpus, synthetic, generic folders) use the union map NATIVE_TO_MEGC.
+    """
     if label is None or (isinstance(label, float) and label != label):
         return None
-    return NATIVE_TO_MEGC.get(str(label).strip().lower())
+    word = str(label).strip().lower()
+    own = MEGC2019_MAP.get(str(dataset or "").strip().lower())
+    if own is not None and word not in MEGC_CLASSES:
+        return own.get(word)
+    return NATIVE_TO_MEGC.get(word)
 
 
 # CASME II samples left out of the composite although their label maps: the ones the official MEGC2019

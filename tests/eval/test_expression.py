@@ -71,3 +71,19 @@ def test_unlabelled_clip_gets_predictions_only(corpus):
     assert row["target"] is None and row["bs_pred"] in ("negative", "positive", "surprise")
     assert "bs_correct" not in row and "fer_pred" not in row
     assert np.isfinite([row[f"bs_{c}"] for c in ("negative", "positive", "surprise")]).all()
+
+
+def test_each_composite_dataset_maps_its_own_labels(corpus):
+    """CASME II's fear and sadness are excluded from the MEGC composite; SAMM's fear is negative."""
+    from dataclasses import replace
+
+    from mexkit.eval.expression import ExpressionScorer
+
+    assert megc_class("fear", "casme2") is None and megc_class("sadness", "casme2") is None
+    assert megc_class("fear", "samm") == "negative" and megc_class("fear") == "negative"
+    assert megc_class("Happiness", "casme2") == "positive" and megc_class("negative", "smic") == "negative"
+    assert megc_class("contempt", "casme2") is None and megc_class("contempt", "samm") == "negative"
+    clip = next(c for c in corpus.clips if c.label)
+    scorer = ExpressionScorer(blendshapes=False, fer=False)
+    assert scorer(replace(clip, label="fear", dataset="casme2"))["target"] is None
+    assert scorer(replace(clip, label="fear", dataset="samm"))["target"] == "negative"

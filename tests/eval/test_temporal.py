@@ -67,3 +67,24 @@ def test_static_clip_scores_zero_and_errors(clips):
     assert row["warp_error"] == pytest.approx(0.0, abs=1e-12) and row["flicker"] == pytest.approx(0.0, abs=1e-6) and row["jitter"] == 0.0
     with pytest.raises(ValueError, match="two frames"):
         temporal_scores(static[:1])
+
+
+def test_motion_boundaries_are_left_out_of_the_warping_error(clips):
+    """Lai et al.'s second occlusion term: where the flow changes abruptly (one half of a real frame
+    moves, the other does not) pixels are left out; a uniform translation has no boundary."""
+    from mexkit.eval.temporal import clip_flows, motion_boundary, valid_pixels
+
+    flow = np.zeros((32, 32, 2), np.float32)
+    flow[:, :16, 0] = 4.0
+    edge = motion_boundary(flow)
+    assert edge[:, 15:17].all() and not edge[:, :14].any() and not edge[:, 18:].any()
+    assert not motion_boundary(np.full((32, 32, 2), 3.0, np.float32)).any()
+    frame = clips[0].frames[0]
+    h, w = frame.shape[:2]
+    moved = frame.copy()
+    moved[:, 3:w // 2] = frame[:, :w // 2 - 3]  # the left half slides 3 px right, the right half stays
+    fw, bw = clip_flows(np.stack([frame, moved]), "dis")
+    left_out = ~valid_pixels(fw[0], bw[0])
+    near = left_out[:, w // 2 - 4:w // 2 + 4].mean()
+    far = left_out[:, w // 2 + 12:w - 8].mean()
+    assert near > 0.5 and near > 4 * far, (near, far)

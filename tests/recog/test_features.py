@@ -75,3 +75,20 @@ def test_frames_input_and_compute_features(corpus):
     assert stack.shape == (3, 4, 3, 16, 16)
     with pytest.raises(ValueError, match="unknown feature kind"):
         compute_features(clips, "hog")
+
+
+def test_ststnet_norm_is_the_raw_flow_min_max_scaled_per_channel(corpus):
+    """STSTNet's norm_u_v_os inputs: each channel of a real corpus clip's flow/strain stretched to [0, 255],
+    in the same order as the raw values; the choice is recorded and an unknown one refused."""
+    clip = corpus.clips[0]
+    raw = flow_strain(clip, size=28, method="dis")
+    norm = flow_strain(clip, size=28, method="dis", norm="ststnet")
+    assert norm.shape == raw.shape and norm.dtype == np.float32
+    for c in range(3):
+        assert norm[c].min() == pytest.approx(0.0, abs=1e-4) and norm[c].max() == pytest.approx(255.0, abs=1e-3)
+        span = raw[c].max() - raw[c].min()
+        np.testing.assert_allclose(norm[c], (raw[c] - raw[c].min()) / span * 255.0, rtol=1e-4, atol=1e-3)
+    assert feature_info("flow_strain", {"method": "dis", "norm": "ststnet"})["norm"] == "ststnet"
+    assert feature_info("flow_strain", {"method": "dis"})["norm"] == "none"
+    with pytest.raises(ValueError, match="norm"):
+        flow_strain(clip, size=28, method="dis", norm="zscore")
