@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from .errors import MexkitInputError
+    from .stray_signals import ignore_profiling_timer
 
+    ignore_profiling_timer()  # before any Lightning Trainer saves the signal handlers (see stray_signals.py)
     try:
         return int(args.func(args) or 0)
     except MexkitInputError as err:

@@ -5,7 +5,6 @@ detector and landmarked on an upscaled crop (box_fallback.py); `Face.detector` s
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from .backend import FaceBackend, register_backend
 from .box_fallback import HogBoxes, landmarks_on_crop, merge_with_boxes
 from .face import Face, bbox_of
 from .model_files import mediapipe_landmarker_task
+from ..stray_signals import ignore_profiling_timer
 
 
 @register_backend("mediapipe")
@@ -50,11 +50,7 @@ class MediaPipeBackend(FaceBackend):
         # Close before the interpreter shuts MediaPipe's dispatcher thread down, or its __del__ errors at exit.
         # Thread-exit hooks run newest first, so this one runs before the executor's own.
         threading._register_atexit(self.close)
-        # Observed here: once MediaPipe has run in a process, a later Lightning fit in the same process was
-        # killed by SIGPROF ("Profiling timer expired", exit 155). mexkit never uses the profiling timer, so a
-        # stray SIGPROF is ignored rather than fatal (only when no handler is installed).
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGPROF) == signal.SIG_DFL:
-            signal.signal(signal.SIGPROF, signal.SIG_IGN)
+        ignore_profiling_timer()  # a stray SIGPROF after MediaPipe has run is not fatal (mexkit/stray_signals.py)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         faces = self._landmark(image)

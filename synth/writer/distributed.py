@@ -133,6 +133,9 @@ def generate_dataset_distributed(generator: Generator | str | Path, faces: str |
     if is_launching_rank_zero():
         writer.start(plan)
     callback = SyntheticClipWriter(writer)
+    from mexkit.stray_signals import ignore_profiling_timer
+
+    ignore_profiling_timer()  # before the Trainer saves (and at its end restores) the signal handlers
     trainer = L.Trainer(accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy, callbacks=[callback],
                         logger=False, enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
     loader = DataLoader(JobList(plan.jobs), batch_size=batch_size, shuffle=False, collate_fn=collate_jobs)

@@ -82,3 +82,20 @@ def test_distributed_path_honours_offset_at(tmp_path):
     for sid in pl["sample_id"]:
         for f in sorted((tmp_path / "single" / "clips" / sid).iterdir()):
             assert (tmp_path / "pl" / "clips" / sid / f.name).read_bytes() == f.read_bytes()
+
+
+def test_predict_path_on_photos_exits_cleanly_after_mediapipe_ran(tmp_path, media):
+    """Real photos are aligned with MediaPipe inside the Lightning predict loop; a stray SIGPROF after it
+    used to kill the finished run ("Profiling timer expired", exit 155)."""
+    import shutil
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    for name in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg"):
+        shutil.copy(media / name, faces / name)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mexkit.cli", "generate", "--faces", str(faces), "--out", str(out), "--devices", "1",
+           "--accelerator", "cpu", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(pd.read_csv(out / "manifest.csv")) == 2
