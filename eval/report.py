@@ -8,7 +8,8 @@ matrices, every image inlined as base64 — one file that opens anywhere, offlin
     rep.section("Details").include(other_report)   # its sections nest under this one
     rep.save("out.html")
 
-The page fits the window: tables and GIF grids wider than it scroll sideways inside their own box.
+The page fits the window: tables, GIF grids and code blocks wider than it scroll sideways inside their own box,
+other images shrink to the page width (keeping their aspect ratio) and long words in headings and text wrap.
 """
 from __future__ import annotations
 
@@ -30,19 +31,19 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;padding:0 16px;max-width:1200px;color:#222;background:#fff}
 *,*::before,*::after{box-sizing:border-box}
 h1{font-size:26px;margin-bottom:4px} h2{font-size:20px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h3{font-size:17px;margin-top:24px}
-h4{font-size:15px;margin-top:18px} p{overflow-wrap:anywhere}
+h4{font-size:15px;margin-top:18px} h1,h2,h3,h4,h5,h6,p,caption,figcaption{overflow-wrap:anywhere}
 p.meta{color:#666;font-size:13px;margin-top:0} p.note{color:#444;font-size:14px;max-width:900px}
 p.callout{font-size:14px;max-width:900px;padding:6px 10px;border-left:4px solid #6a9fd8;background:#f1f6fc}
 p.callout.warning{border-left-color:#d99a1e;background:#fdf6e7} p.callout.ok{border-left-color:#4c9a52;background:#eff8f0}
-pre.code{font-size:12px;background:#f6f6f6;padding:8px 10px;overflow-x:auto;max-width:100%}
+pre{max-width:100%;overflow-x:auto} pre.code{font-size:12px;background:#f6f6f6;padding:8px 10px}
 div.scroll{max-width:100%;overflow-x:auto;margin:8px 0 16px}
 table.metrics{border-collapse:collapse;font-size:13px;margin:0} table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 8px;text-align:right}
 table.metrics th{background:#f3f3f3} table.metrics td:first-child,table.metrics th:first-child{text-align:left}
 table.metrics caption{text-align:left;font-size:13px;color:#444;padding:2px 0}
 div.grid{display:grid;gap:6px;margin:0;align-items:start} figure{margin:0;text-align:center}
-figure img{image-rendering:pixelated;display:block;margin:0 auto} figcaption{font-size:11px;color:#555;max-width:160px;overflow-wrap:anywhere;margin:2px auto 0}
+figure img{image-rendering:pixelated;display:block;margin:0 auto} figcaption{font-size:11px;color:#555;max-width:160px;margin:2px auto 0}
 div.rowlabel{font-size:12px;color:#333;align-self:center;text-align:right;padding-right:6px}
-img.plot{max-width:100%;height:auto;margin:8px 0 16px}
+img{max-width:100%} img:not(.cell){height:auto} img.plot{margin:8px 0 16px}
 """
 
 def _b64(data: bytes) -> str:

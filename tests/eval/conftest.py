@@ -130,3 +130,70 @@ def chromium_screenshot(tmp_path_factory):
         return read_image(png)
 
     return shoot
+
+
+# Measures the page once it has loaded and writes the numbers into the DOM, where --dump-dom prints them.
+# "spills": elements drawn past the window's right edge, or whose content overflows their own box, with no
+# ancestor that scrolls sideways (html and body do not count, nor does overflow: hidden, which would only
+# cut the content off): each one widens the page or is cut off.
+_LAYOUT_PROBE = """<script>addEventListener("load", () => {
+  const scrolls = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX; if (o === "auto" || o === "scroll") return true; } return false; };
+  const name = e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : "");
+  const spills = [...document.body.querySelectorAll("*")].filter(e => !scrolls(e) && (e.getBoundingClientRect().right > innerWidth + 0.5
+      || (getComputedStyle(e).overflowX === "visible" && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0)))
+    .map(e => ({element: name(e), right: e.getBoundingClientRect().right, scrollWidth: e.scrollWidth}));
+  const box = e => ({element: name(e), width: e.getBoundingClientRect().width, clientWidth: e.clientWidth, scrollWidth: e.scrollWidth});
+  const img = e => ({element: name(e), width: e.getBoundingClientRect().width, height: e.getBoundingClientRect().height,
+                     naturalWidth: e.naturalWidth, naturalHeight: e.naturalHeight});
+  const out = document.createElement("pre"); out.id = "layout-probe";
+  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, innerWidth: innerWidth,
+    bodyWidth: document.body.clientWidth, spills: spills, tables: [...document.querySelectorAll("table")].map(box),
+    boxes: [...document.querySelectorAll("div.scroll, pre")].map(box), images: [...document.images].map(img)});
+  document.body.appendChild(out);
+});</script>"""
+
+
+@pytest.fixture(scope="session")
+def chromium_layout(tmp_path_factory, chromium_screenshot):
+    """Open an HTML file in headless Chromium at a given window width: a screenshot of the page as it is
+    (file under a pytest temporary folder) and the page's layout measured by a script run on a copy of it —
+    scrollWidth, innerWidth, the body's width, spills (see _LAYOUT_PROBE), widths of tables, scroll boxes and
+    pre blocks, sizes of images. Skips if Chromium is absent (through chromium_screenshot)."""
+    import html as html_lib
+    import json
+    import re
+    import subprocess
+
+    root = tmp_path_factory.mktemp("chromium_layout")
+
+    def measure(html: Path, width: int, height: int = 900) -> dict:
+        shot = root / f"{html.stem}_{width}x{height}.png"
+        probe = root / f"{html.stem}_probe.html"
+        probe.write_text(html.read_text().replace("</body>", _LAYOUT_PROBE + "</body>"))
+        base = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
+                f"--user-data-dir={root / 'profile'}", f"--window-size={width},{height}"]
+        proc = subprocess.run(base + [f"--screenshot={shot}", html.resolve().as_uri()], capture_output=True, text=True, timeout=180)
+        assert shot.exists(), f"Chromium wrote no screenshot (rc {proc.returncode}): {proc.stderr[-2000:]}"
+        proc = subprocess.run(base + ["--dump-dom", probe.resolve().as_uri()], capture_output=True, text=True, timeout=180)
+        found = re.search(r'<pre id="layout-probe">(.*?)</pre>', proc.stdout, re.S)
+        assert found, f"Chromium printed no measurement (rc {proc.returncode}): {proc.stderr[-2000:]}"
+        return {**json.loads(html_lib.unescape(found.group(1))), "screenshot": shot}
+
+    return measure
+
+
+@pytest.fixture(scope="session")
+def assert_fits_the_window():
+    """check(m, width) on a chromium_layout measurement: nothing on the page is wider than the window — the page
+    does not scroll sideways, no element is drawn past the right edge (or overflows its own box) outside a box
+    that scrolls — and the screenshot was written."""
+
+    def check(m: dict, width: int):
+        assert m["innerWidth"] == width
+        assert m["scrollWidth"] <= m["innerWidth"], (m["scrollWidth"], m["innerWidth"], m["spills"][:10])
+        assert m["spills"] == [], m["spills"][:10]
+        assert m["screenshot"].exists() and m["screenshot"].stat().st_size > 0
+
+    return check

@@ -47,3 +47,16 @@ def test_report_says_why_a_family_is_missing(corpus, tmp_path):
     html = build_eval_report(res).save(tmp_path / "r.html").read_text()
     assert "CAS needs labelled synthetic clips of ≥ 2 classes" in html
     assert "LPIPS and tLPIPS left out" in html
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_eval_report_fits_a_laptop_window(result, width, tmp_path, chromium_layout, assert_fits_the_window):
+    """The evaluation report of real corpus clips at laptop width (chromium_layout: skips where Chromium is
+    absent): its per-clip expression table (a column per blendshape group and fer class) is wider than the
+    window and scrolls inside its own box, and nothing makes the page itself wider than the window."""
+    path = build_eval_report(result, title="Eval test", real_name="corpus", fake_name="fast").save(tmp_path / "r.html")
+    m = chromium_layout(path, width)
+    assert_fits_the_window(m, width)
+    assert max(t["width"] for t in m["tables"]) > width
+    assert all(b["clientWidth"] <= m["bodyWidth"] for b in m["boxes"])
+    assert all(i["width"] <= m["bodyWidth"] for i in m["images"])

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import base64
-import html as html_lib
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,31 +115,6 @@ def test_public_api_notes_code_and_included_reports():
 
 # --- the report at laptop width -------------------------------------------------------------------
 
-_MEASURE = """<script>addEventListener("load", () => {
-  const boxes = [...document.querySelectorAll("table")].map(t => t.getBoundingClientRect().width);
-  const pre = document.createElement("pre"); pre.id = "measure";
-  pre.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, innerWidth: innerWidth,
-                                    tableWidths: boxes, boxWidths: [...document.querySelectorAll("div.scroll")].map(d => d.clientWidth)});
-  document.body.appendChild(pre);
-});</script>"""
-
-
-def _measure_in_chromium(path, width: int, tmp_path) -> dict:
-    """Open a copy of the page with a measuring script in headless Chromium at `width` px; the numbers it wrote."""
-    import json
-    import subprocess
-
-    probe = tmp_path / f"{path.stem}_measure.html"
-    probe.write_text(path.read_text().replace("</body>", _MEASURE + "</body>"))
-    cmd = ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900", "--dump-dom", probe.resolve().as_uri()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    found = re.search(r'<pre id="measure">(.*?)</pre>', proc.stdout)
-    assert found, f"Chromium printed no measurement (rc {proc.returncode}): {proc.stderr[-2000:]}"
-    return json.loads(html_lib.unescape(found.group(1)))
-
-
 @pytest.fixture(scope="module")
 def wide_report(tmp_path_factory, short_clips):
     """A report whose first table is much wider than a laptop window: one row per real corpus clip with a long
@@ -162,15 +137,15 @@ def wide_report(tmp_path_factory, short_clips):
 
 
 @pytest.mark.parametrize("width", [1280, 1400])
-def test_wide_table_scrolls_inside_its_box_at_laptop_width(wide_report, width, tmp_path, chromium_screenshot):
-    """The page's scroll width never exceeds the window (chromium_screenshot: skips where Chromium is absent)."""
+def test_wide_table_scrolls_inside_its_box_at_laptop_width(wide_report, width, chromium_layout):
+    """The page's scroll width never exceeds the window (chromium_layout: skips where Chromium is absent)."""
     path, table = wide_report
     assert table.shape[1] > 15
-    m = _measure_in_chromium(path, width, tmp_path)
+    m = chromium_layout(path, width)
     assert m["innerWidth"] == width
-    assert m["tableWidths"][0] > width  # the table really is wider than the window…
+    assert m["tables"][0]["width"] > width  # the table really is wider than the window…
     assert m["scrollWidth"] <= m["innerWidth"], m  # …yet the page is not
-    assert m["boxWidths"][0] < width
+    assert m["boxes"][0]["clientWidth"] < width
 
 
 def test_wide_table_stays_inside_the_page_in_a_screenshot(wide_report, chromium_screenshot):
@@ -184,3 +159,81 @@ def test_wide_table_stays_inside_the_page_in_a_screenshot(wide_report, chromium_
     assert len(rows) > 100
     margin = ink[rows][:, 1240:]  # body: 40 px margins at 1280 px
     assert margin.sum() == 0, f"{margin.sum()} drawn pixels in the right margin"
+
+
+@pytest.fixture(scope="module")
+def laptop_report(tmp_path_factory, short_clips, corpus) -> Path:
+    """A report through every public method, on the real corpus clips and faces, where each block is wider
+    than a laptop window: a sample grid of every clip in one row, a per-clip metric table of about 30 columns,
+    a 1600 px matplotlib figure, the twelve corpus faces side by side as one 3072 px image (its own CSS
+    class), a command line of every clip path, a heading and a call-out that are one long word, a confusion
+    matrix and an included report with its own wide table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mexkit.eval.report import png_bytes
+    from mexkit.eval.temporal import temporal_scores
+
+    rows, luma = [], {}
+    for clip in short_clips:
+        luma[clip.sample_id] = clip.frames.astype(np.float32).mean(axis=(1, 2, 3))
+        row = {"sample_id": f"{clip.dataset}/{clip.subject}/{clip.sample_id}/onset{clip.onset}-apex{clip.apex}/{clip.label}"}
+        row.update({f"temporal:{k}": v for k, v in temporal_scores(clip.frames).items()})
+        row.update({f"mean_luminance_of_frame_{t:02d}": float(v) for t, v in enumerate(luma[clip.sample_id])})
+        row.update({f"luminance_step_into_frame_{t:02d}": float(np.diff(luma[clip.sample_id])[t - 1]) for t in range(1, len(luma[clip.sample_id]))})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    ids = [c.sample_id for c in short_clips]
+
+    rep = HtmlReport("Laptop-width report", subtitle="real corpus clips: " + "/".join(ids))
+    rep.section("Samples", "Every real clip of the corpus in one row, after the first face as a still.")
+    rep.gif_grid([[("still", corpus.faces[0].crop[::2, ::2], 30.0)] + [(c.sample_id, c.frames, c.fps) for c in short_clips]],
+                 row_labels=["the whole corpus, one clip per cell"], width=160)
+    rep.section("Per-clip metrics").table(table, caption="temporal scores and luminance of the real corpus clips")
+    fig, ax = plt.subplots(figsize=(20, 2.5))
+    for sid, v in luma.items():
+        ax.plot(v, label=sid)
+    ax.legend(ncol=len(luma), fontsize=7)
+    rep.figure(fig, alt="luminance")
+    rep.image(png_bytes(np.concatenate([f.crop for f in corpus.faces], axis=1)), alt="corpus faces", css_class="faces")
+    rep.section("Evaluation details: " + "/".join(ids * 3))
+    rep.note("clip folder not found: datasets/corpus/" + "/".join(ids * 2) + "/manifest.csv", kind="warning")
+    rep.code("mexkit eval --real " + " ".join(f"datasets/corpus/clips/{sid}" for sid in ids * 2) + " --report runs/eval.html")
+    rep.confusion_matrix(np.array([[3, 1, 0], [0, 4, 1], [1, 0, 5]]), ["negative", "positive", "surprise"], title="cm")
+    inner = HtmlReport("inner").section("Included: per-clip metrics again").table(table.iloc[:, ::-1])
+    rep.include(inner)
+    return rep.save(tmp_path_factory.mktemp("laptop") / "laptop.html")
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_whole_report_fits_a_laptop_window(laptop_report, width, chromium_layout, assert_fits_the_window):
+    """Rendered at 1280 and 1400 px, the report on real corpus clips is no wider than the window: the table, the
+    sample grid and the code block scroll sideways inside their own box (each is wider than the window, its box
+    is not), the images shrink to the page (aspect ratio kept), the long heading and call-out wrap. In the
+    screenshot the sample faces are drawn and nothing is drawn right of the body's content (1200 px wide,
+    centred, 16 px padding)."""
+    from mexkit.video_io import read_image
+
+    m = chromium_layout(laptop_report, width)
+    assert_fits_the_window(m, width)
+    assert len(m["tables"]) == 2 and min(t["width"] for t in m["tables"]) > width  # the tables really are wider…
+    boxes = {b["element"]: b for b in m["boxes"]}
+    assert len(m["boxes"]) == 4  # grid, two tables, code
+    for b in m["boxes"]:  # …and so are the grid and the command line, each inside a box narrower than the page
+        assert b["clientWidth"] <= m["bodyWidth"] < width and b["scrollWidth"] > width, b
+    assert "pre.code" in boxes
+    big = [i for i in m["images"] if i["naturalWidth"] > width]
+    assert {i["element"] for i in big} == {"img.plot", "img.faces"}
+    for i in big:
+        assert i["width"] <= m["bodyWidth"]
+        assert i["height"] == pytest.approx(i["width"] * i["naturalHeight"] / i["naturalWidth"], abs=1.5)
+    cells = [i for i in m["images"] if i["element"] == "img.cell"]
+    assert len(cells) == 8 and all(i["width"] == i["height"] == 160 for i in cells)  # grid cells keep their size
+    shot = read_image(m["screenshot"]).astype(int)
+    assert shot.shape[:2] == (900, width)
+    ink = (255 - shot).sum(-1) > 40
+    right = (width + 1200) // 2 - 16  # the right edge of the body's content
+    assert ink[:, right - 1168:right].sum() > 4 * 160 * 160  # the sample row's faces are on screen (it scrolls: some show)
+    assert ink[:, right + 2:].sum() == 0, f"{ink[:, right + 2:].sum()} drawn pixels right of the page's content"
