@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,9 @@ def _items(path: Path, batch: bool) -> list[Path]:
         raise MexkitInputError(path, "not found", "check the path")
     if not path.is_dir() or not batch:
         return [path]
-    return sorted(p for p in path.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS or p.is_file()))
+    # broken symbolic links are items too: they are listed in rejects.csv, not skipped without a word
+    return sorted(p for p in path.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS
+                                                                              or p.is_file() or p.is_symlink()))
 
 
 def align_all_faces(item: Path, out: Path, pipe) -> list[dict]:
@@ -95,6 +98,9 @@ def run_align(args: argparse.Namespace) -> int:
     done, face_rows = 0, []
     for item in tqdm(items, desc="align", unit="item", disable=len(items) == 1):
         try:
+            if item.is_symlink() and not item.exists():
+                raise MexkitInputError(item, f"broken symbolic link (points to {os.readlink(item)}, which does not exist)",
+                                       "fix or remove the link", stage="input")
             if args.all_faces and item.is_file() and item.suffix.lower() in IMAGE_EXTS:
                 face_rows += align_all_faces(item, args.out, pipe)
                 done += 1

@@ -13,16 +13,26 @@ REJECT_COLUMNS = ["file", "stage", "reason"]
 
 
 class RejectLog:
-    """Collects rejected items and appends them to `rejects.csv` as they happen."""
+    """Collects rejected items and appends them to `rejects.csv` as they happen.
+
+    An existing rejects.csv (an earlier or interrupted run into the same folder) is read back, and an
+    item rejected again for the same stage and reason is not written twice: rerunning a command leaves
+    the file as one run would.
+    """
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else None
         self.rows: list[dict[str, str]] = []
         if self.path is not None and not self.path.exists():
             atomic_append_line(self.path, ",".join(REJECT_COLUMNS))
+        elif self.path is not None and self.path.stat().st_size:
+            with open(self.path, newline="", encoding="utf-8") as f:
+                self.rows.extend({c: r.get(c) or "" for c in REJECT_COLUMNS} for r in csv.DictReader(f))
 
     def add(self, file: str | Path, stage: str, reason: str) -> None:
         row = {"file": str(file), "stage": stage, "reason": reason}
+        if row in self.rows:
+            return
         self.rows.append(row)
         if self.path is not None:
             buf = io.StringIO()

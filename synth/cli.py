@@ -99,26 +99,24 @@ def run_generate(args: argparse.Namespace) -> int:
         gen = load_generator(args.generator, **kwargs)
         intensity = args.intensity or "0.2:0.6"
     from .writer import parse_intensity
-    from .writer.faces import face_sources
-
-    faces = face_sources(args.faces, subject_prefix=args.subject_prefix, outside=args.outside_faces)
 
     common = dict(
         classes=classes or ["positive", "negative", "surprise"], intensity=parse_intensity(intensity),
         per_face=args.per_face, seed=args.seed, fmt=args.format, duration_ms=400.0 if duration_ms is None else duration_ms,
         fps=40.0 if fps is None else fps, aus=[a for a in args.aus.replace(",", "+").split("+") if a.strip()],
         apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, gen.resolution),
+        subject_prefix=args.subject_prefix, outside=args.outside_faces,
     )
     if args.devices is not None or args.num_nodes > 1:
         from .writer.distributed import generate_dataset_distributed
 
         devices = args.devices if args.devices in (None, "auto") else int(args.devices)
-        counts = generate_dataset_distributed(gen, faces, args.out, devices=devices or 1, accelerator=args.accelerator,
+        counts = generate_dataset_distributed(gen, args.faces, args.out, devices=devices or 1, accelerator=args.accelerator,
                                               num_nodes=args.num_nodes, strategy=args.strategy, **common)
         if counts["rank"] == 0:
             print(f"{counts['total']} jobs → {counts['out']}/manifest.csv\n{counts['rejects']}")
         return 0
-    counts = generate_dataset(gen, faces, args.out, **common)
+    counts = generate_dataset(gen, args.faces, args.out, **common)
     print(f"{counts['written']} written, {counts['skipped']} already there, {counts['rejected']} rejected of {counts['total']} "
           f"→ {counts['out']}/manifest.csv")
     print(counts["rejects"])

@@ -25,15 +25,22 @@ def test_batch_skips_bad_items_and_lists_them(media, tmp_path):
     shutil.copy(media / "no_face.mp4", src / "empty_room.mp4")
     (src / "zero.jpg").touch()
     shutil.copy(media / "single_face.jpg", src / "notes.xyz")
+    (src / "moved.jpg").symlink_to(tmp_path / "gone.jpg")  # broken links are listed too
+    (src / "old_clips").symlink_to(tmp_path / "gone_folder")
     out = tmp_path / "out"
     assert main(["align", str(src), "--batch", "--out", str(out)]) == 0
     assert (out / "good.png").exists() and (out / "group.png").exists()
     rejects = pd.read_csv(out / "rejects.csv")
     reasons = dict(zip(rejects["file"].map(lambda p: p.split("/")[-1]), rejects["reason"]))
-    assert set(reasons) == {"empty_room.mp4", "zero.jpg", "notes.xyz"}
+    assert set(reasons) == {"empty_room.mp4", "zero.jpg", "notes.xyz", "moved.jpg", "old_clips"}
     assert "no face" in reasons["empty_room.mp4"]
     assert "0 bytes" in reasons["zero.jpg"]
     assert "unsupported extension" in reasons["notes.xyz"]
+    assert "broken symbolic link" in reasons["moved.jpg"] and "gone_folder" in reasons["old_clips"]
+    # the same command again: the same rejects.csv, not every row twice
+    before = (out / "rejects.csv").read_text()
+    assert main(["align", str(src), "--batch", "--out", str(out)]) == 0
+    assert (out / "rejects.csv").read_text() == before
 
 
 def test_single_bad_input_exits_with_clear_message(media, tmp_path):

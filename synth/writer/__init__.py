@@ -3,6 +3,7 @@
 Layout of the output folder (the synthetic manifest contract):
     DIR/manifest.csv          one row per finished clip (SYNTHETIC_MANIFEST_COLUMNS; paths relative to DIR)
     DIR/rejects.csv           faces (or samples) skipped, with stage and reason
+    DIR/run.json              the settings that decide the clips; a run with other settings is refused here
     DIR/clips/<sample_id>/    PNG frames 00000.png … (format "png"), or DIR/clips/<sample_id>.mp4
 
 Guarantees. Sample ids are deterministic: a hash of (generator name, weights hash, source face

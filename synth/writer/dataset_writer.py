@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from mexkit.errors import MexkitInputError
-from mexkit.rejects import REJECT_COLUMNS, RejectLog
+from mexkit.rejects import RejectLog
 from mexkit.video_io import read_image, write_frames, write_video
 
 from ..condition import Condition
@@ -91,17 +91,11 @@ class DatasetWriter:
         return self.clips_dir / (f"{sample_id}.mp4" if self.fmt == "mp4" else sample_id)
 
     def _open_rejects(self) -> RejectLog:
-        """rejects.csv, with rows from earlier runs loaded so a resumed run does not repeat them."""
-        path = self.out / "rejects.csv"
-        log = RejectLog(path)
-        if path.stat().st_size:
-            with open(path, newline="", encoding="utf-8") as f:
-                log.rows.extend({c: r.get(c, "") for c in REJECT_COLUMNS} for r in csv.DictReader(f))
-        return log
+        """rejects.csv, with rows from earlier runs loaded (RejectLog), so a resumed run does not repeat them."""
+        return RejectLog(self.out / "rejects.csv")
 
     def reject(self, file: str, stage: str, reason: str) -> None:
-        if not any(r["file"] == file and r["stage"] == stage and r["reason"] == reason for r in self.rejects.rows):
-            self.rejects.add(file, stage, reason)
+        self.rejects.add(file, stage, reason)  # an identical earlier row is not written again
 
     def clean_orphans(self) -> list[Path]:
         """Remove temporary folders a killed run left in clips/ (atomic_path's `.<name>.*.tmp`)."""
@@ -128,10 +122,33 @@ class DatasetWriter:
     def start(self, plan: JobPlan) -> set[str]:
         """`prepare`, then log the plan's duplicate faces as rejects; returns the ids already finished.
         Only one process may run this (rank 0 of a distributed run)."""
+        self.check_settings(plan.settings)
         done = self.prepare()
         for dup, kept in plan.duplicates:
             self.reject(dup.key, "faces", f"same image content as {kept.key}; kept once")
+        for key, reason in plan.unreadable:
+            self.reject(key, "faces", reason)
         return done
+
+    def check_settings(self, settings: dict) -> None:
+        """Record the run's settings in DIR/run.json, or refuse to resume into a folder whose earlier run
+        had other ones (its clips would be mixed with these without a word). per_face may grow: a resumed
+        run with more clips per face extends the same set."""
+        from mexkit.atomic import atomic_write_text
+
+        mine = {**settings, "format": self.fmt, "resolution": self.resolution}
+        path = self.out / "run.json"
+        if path.exists():
+            try:
+                theirs = json.loads(path.read_text())
+            except ValueError:
+                theirs = None
+            if theirs != json.loads(json.dumps(mine)):
+                keys = sorted(k for k in set(mine) | set(theirs or {}) if (theirs or {}).get(k) != json.loads(json.dumps(mine)).get(k))
+                raise MexkitInputError(self.out, f"holds a run with other settings ({', '.join(keys) or 'run.json unreadable'} differ)",
+                                       "write to a new --out folder, or repeat the earlier command to resume it", stage="output")
+            return
+        atomic_write_text(path, json.dumps(mine, indent=1, sort_keys=True) + "\n")
 
     def finished_ids(self) -> set[str]:
         """Ids with a manifest row (read only; safe while other processes append)."""
@@ -273,12 +290,13 @@ def generate_dataset(generator: Generator | str | Path, faces: str | Path | Sequ
                      intensity: str | float | tuple[float, float] = (0.2, 0.6), per_face: int = 1, seed: int = 0,
                      fmt: str = "png", duration_ms: float = 400.0, fps: float = 40.0, aus: Sequence[str] = (),
                      apex_at: float = 0.4, offset_at: float = 1.0, conditions: Sequence[Condition] | None = None,
+                     subject_prefix: str = "", outside: bool = False,
                      progress: bool = True, pipeline=None) -> dict:
     """Python entry of `mexkit generate`: plan the jobs, write (or resume) the dataset, return the counts
     plus the rejects summary. `generator` is a Generator or a name/path for `load_generator`."""
     writer, plan = open_run(generator, faces, out, fmt, pipeline, classes=classes, intensity=intensity, per_face=per_face,
                             seed=seed, duration_ms=duration_ms, fps=fps, aus=aus, apex_at=apex_at, offset_at=offset_at,
-                            conditions=conditions)
+                            conditions=conditions, subject_prefix=subject_prefix, outside=outside)
     counts = writer.run(plan.jobs, progress=progress, done=writer.start(plan))
     writer.finish(plan.jobs)
     counts["rejects"] = writer.rejects.summary()

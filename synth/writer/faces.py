@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -71,6 +72,19 @@ def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: boo
         rel = p.relative_to(folder)
         subject = rel.parts[0] if len(rel.parts) > 1 else p.stem
         out.append(FaceSource(key=rel.as_posix(), sha=_file_sha(p), subject=folder_subject(subject, subject_prefix, outside), path=p))
+    return out
+
+
+def broken_links(folder: str | Path) -> list[tuple[str, str]]:
+    """(key, reason) of every broken symbolic link under a faces folder: the face cannot be read, and
+    the writer lists it in rejects.csv instead of leaving it out without a word."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.rglob("*"), key=lambda q: natural_key(q.relative_to(folder).as_posix())):
+        if p.is_symlink() and not p.exists() and not p.name.startswith("."):
+            out.append((p.relative_to(folder).as_posix(), f"broken symbolic link (points to {os.readlink(p)}, which does not exist)"))
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +17,7 @@ from mexkit.errors import MexkitInputError
 
 from ..condition import Condition
 from ..generator import Generator
-from .faces import FaceSource, duplicate_faces, face_sources, unique_faces
+from .faces import FaceSource, broken_links, duplicate_faces, face_sources, unique_faces
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class JobPlan:
     generator: Generator
     jobs: list[Job]
     duplicates: list[tuple[FaceSource, FaceSource]]
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (face key, reason): broken links in the faces folder
+    settings: dict = field(default_factory=dict)  # what decides the clips besides per_face (the writer's run.json)
 
 
 def resolve_generator(generator: Generator | str | Path) -> Generator:
@@ -91,7 +93,8 @@ def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[Fa
               classes: Sequence[str] = ("positive", "negative", "surprise"),
               intensity: str | float | tuple[float, float] = (0.2, 0.6), per_face: int = 1, seed: int = 0,
               duration_ms: float = 400.0, fps: float = 40.0, apex_at: float = 0.4, offset_at: float = 1.0,
-              aus: Sequence[str] = (), conditions: Sequence[Condition] | None = None) -> JobPlan:
+              aus: Sequence[str] = (), conditions: Sequence[Condition] | None = None, subject_prefix: str = "",
+              outside: bool = False) -> JobPlan:
     """Everything a run decides before it writes anything: the generator, the faces, the jobs, the checks.
 
     Per face (each content once, natural order of keys), the classes are cycled from an offset fixed by
@@ -100,10 +103,11 @@ def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[Fa
     with its own seed (`sample_seed`): a job's content never depends on which other jobs exist.
     `conditions` (one per index) replaces the class/intensity scheme. Every asked class and every
     job's condition goes through `generator.check_condition` here, so a condition the generator cannot
-    make fails with a MexkitInputError before the output folder is touched.
+    make fails with a MexkitInputError before the output folder is touched. subject_prefix / outside map
+    a faces folder's names into the real set's subject ids (`folder_subject`).
     """
     generator = resolve_generator(generator)
-    sources = face_sources(faces)
+    sources = face_sources(faces, subject_prefix, outside)
     if per_face < 1:
         raise MexkitInputError(None, f"per-face must be >= 1, got {per_face}", "pass e.g. --per-face 3", stage="condition")
     lo, hi = parse_intensity(intensity)
@@ -126,4 +130,9 @@ def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[Fa
     asked = [Condition(label=c, duration_ms=duration_ms, fps=fps, aus=tuple(aus)) for c in classes]
     for cond in [*asked, *{(j.condition.label, j.condition.aus): j.condition for j in jobs}.values()]:
         generator.check_condition(cond)
-    return JobPlan(generator, jobs, duplicate_faces(sources))
+    unreadable = broken_links(faces) if isinstance(faces, (str, Path)) and str(faces) != "corpus" else []
+    settings = {"generator": name, "weights_hash": weights, "classes": classes, "intensity": [lo, hi], "seed": int(seed),
+                "duration_ms": float(duration_ms), "fps": float(fps), "apex_at": float(apex_at), "offset_at": float(offset_at),
+                "aus": list(aus), "conditions": None if conditions is None else [c.to_dict() for c in conditions],
+                "subject_prefix": subject_prefix, "outside": bool(outside)}
+    return JobPlan(generator, jobs, duplicate_faces(sources), unreadable, settings)

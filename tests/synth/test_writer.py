@@ -262,3 +262,21 @@ def test_face_folders_map_into_the_real_sets_subject_namespace(tmp_path, face_di
     assert mexkit_main(["generate", "--faces", str(face_dir), "--outside-faces", "--out", str(out), "--no-progress"]) == 0
     rows = manifest_rows(out)
     assert rows and all(r[MANIFEST_COLUMNS.index("source_subject")].startswith("outside:") for r in rows)
+
+
+def test_broken_links_are_listed_and_a_run_with_other_settings_is_refused(tmp_path, face_dir, capsys):
+    (face_dir / "moved.jpg").symlink_to(tmp_path / "gone.jpg")
+    out = tmp_path / "out"
+    cmd = ["generate", "--faces", str(face_dir), "--out", str(out), "--no-progress"]
+    assert mexkit_main(cmd) == 0
+    rejects = (out / "rejects.csv").read_text()
+    assert "moved.jpg,faces," in rejects and "broken symbolic link" in rejects
+    manifest = (out / "manifest.csv").read_text()
+    # other settings into the same folder would mix two sets: refused, nothing changed
+    assert mexkit_main(cmd + ["--seed", "5"]) == 2
+    assert "other settings (seed differ)" in capsys.readouterr().err
+    assert (out / "manifest.csv").read_text() == manifest and (out / "rejects.csv").read_text() == rejects
+    # the same command resumes; more clips per face extend the set
+    assert mexkit_main(cmd) == 0 and (out / "rejects.csv").read_text() == rejects
+    assert mexkit_main(cmd + ["--per-face", "2"]) == 0
+    assert len(manifest_rows(out)) == 2 * (len(manifest.splitlines()) - 1)
