@@ -32,7 +32,9 @@ def _adapter(args):
     try:
         return make_adapter(args.dataset, args.root, annotations=args.annotations, frames_dir=args.frames_dir,
                             **_errata_kwargs(args.dataset, getattr(args, "no_errata", False)))
-    except ValueError as err:
+    except MexkitInputError:
+        raise  # already names the file and its own fix (e.g. a missing --root)
+    except ValueError as err:  # an unknown dataset name
         raise MexkitInputError(None, str(err), f"use one of {', '.join(adapter_names())}", stage="dataset") from None
 
 

@@ -36,6 +36,12 @@ def test_check_errors_exit_2(fresh, capsys, tmp_path):
     assert "annotation spreadsheet not found" in capsys.readouterr().err
     assert main(["datasets", "check", "--dataset", "casme9", "--root", str(tmp_path)]) == 2
     assert "unknown dataset 'casme9'" in capsys.readouterr().err
+    # a missing root or a file as root: one message with its own fix (not a second, unrelated one)
+    (tmp_path / "a_file").write_text("x")
+    for root in (tmp_path / "missing", tmp_path / "a_file"):
+        assert main(["datasets", "check", "--dataset", "casme2", "--root", str(root)]) == 2
+        err = capsys.readouterr().err
+        assert str(root) in err and "root folder not found" in err and err.count("Fix:") == 1
 
 
 def test_manifest_composite_splits_prepare(pristine, tmp_path, capsys):
