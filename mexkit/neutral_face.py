@@ -57,3 +57,37 @@ def prepare_face(image: np.ndarray, resolution: int = 128, pipeline: FacePipelin
         source=str(source),
         meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name},
     )
+
+
+def prepare_faces(image: np.ndarray, resolution: int = 128, pipeline: FacePipeline | None = None, source: str | Path = "",
+                  subject: str = "") -> list[NeutralFace | MexkitInputError]:
+    """Every face of an RGB image (group photos: both detectors, see `FacePipeline.detect(all_faces=True)`),
+    left to right, each aligned and cropped — or, for a face too small to animate, the MexkitInputError
+    saying so. Each face's meta holds face_index, num_faces, box and detector; `subject` + "_face<k>"
+    names each person. NoFaceError when the image has none."""
+    from .errors import NoFaceError
+    from .face.landmark_schemes import to68
+
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_FACE_PX:
+        raise MexkitInputError(source or None, f"image is too small ({w}×{h} px)", f"use a face image of at least {MIN_FACE_PX} px", stage="detect")
+    pipeline = pipeline or default_pipeline(resolution)
+    faces = sorted(pipeline.detect(image, all_faces=True), key=lambda f: f.bbox[0])
+    if not faces:
+        raise NoFaceError(source or None, f"{pipeline.backend.name} backend and dlib HOG")
+    out: list[NeutralFace | MexkitInputError] = []
+    for k, face in enumerate(faces):
+        le, re_ = face.eye_centers
+        iod = float(np.linalg.norm(re_ - le))
+        if iod < MIN_IOD_PX:
+            out.append(MexkitInputError(f"{source}#face{k}", f"face is too small (eye centres {iod:.0f} px apart)",
+                                        f"use a photo whose faces have eyes at least {MIN_IOD_PX} px apart", stage="detect"))
+            continue
+        aligned = pipeline.align_face(image, face, resolution, len(faces))
+        out.append(NeutralFace(
+            crop=aligned.crop, landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
+            subject=f"{subject}_face{k}" if subject else f"face{k}", source=f"{source}#face{k}",
+            meta={"num_faces": len(faces), "face_index": k, "face_backend": pipeline.backend.name, "detector": face.detector,
+                  "box": [float(v) for v in face.bbox]},
+        ))
+    return out

@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subject-prefix", default="", metavar="PREFIX",
                    help="prefix the faces' folder names with PREFIX to make them the real set's subject ids (e.g. casme2_ for "
                         "sub01 → casme2_sub01); the study's leakage gate refuses subjects it does not know")
+    p.add_argument("--all-faces", action="store_true",
+                   help="every face of each image (group photos), each its own subject <image>_face<k>; default: the largest face")
     p.add_argument("--outside-faces", action="store_true",
                    help="the faces are of people outside every real set: subjects are written as outside:<name>")
     p.add_argument("--driving", type=Path, default=None, help="driving clip (video or frame folder) for motion transfer")
@@ -105,7 +107,7 @@ def run_generate(args: argparse.Namespace) -> int:
         per_face=args.per_face, seed=args.seed, fmt=args.format, duration_ms=400.0 if duration_ms is None else duration_ms,
         fps=40.0 if fps is None else fps, aus=[a for a in args.aus.replace(",", "+").split("+") if a.strip()],
         apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, gen.resolution),
-        subject_prefix=args.subject_prefix, outside=args.outside_faces,
+        subject_prefix=args.subject_prefix, outside=args.outside_faces, all_faces=args.all_faces,
     )
     if args.devices is not None or args.num_nodes > 1:
         from .writer.distributed import generate_dataset_distributed

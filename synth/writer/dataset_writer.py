@@ -281,7 +281,7 @@ def open_run(generator: Generator | str | Path, faces: str | Path | Sequence[Fac
     """The preamble of every run (single-process and distributed): plan the jobs — which checks the
     generator, faces and conditions before the output folder is touched — then open the writer.
     `request`: the keyword arguments of `plan_jobs` (classes, intensity, per_face, seed, …)."""
-    plan = plan_jobs(generator, faces, **request)
+    plan = plan_jobs(generator, faces, pipeline=pipeline, **request)
     return DatasetWriter(plan.generator, out, fmt, pipeline), plan
 
 
@@ -290,13 +290,13 @@ def generate_dataset(generator: Generator | str | Path, faces: str | Path | Sequ
                      intensity: str | float | tuple[float, float] = (0.2, 0.6), per_face: int = 1, seed: int = 0,
                      fmt: str = "png", duration_ms: float = 400.0, fps: float = 40.0, aus: Sequence[str] = (),
                      apex_at: float = 0.4, offset_at: float = 1.0, conditions: Sequence[Condition] | None = None,
-                     subject_prefix: str = "", outside: bool = False,
+                     subject_prefix: str = "", outside: bool = False, all_faces: bool = False,
                      progress: bool = True, pipeline=None) -> dict:
     """Python entry of `mexkit generate`: plan the jobs, write (or resume) the dataset, return the counts
     plus the rejects summary. `generator` is a Generator or a name/path for `load_generator`."""
     writer, plan = open_run(generator, faces, out, fmt, pipeline, classes=classes, intensity=intensity, per_face=per_face,
                             seed=seed, duration_ms=duration_ms, fps=fps, aus=aus, apex_at=apex_at, offset_at=offset_at,
-                            conditions=conditions, subject_prefix=subject_prefix, outside=outside)
+                            conditions=conditions, subject_prefix=subject_prefix, outside=outside, all_faces=all_faces)
     counts = writer.run(plan.jobs, progress=progress, done=writer.start(plan))
     writer.finish(plan.jobs)
     counts["rejects"] = writer.rejects.summary()

@@ -123,14 +123,14 @@ def generate_dataset_distributed(generator: Generator | str | Path, faces: str |
                                  intensity: str | float | tuple[float, float] = (0.2, 0.6), per_face: int = 1, seed: int = 0,
                                  fmt: str = "png", duration_ms: float = 400.0, fps: float = 40.0, aus: Sequence[str] = (),
                                  apex_at: float = 0.4, offset_at: float = 1.0, conditions: Sequence[Condition] | None = None,
-                                 subject_prefix: str = "", outside: bool = False,
+                                 subject_prefix: str = "", outside: bool = False, all_faces: bool = False,
                                  devices: int | str = 2, accelerator: str = "cpu", num_nodes: int = 1, strategy: str = "ddp",
                                  batch_size: int = 4, pipeline=None, progress: bool = True) -> dict:
     """`generate_dataset` through Lightning predict (DDP): the same preamble (`open_run`), so the same
     up-front checks, job ids, files and rows as the single-process writer."""
     writer, plan = open_run(generator, faces, out, fmt, pipeline, classes=classes, intensity=intensity, per_face=per_face,
                             seed=seed, duration_ms=duration_ms, fps=fps, aus=aus, apex_at=apex_at, offset_at=offset_at,
-                            conditions=conditions, subject_prefix=subject_prefix, outside=outside)
+                            conditions=conditions, subject_prefix=subject_prefix, outside=outside, all_faces=all_faces)
     if is_launching_rank_zero():
         writer.start(plan)
     callback = SyntheticClipWriter(writer)

@@ -101,6 +101,33 @@ def faces_from_corpus() -> list[FaceSource]:
     return out
 
 
+def group_faces(images: Sequence[FaceSource], resolution: int, pipeline=None, subject_prefix: str = "",
+                outside: bool = False) -> tuple[list[FaceSource], list[tuple[str, str]]]:
+    """Every face of every image (`mexkit generate --all-faces`, for group photos): one FaceSource per
+    face, key "<image key>#face<k>" (left to right), subject "<image stem>_face<k>" mapped by
+    `folder_subject` — each person in a photo is a subject of their own. Returns the sources and
+    (key, reason) for images without a face and faces too small to animate (the writer's rejects)."""
+    from mexkit.neutral_face import prepare_faces
+    from mexkit.video_io import read_image
+
+    sources, skipped = [], []
+    for img in images:
+        try:
+            faces = prepare_faces(read_image(img.path), resolution=resolution, pipeline=pipeline, source=img.key,
+                                  subject=Path(img.key).stem)
+        except MexkitInputError as err:
+            skipped.append((img.key, err.reason))
+            continue
+        for k, face in enumerate(faces):
+            if isinstance(face, MexkitInputError):
+                skipped.append((f"{img.key}#face{k}", face.reason))
+                continue
+            face.subject = folder_subject(face.subject, subject_prefix, outside)
+            sha = hashlib.sha256(f"{img.sha}#face{k}".encode()).hexdigest()
+            sources.append(FaceSource(key=f"{img.key}#face{k}", sha=sha, subject=face.subject, face=face))
+    return sources, skipped
+
+
 def face_sources(faces: str | Path | Sequence[FaceSource], subject_prefix: str = "", outside: bool = False) -> list[FaceSource]:
     """`--faces` → face sources: "corpus", a folder of images, one image, or a ready list
     (subject_prefix / outside: see `folder_subject`; the corpus keeps its own subject ids)."""

@@ -17,7 +17,7 @@ from mexkit.errors import MexkitInputError
 
 from ..condition import Condition
 from ..generator import Generator
-from .faces import FaceSource, broken_links, duplicate_faces, face_sources, unique_faces
+from .faces import FaceSource, broken_links, duplicate_faces, face_sources, group_faces, unique_faces
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,17 @@ def parse_intensity(spec: str | float | tuple[float, float]) -> tuple[float, flo
     return lo, hi
 
 
+def _face_size(resolution: int) -> int:
+    """The crop size faces are aligned at for a generator of this output size (the writer's rule)."""
+    return resolution if resolution in (64, 128, 256) else 256
+
+
 def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[FaceSource],
               classes: Sequence[str] = ("positive", "negative", "surprise"),
               intensity: str | float | tuple[float, float] = (0.2, 0.6), per_face: int = 1, seed: int = 0,
               duration_ms: float = 400.0, fps: float = 40.0, apex_at: float = 0.4, offset_at: float = 1.0,
               aus: Sequence[str] = (), conditions: Sequence[Condition] | None = None, subject_prefix: str = "",
-              outside: bool = False) -> JobPlan:
+              outside: bool = False, all_faces: bool = False, pipeline=None) -> JobPlan:
     """Everything a run decides before it writes anything: the generator, the faces, the jobs, the checks.
 
     Per face (each content once, natural order of keys), the classes are cycled from an offset fixed by
@@ -104,10 +109,17 @@ def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[Fa
     `conditions` (one per index) replaces the class/intensity scheme. Every asked class and every
     job's condition goes through `generator.check_condition` here, so a condition the generator cannot
     make fails with a MexkitInputError before the output folder is touched. subject_prefix / outside map
-    a faces folder's names into the real set's subject ids (`folder_subject`).
+    a faces folder's names into the real set's subject ids (`folder_subject`). all_faces: every face of
+    each image (group photos, `group_faces`; aligned here with `pipeline`), not only the largest.
     """
     generator = resolve_generator(generator)
     sources = face_sources(faces, subject_prefix, outside)
+    unreadable = broken_links(faces) if isinstance(faces, (str, Path)) and str(faces) != "corpus" else []
+    if all_faces:
+        images = [s for s in sources if s.path is not None]
+        grouped, skipped = group_faces(images, _face_size(generator.resolution), pipeline, subject_prefix, outside)
+        sources = [s for s in sources if s.path is None] + grouped
+        unreadable += skipped
     if per_face < 1:
         raise MexkitInputError(None, f"per-face must be >= 1, got {per_face}", "pass e.g. --per-face 3", stage="condition")
     lo, hi = parse_intensity(intensity)
@@ -130,9 +142,8 @@ def plan_jobs(generator: Generator | str | Path, faces: str | Path | Sequence[Fa
     asked = [Condition(label=c, duration_ms=duration_ms, fps=fps, aus=tuple(aus)) for c in classes]
     for cond in [*asked, *{(j.condition.label, j.condition.aus): j.condition for j in jobs}.values()]:
         generator.check_condition(cond)
-    unreadable = broken_links(faces) if isinstance(faces, (str, Path)) and str(faces) != "corpus" else []
     settings = {"generator": name, "weights_hash": weights, "classes": classes, "intensity": [lo, hi], "seed": int(seed),
                 "duration_ms": float(duration_ms), "fps": float(fps), "apex_at": float(apex_at), "offset_at": float(offset_at),
                 "aus": list(aus), "conditions": None if conditions is None else [c.to_dict() for c in conditions],
-                "subject_prefix": subject_prefix, "outside": bool(outside)}
+                "subject_prefix": subject_prefix, "outside": bool(outside), "all_faces": bool(all_faces)}
     return JobPlan(generator, jobs, duplicate_faces(sources), unreadable, settings)

