@@ -18,11 +18,14 @@ ANNOTATION_PROVENANCE_COLUMNS = ["annotation_sheet", "errata"]
 # The driving clip whose motion a synthetic clip carries (motion transfer): its dataset, subject and
 # sample id; NO_SUBJECTS in all three for generators without a driving clip.
 DRIVING_COLUMNS = ["driving_dataset", "driving_subject", "driving_sample"]
+# How neutral the source face was (mexkit/face/neutrality.py): 1 − its strongest expression blendshape,
+# and the strongest shapes as "name:score;…" ("" when it could not be measured).
+NEUTRALITY_COLUMNS = ["neutrality", "expression_blendshapes"]
 # What made a synthetic clip: generator, weights, source face and its subject, the subjects that shaped
 # the weights, the driving clip, the request (intensity, duration, seed, condition).
 PROVENANCE_COLUMNS = [
     "generator", "weights_hash", "source_face", "source_subject", "train_subjects", *DRIVING_COLUMNS, "intensity",
-    "duration_ms", "seed", "source_face_sha", "condition",
+    "duration_ms", "seed", "source_face_sha", "condition", *NEUTRALITY_COLUMNS,
 ]
 # Provenance cells (train_subjects, driving_*): "" is UNKNOWN and refused by the leakage gate; NO_SUBJECTS
 # declares "none" (a generator that learned from nobody, a clip without a driving clip). See

@@ -81,7 +81,35 @@ def align_corpus(corpus, report) -> dict:
     return {"faces": len(corpus.faces), "backend_disagreement_iod": float(np.mean(errs)) if errs else float("nan")}
 
 
-def generate_all(names: list[str], out: Path, report) -> dict[str, Path]:
+MIN_NEUTRAL_FACES = 4  # below this many neutral corpus faces the demo animates all of them
+
+
+def neutral_corpus_faces(report) -> list:
+    """The corpus faces the demo animates: those whose neutrality (mexkit/face/neutrality.py) reaches the
+    warning threshold — posed smiles are not neutral inputs — or all of them if fewer than
+    MIN_NEUTRAL_FACES do. The table of every face's score goes into the report."""
+    import warnings
+
+    from mexkit.face.neutrality import NEUTRALITY_WARN, NonNeutralFaceWarning, measure_neutrality
+    from mexkit.synth.writer import faces_from_corpus
+
+    sources, rows = faces_from_corpus(), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonNeutralFaceWarning)  # shown in the table instead
+        for src in sources:
+            rows.append({"face": src.key, "subject": src.subject, **measure_neutrality(src.face, warn=False)})
+    table = pd.DataFrame(rows)
+    keep = table["neutrality"].fillna(0.0) >= NEUTRALITY_WARN
+    chosen = [s for s, k in zip(sources, keep) if k] if keep.sum() >= MIN_NEUTRAL_FACES else sources
+    table["animated"] = [s in chosen for s in sources]
+    report.section("Neutral inputs", f"A generator animates its input as if it were neutral, so the demo animates the "
+                                     f"{len(chosen)} of {len(sources)} corpus faces whose neutrality (1 − the strongest "
+                                     f"expression blendshape) is at least {NEUTRALITY_WARN}; posed smiles are left out.")
+    report.table(table)
+    return chosen
+
+
+def generate_all(names: list[str], out: Path, report, faces="corpus") -> dict[str, Path]:
     """Write a synthetic set per generator; a generator that cannot load is reported, not fatal."""
     from mexkit.synth import generate_dataset, load_generator
 
@@ -93,13 +121,13 @@ def generate_all(names: list[str], out: Path, report) -> dict[str, Path]:
         except Exception as err:  # noqa: BLE001 — a missing generator is shown in the report, the rest runs
             rows.append({"generator": name, "status": f"not available: {type(err).__name__}: {err}"})
             continue
-        counts = generate_dataset(gen, "corpus", out / "synthetic" / name, classes=CLASSES,
+        counts = generate_dataset(gen, faces, out / "synthetic" / name, classes=CLASSES,
                                   per_face=PER_FACE_BY_GENERATOR.get(name, PER_FACE), intensity=INTENSITY, seed=0)
         done[name] = out / "synthetic" / name
         rows.append({"generator": name, "status": "ok", "resolution": getattr(gen, "resolution", ""),
                      "clips": counts["written"] + counts["skipped"], "rejected": counts["rejected"],
                      "seconds": round(time.time() - t, 1), "weights_hash": gen.weights_hash()})
-    report.section("2. Generation", f"Every corpus face animated {PER_FACE}× (one clip per class: {', '.join(CLASSES)}; "
+    report.section("2. Generation", f"Every neutral corpus face animated {PER_FACE}× (one clip per class: {', '.join(CLASSES)}; "
                                     "flow diffusion once per face, classes in turn, as its sampling is slow on CPU), "
                                     f"intensity drawn in {INTENSITY[0]}–{INTENSITY[1]}, 400 ms at 40 fps, seed 0, "
                                     "through the resumable writer (manifest.csv + clips/ per generator).")
@@ -107,12 +135,13 @@ def generate_all(names: list[str], out: Path, report) -> dict[str, Path]:
     return done
 
 
-def example_grid(sets: dict[str, Path], corpus, report) -> None:
-    """Rows: a corpus face; columns: its neutral crop, then each generator's clip of the same class."""
+def example_grid(sets: dict[str, Path], corpus, report, faces=None) -> None:
+    """Rows: a corpus face (of `faces`, default all); columns: its neutral crop, then each generator's clip of the same class."""
     from mexkit.eval import open_clip_set
 
     sets_ = {n: open_clip_set(p) for n, p in sets.items()}
-    faces = corpus.faces[:: max(1, len(corpus.faces) // EXAMPLE_FACES)][:EXAMPLE_FACES]
+    faces = list(corpus.faces) if faces is None else list(faces)
+    faces = faces[:: max(1, len(faces) // EXAMPLE_FACES)][:EXAMPLE_FACES]
     rows, labels = [], []
     for i, face in enumerate(faces):
         cls = CLASSES[i % len(CLASSES)]
@@ -280,10 +309,11 @@ def run_demo(args: argparse.Namespace) -> int:
     align_corpus(corpus, report)
     timings.append({"step": "align", "seconds": time.time() - t})
     t = time.time()
-    sets = generate_all([g.strip() for g in args.generators.split(",") if g.strip()], out, report)
+    neutral = neutral_corpus_faces(report)
+    sets = generate_all([g.strip() for g in args.generators.split(",") if g.strip()], out, report, faces=neutral)
     timings.append({"step": "generate", "seconds": time.time() - t})
     if sets:
-        example_grid(sets, corpus, report)
+        example_grid(sets, corpus, report, faces=[src.face for src in neutral])
         t = time.time()
         evaluate_all(sets, out, report)
         timings.append({"step": "evaluate", "seconds": time.time() - t})

@@ -55,7 +55,8 @@ def prepare_face(image: np.ndarray, resolution: int = 128, pipeline: FacePipelin
         landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
         subject=subject,
         source=str(source),
-        meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name},
+        meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name,
+              **({"blendshapes": dict(aligned.face.blendshapes)} if aligned.face.blendshapes else {})},
     )
 
 
@@ -88,6 +89,6 @@ def prepare_faces(image: np.ndarray, resolution: int = 128, pipeline: FacePipeli
             crop=aligned.crop, landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
             subject=f"{subject}_face{k}" if subject else f"face{k}", source=f"{source}#face{k}",
             meta={"num_faces": len(faces), "face_index": k, "face_backend": pipeline.backend.name, "detector": face.detector,
-                  "box": [float(v) for v in face.bbox]},
+                  "box": [float(v) for v in face.bbox], **({"blendshapes": dict(face.blendshapes)} if face.blendshapes else {})},
         ))
     return out

@@ -83,6 +83,7 @@ class DatasetWriter:
         self.resolution = int(generator.resolution)
         self._pipeline = pipeline
         self._faces: OrderedDict[str, NeutralFace] = OrderedDict()
+        self._neutrality: dict[str, dict] = {}
         self._bad_faces: set[str] = set()
         self.rejects = self._open_rejects()
 
@@ -177,6 +178,10 @@ class DatasetWriter:
             except MexkitInputError as err:
                 raise FaceRejected(source.key, err.reason, err.fix, err.stage) from None
         self._faces[source.sha] = face
+        if source.sha not in self._neutrality:  # measured once per face (mexkit/face/neutrality.py); warns below the threshold
+            from mexkit.face.neutrality import measure_neutrality
+
+            self._neutrality[source.sha] = measure_neutrality(face)
         while len(self._faces) > FACE_CACHE:
             self._faces.popitem(last=False)
         return face
@@ -193,6 +198,7 @@ class DatasetWriter:
             "source_subject": job.source.subject, **self.provenance, "intensity": float(c.intensity),
             "duration_ms": float(c.duration_ms), "seed": int(job.seed), "source_face_sha": job.source.sha,
             "condition": json.dumps(c.to_dict(), sort_keys=True, separators=(",", ":")),
+            **self._neutrality.get(job.source.sha, {"neutrality": None, "expression_blendshapes": ""}),
         }
 
     def generate(self, job: Job):
