@@ -39,7 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--fid-model", type=Path, default=None, metavar="PATH",
                    help="Inception-v3 weights (torchvision state dict or pytorch-fid's .pth): adds FID over frames")
     p.add_argument("--fid-stride", type=int, default=1, metavar="N", help="FID over every N-th frame (default 1: all frames)")
-    p.add_argument("--wandb", action="store_true", help="also log to wandb, offline (needs wandb installed)")
+    p.add_argument("--wandb", action="store_true",
+                   help="also log to wandb, offline unless WANDB_MODE is set (no login): metrics, tables, example GIFs and the report "
+                        "as an artifact, under <out>/logs/wandb/")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads per worker (default 1: the metrics run small tensors one clip at a time)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes scoring clips in parallel (default: this machine's cores; 1: this process). Same numbers either way")
@@ -89,7 +91,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.wandb:
         from .tracking import log_eval
 
-        log_eval(result, out / "logs", wandb=True)
+        log_eval(result, out / "logs", wandb=True, report=args.report)
     print(f"report: {args.report}\nCSVs:   {out}")
     for note in result.notes:
         print(f"note: {note}")

@@ -1,10 +1,12 @@
-"""Experiment tracking of an evaluation through Lightning loggers: CSV always, wandb (offline) on request."""
+"""Experiment tracking of an evaluation through Lightning loggers: CSV always, wandb (offline) on request.
+
+With wandb the run also holds the metric tables (summary, distribution, one per family, timings), the
+example clips as GIFs and the HTML report as an artifact (`mexkit.tracking` has the shared helpers)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from mexkit.errors import MexkitInputError
+from mexkit import tracking
 
 from .suite import EvalResult
 
@@ -17,30 +19,54 @@ def flat_metrics(result: EvalResult) -> dict[str, float]:
     return out
 
 
-def log_eval(result: EvalResult, save_dir: str | Path, wandb: bool = False, name: str = "eval", project: str = "mexkit") -> list:
+def eval_tables(result: EvalResult) -> dict:
+    """The tables an evaluation writes as CSVs, by name."""
+    tables = {"summary": result.summary, "distribution": result.distribution, **result.tables, "timings": result.timings}
+    if result.confusion is not None:
+        tables["cas_confusion"] = result.confusion
+    if not result.video_distances.empty:
+        tables["fvd_fid"] = result.video_distances
+    return tables
+
+
+def example_gifs(result: EvalResult) -> list[tuple[str, object, float, str]]:
+    """(name, frames, fps, caption) of the report's example clips."""
+    out, count = [], {}
+    for e in result.examples:
+        i = count[e["set"]] = count.get(e["set"], -1) + 1
+        out.append((f"{e['set']}_{i}", e["frames"], float(e["fps"] or 25.0), f"{e['set']}: {e['sample_id']} ({e['label'] or 'unlabelled'})"))
+    return out
+
+
+def log_eval(result: EvalResult, save_dir: str | Path, wandb: bool = False, name: str = "eval", project: str = "mexkit",
+             report: str | Path | None = None) -> list:
     """Log the run's configuration and summary metrics; returns the loggers used.
 
-    wandb runs offline (WANDB_MODE=offline, no login); sync later with `wandb sync <save_dir>/wandb/...`.
+    wandb runs offline unless WANDB_MODE says otherwise (never a login) and writes under
+    `<save_dir>/wandb/`; sync later with `wandb sync <save_dir>/wandb/offline-run-...`. It also gets the
+    tables, the example GIFs and `report` (the HTML file) as an artifact.
     """
     from lightning.pytorch.loggers import CSVLogger
 
     loggers = [CSVLogger(str(save_dir), name=name)]
+    run = None
     if wandb:
-        try:
-            import wandb as _wandb
-        except ImportError:
-            raise MexkitInputError(None, "wandb logging was requested but wandb is not installed",
-                                   "pip install wandb (optional), or drop --wandb", stage="tracking") from None
         from lightning.pytorch.loggers import WandbLogger
 
-        os.environ["WANDB_MODE"] = "offline"
-        os.environ.setdefault("WANDB_SILENT", "true")
-        loggers.append(WandbLogger(name=name, save_dir=str(save_dir), offline=True, project=project))
+        run = tracking.start_run(save_dir, name, job_type="eval", project=project)
+        loggers.append(WandbLogger(name=name, save_dir=str(save_dir), project=project, experiment=run))
     metrics = flat_metrics(result)
-    for logger in loggers:
-        logger.log_hyperparams(result.config)
-        logger.log_metrics(metrics, step=0)
-        logger.finalize("success")
-    if wandb:
-        _wandb.finish()
+    try:
+        for logger in loggers:
+            logger.log_hyperparams(result.config)
+            logger.log_metrics(metrics, step=0)
+            logger.finalize("success")
+        if run is not None:
+            tracking.log_tables(run, eval_tables(result))
+            tracking.log_gifs(run, example_gifs(result))
+            if report is not None and Path(report).is_file():
+                tracking.log_files_artifact(run, [report], f"{name}-report", "report", description="mexkit eval HTML report")
+    finally:
+        if run is not None:
+            run.finish()
     return loggers

@@ -101,7 +101,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     n_boot = int(args.n_boot if args.n_boot is not None else study.get("n_boot", 2000))
     select = (cfg.get("synthetic") or {}).get("select", "other-subjects")
     print(f"real: {len(real)} samples of {len(real.subjects)} subjects; synthetic pool: {described}")
-    summaries, folds = [], []
+    summaries, folds, effects = [], [], []
     for name, spec in model_specs(cfg).items():
         model = build_model(spec, cfg["_path"])
         t0 = time.perf_counter()
@@ -109,20 +109,60 @@ def cmd_study(args: argparse.Namespace) -> int:
                         out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
         summaries.append(res.summary)
         folds.append(res.folds.assign(model=name))
+        effects.append(res.effects)
         timings.append({"stage": f"study {name} (both arms)", "seconds": time.perf_counter() - t0})
         print(f"\n{name}: per fold (real vs real + synthetic)")
         _print_table(res.folds)
     summary = pd.concat(summaries, ignore_index=True)
     summary.to_csv(out / "study_summary.csv", index=False)
-    pd.concat(folds, ignore_index=True).to_csv(out / "study_folds.csv", index=False)
-    pd.DataFrame(timings).to_csv(out / "timings.csv", index=False)
+    folds = pd.concat(folds, ignore_index=True)
+    folds.to_csv(out / "study_folds.csv", index=False)
+    timings = pd.DataFrame(timings)
+    timings.to_csv(out / "timings.csv", index=False)
     print("\nAugmentation study (pooled; diff = real+synthetic − real; 95% bootstrap CI over samples; Wilcoxon over folds)")
     _print_table(summary.drop(columns=["note"]))
     for note in sorted(set(summary["note"]) - {""}):
         print(f"note: {note}")
     print(rejects.summary())
+    if args.wandb:
+        _track_study(out, cfg, {"study_summary": summary, "study_folds": folds, "study_effects": pd.concat(effects, ignore_index=True),
+                                "timings": timings}, pool)
     print(f"results in {out}")
     return 0
+
+
+def _track_study(out: Path, cfg: dict, tables: dict[str, pd.DataFrame], pool, n_gifs: int = 4) -> None:
+    """`mexkit study --wandb`: one wandb run under <out>/wandb/ (offline unless WANDB_MODE is set): the
+    config, the pooled and fold-mean results and effects as metrics, the tables, a few synthetic clips as
+    GIFs, and the study's report files (CSVs, per-model summaries and plots) as an artifact."""
+    from mexkit import tracking
+
+    run = tracking.start_run(out, f"study {Path(str(cfg.get('_path') or 'config')).stem}", job_type="study",
+                             config={k: v for k, v in cfg.items() if not k.startswith("_")})
+    try:
+        metrics = tracking.row_metrics(tables["study_summary"], ["model", "metric"], prefix="study/")
+        metrics.update(tracking.row_metrics(tables["study_effects"], ["model", "metric", "scope"], prefix="effects/"))
+        run.log(metrics)
+        tracking.log_tables(run, tables)
+        sets = list({id(s): s for s in pool.values()}.values()) if isinstance(pool, dict) else [pool]
+        samples = []
+        for part in sets:
+            for i in range(len(part)):
+                if len(samples) >= n_gifs:
+                    break
+                try:
+                    clip = part.clip(i)
+                except Exception:  # an unreadable clip is the study's business (rejects.csv), not the log's
+                    continue
+                samples.append((f"synthetic_{len(samples)}", clip.frames[:64], float(clip.fps or 25.0),
+                                f"{clip.sample_id} ({clip.label or 'unlabelled'})"))
+        tracking.log_gifs(run, samples)
+        files = [out / f for f in ("study_summary.csv", "study_folds.csv", "timings.csv", "rejects.csv")]
+        for name in dict.fromkeys(tables["study_summary"]["model"]):
+            files += sorted(p for p in (out / name).glob("*") if p.is_file() and (p.name.startswith("study") or p.suffix == ".png"))
+        tracking.log_files_artifact(run, files, "study-report", "report", root=out, description="mexkit study results and plots")
+    finally:
+        run.finish()
 
 
 def register(subparsers) -> None:
@@ -149,6 +189,9 @@ def register(subparsers) -> None:
     s.add_argument("--n-boot", type=int, help="bootstrap resamples (default: the config's study.n_boot or 2000)")
     s.add_argument("--threads", type=int, help="torch threads (default: torch's; 1 is as fast for these small models)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.add_argument("--wandb", action="store_true",
+                   help="also log to wandb, offline unless WANDB_MODE is set (no login): results and effects, tables, synthetic "
+                        "GIFs and the result files as an artifact, under <out>/wandb/")
     s.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (dotted key, repeatable), e.g. --set data.manifest=runs/casme2/manifest.csv")

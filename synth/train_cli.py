@@ -6,14 +6,16 @@ sub-command `fit` is run; `validate`, `test` and `predict` may be given first
 (`mexkit train validate --config X --ckpt_path Y`). Resume: `--ckpt_path runs/.../last.ckpt`.
 `--config` takes a path or a shipped config's name (`mexkit.configs.config_path`: `--config mocogan_tiny`);
 `--print_config` is LightningCLI's.
-Logging: CSV by default (under runs/); `--wandb` switches to wandb in offline mode (no login needed).
+Logging: CSV by default (under runs/); `--wandb` adds wandb beside the configured logger, offline unless
+WANDB_MODE is set (no login needed): the run lands in `<logger save_dir>/wandb/` with the same metrics,
+the sample GIFs the model logs and, after fitting, the CSV logger's metrics.csv as a table.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
+from pathlib import Path
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
@@ -24,17 +26,16 @@ TRAINER_DEFAULTS = {
 
 
 def build_cli_args(argv: list[str]) -> list[str]:
-    """mexkit-style arguments → LightningCLI arguments (implicit `fit`, `--wandb` → offline WandbLogger)."""
-    argv = list(argv)
-    wandb = "--wandb" in argv
+    """mexkit-style arguments → LightningCLI arguments (implicit `fit`; `--wandb` is taken out, see `wants_wandb`)."""
     argv = [a for a in argv if a != "--wandb"]
     if not argv or argv[0] not in SUBCOMMANDS:
         argv = ["fit", *argv] if argv != ["--help"] and argv != ["-h"] else argv
-    argv = _shipped_config_paths(argv)
-    if wandb:
-        argv += ["--trainer.logger=lightning.pytorch.loggers.WandbLogger", "--trainer.logger.offline=true",
-                 "--trainer.logger.save_dir=runs", "--trainer.logger.project=mexkit"]
-    return argv
+    return _shipped_config_paths(argv)
+
+
+def wants_wandb(argv: list[str]) -> bool:
+    """Whether `mexkit train` was asked for wandb (`--wandb`, anywhere among the arguments)."""
+    return "--wandb" in argv
 
 
 def _shipped_config_paths(argv: list[str]) -> list[str]:
@@ -69,24 +70,81 @@ def _cli_kwargs() -> dict:
             "subclass_mode_data": True, "trainer_defaults": TRAINER_DEFAULTS, "seed_everything_default": 0}
 
 
-def run_lightning_cli(argv: list[str], run: bool = True):
+def add_wandb_logger(trainer, project: str = "mexkit"):
+    """Add an offline-by-default WandbLogger beside the trainer's loggers (none if one is there already);
+    its run goes to `<first logger's save_dir>/wandb/` (or the trainer's default_root_dir), named as that
+    logger. Returns the WandbLogger."""
+    from lightning.pytorch.loggers import WandbLogger
+
+    from mexkit.tracking import init_kwargs
+
+    present = [lg for lg in trainer.loggers if isinstance(lg, WandbLogger)]
+    if present:
+        return present[0]
+    first = trainer.loggers[0] if trainer.loggers else None
+    save_dir = (getattr(first, "save_dir", None) if first is not None else None) or trainer.default_root_dir
+    name = getattr(first, "name", None) if first is not None else None
+    kwargs = init_kwargs(save_dir)  # an absolute folder and the mode, offline unless WANDB_MODE is set
+    logger = WandbLogger(name=name or "train", save_dir=kwargs.pop("dir"), project=project, job_type="train", **kwargs)
+    trainer.loggers = [*trainer.loggers, logger]
+    return logger
+
+
+def finish_wandb(trainer) -> None:
+    """After a run: the CSV logger's metrics.csv as a wandb table (rank 0), then close the wandb run."""
+    from lightning.pytorch.loggers import CSVLogger, WandbLogger
+
+    wandb_loggers = [lg for lg in trainer.loggers if isinstance(lg, WandbLogger)]
+    if not wandb_loggers or not trainer.is_global_zero:
+        return
+    from mexkit import tracking
+
+    run = wandb_loggers[0].experiment
+    try:
+        for lg in trainer.loggers:
+            metrics = Path(lg.log_dir) / "metrics.csv" if isinstance(lg, CSVLogger) else None
+            if metrics is not None and metrics.is_file():
+                import pandas as pd
+
+                tracking.log_tables(run, {"metrics": pd.read_csv(metrics)}, prefix="train/")
+                break
+    finally:
+        run.finish()
+
+
+def run_lightning_cli(argv: list[str], run: bool = True, wandb: bool = False):
     """Run LightningCLI on already-translated arguments; returns the LightningCLI object.
 
     run=False only builds model, datamodule and trainer (then `argv` has no sub-command).
+    wandb=True adds a WandbLogger beside the configured loggers (`add_wandb_logger`) and, when the
+    sub-command has run, logs metrics.csv as a table and finishes the wandb run (`finish_wandb`).
     """
     from lightning.pytorch.cli import LightningCLI
 
-    if any(a.startswith("--trainer.logger=lightning.pytorch.loggers.WandbLogger") for a in argv):
-        os.environ.setdefault("WANDB_MODE", "offline")
+    if wandb or any(a.startswith("--trainer.logger=lightning.pytorch.loggers.WandbLogger") for a in argv):
+        from mexkit.tracking import offline_by_default
+
+        offline_by_default()
+
+    class _CLI(LightningCLI):
+        def instantiate_trainer(self, **kwargs):
+            trainer = super().instantiate_trainer(**kwargs)
+            if wandb:
+                add_wandb_logger(trainer)
+            return trainer
+
     # sys.argv stays as it is: DDP re-launches this very command line for the other ranks.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*args parameter is intended to run from within Python.*")
-        return LightningCLI(
+        cli = _CLI(
             **_cli_kwargs(),
             save_config_kwargs={"overwrite": True},
             args=argv,
             run=run,
         )
+    if wandb and run:
+        finish_wandb(cli.trainer)
+    return cli
 
 
 def parse_train_config(name: str):
@@ -114,7 +172,7 @@ def parse_train_config(name: str):
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `mexkit train ...` (and `python -m mexkit.synth.train_cli ...`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    run_lightning_cli(build_cli_args(argv))
+    run_lightning_cli(build_cli_args(argv), wandb=wants_wandb(argv))
     return 0
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mexkit.cli import build_parser
-from mexkit.synth.train_cli import build_cli_args
+from mexkit.synth.train_cli import build_cli_args, wants_wandb
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "configs" / "mocogan_tiny.yaml")
@@ -46,8 +46,8 @@ class RankProbe(L.Callback):
 def test_arguments_are_forwarded_with_an_implicit_fit():
     assert build_cli_args(["--config", "a.yaml"]) == ["fit", "--config", "a.yaml"]
     assert build_cli_args(["validate", "--config", "a.yaml"])[0] == "validate"
-    wandb = build_cli_args(["--config", "a.yaml", "--wandb"])
-    assert "--wandb" not in wandb and "--trainer.logger.offline=true" in wandb
+    argv = ["--config", "a.yaml", "--wandb"]
+    assert build_cli_args(argv) == ["fit", "--config", "a.yaml"] and wants_wandb(argv) and not wants_wandb(argv[:2])
     args = build_parser().parse_args(["train", "--config", "a.yaml", "--trainer.max_steps", "7", "--model.init_args.lr_g=0.1"])
     assert args.lightning_args == ["--config", "a.yaml", "--trainer.max_steps", "7", "--model.init_args.lr_g=0.1"]
     assert callable(args.func)
@@ -84,11 +84,31 @@ def test_ddp_two_gloo_processes_keep_identical_weights(tmp_path):
     assert ranks[0][3] == ranks[1][3] and ranks[0][4] == ranks[1][4]  # same start, gradients synchronised
 
 
-def test_wandb_offline_on_request(tmp_path, monkeypatch):
-    pytest.importorskip("wandb")
+def test_wandb_offline_on_request(tmp_path, monkeypatch, wandb_offline):
+    """`--wandb` without a login or a WANDB_MODE: an offline run beside the CSV logger (under its save_dir
+    runs/, relative to the working folder) with the same metrics, the sample GIF and metrics.csv as a table."""
+    import hashlib
+
     from mexkit.cli import main
 
     monkeypatch.chdir(tmp_path)
-    rc = main(["train", "--config", TINY, "--trainer.max_steps=2", "--wandb", "--data.init_args.sources=[corpus]",
-               f"--trainer.default_root_dir={tmp_path}"])
-    assert rc == 0 and list(tmp_path.glob("runs/wandb/offline-run-*"))
+    rc = main(["train", "--config", TINY, "--trainer.max_steps=4", "--trainer.log_every_n_steps=1", "--wandb",
+               "--model.init_args.sample_every_n_steps=2", "--data.init_args.sources=[corpus]", f"--trainer.default_root_dir={tmp_path}"])
+    assert rc == 0 and os.environ["WANDB_MODE"] == "offline"
+    (csv,) = tmp_path.glob("runs/mocogan_tiny/version_*/metrics.csv")
+    run = wandb_offline(tmp_path / "runs")
+    assert run["run"].display_name == "mocogan_tiny" and run["run"].job_type == "train"
+    assert run["config"]["lr_g"] == 0.002  # the module's hyperparameters
+    table = pd.read_csv(csv)
+    losses = [c for c in table if c.startswith("train/")]
+    assert "train/loss_rec" in losses
+    for column in losses:  # every value the CSV logger wrote, in order, at the same step
+        logged = [(h["trainer/global_step"], h[column]) for h in run["history"] if column in h]
+        written = table[table[column].notna()]
+        assert [s for s, _ in logged] == written["step"].tolist(), column
+        assert [v for _, v in logged] == pytest.approx(written[column].tolist(), rel=1e-6), column
+    pd.testing.assert_frame_equal(run["tables"]["train/metrics"], table, check_dtype=False)
+    (sample,) = csv.parent.glob("samples/step_*.gif")
+    (videos,) = [h for h in run["history"] if h.get("samples/_type") == "videos"]
+    (gif,) = run["dir"].glob("files/media/videos/samples_*.gif")
+    assert videos["samples/count"] == 1 and hashlib.sha256(gif.read_bytes()).hexdigest() == hashlib.sha256(sample.read_bytes()).hexdigest()
