@@ -63,6 +63,31 @@ def run_eval(args: argparse.Namespace) -> int:
         torch.set_num_threads(before)
 
 
+def _check_args(args: argparse.Namespace) -> tuple[list[str], Path]:
+    """Families, output paths and model files checked before anything is loaded or written: (families, CSV folder)."""
+    from mexkit.errors import MexkitInputError
+    from mexkit.path_checks import check_input_file, check_output_file, check_output_folder
+
+    from .suite import VIDEO_FAMILIES
+
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = [f for f in families if f not in FAMILIES + VIDEO_FAMILIES]
+    if unknown:
+        raise MexkitInputError(None, f"--families: unknown metric families {unknown}", f"choose from {','.join(FAMILIES + VIDEO_FAMILIES)}",
+                               stage="input")
+    check_output_file(args.report, "--report")
+    out = check_output_folder(args.out or args.report.with_name(f"{args.report.stem}_csv"), "--out")
+    for option, path, what, fix in (
+        ("--lpips-backbone", args.lpips_backbone, "LPIPS backbone",
+         "give the torchvision ImageNet weights of the --lpips-net (a .safetensors file or a plain state dict saved with torch.save)"),
+        ("--fvd-model", args.fvd_model, "I3D detector", "give StyleGAN-V's i3d_torchscript.pt (nothing is downloaded)"),
+        ("--fid-model", args.fid_model, "Inception-v3 weights", "give a torchvision inception_v3 state dict or pytorch-fid's .pth"),
+    ):
+        if path is not None:
+            check_input_file(path, option, what, fix)
+    return families, out
+
+
 def _run_eval(args: argparse.Namespace) -> int:
     from .clip_sets import open_clip_set
     from .eval_report import write_eval_report
@@ -70,8 +95,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     from .suite import EvalSuite
     from .workers import default_workers
 
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
-    out = args.out or args.report.with_name(f"{args.report.stem}_csv")
+    families, out = _check_args(args)
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
     real = open_clip_set(args.real, name="real").head(args.max_clips)
     if args.align in ("fake", "both"):

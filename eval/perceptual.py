@@ -28,8 +28,19 @@ def _load_state(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        return load_file(str(path))
-    obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        try:
+            return load_file(str(path))
+        except Exception as err:  # truncated or not a safetensors file
+            raise MexkitInputError(path, f"not a readable safetensors file ({type(err).__name__}: {str(err)[:120]})",
+                                   "give the backbone's complete .safetensors file (or a plain torch.save state dict)", stage="lpips") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's note on the pickle protocol of a foreign file
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as err:  # a pickle of arbitrary objects (or not a torch file): refused, never unpickled
+        raise MexkitInputError(path, f"not plain weights: torch.load(weights_only=True) refused it ({type(err).__name__})",
+                               "give a .safetensors file or a plain state dict saved with torch.save(model.state_dict(), path) "
+                               "(pickled models and other pickles are not loaded)", stage="lpips") from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):

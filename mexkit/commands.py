@@ -10,7 +10,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .atomic import atomic_write_text
-from .errors import MexkitInputError, NoFaceError
+from .errors import MexkitInputError, MissingWeightsError, NoFaceError
+from .path_checks import check_output_folder
 from .rejects import RejectLog
 from .video_io import IMAGE_EXTS, VIDEO_EXTS, read_clip, read_image, write_frames, write_image
 
@@ -90,9 +91,15 @@ def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
 def run_align(args: argparse.Namespace) -> int:
     from .face import FacePipeline
 
-    kwargs = {"weights_dir": args.weights_dir} if args.backend == "face-alignment" else {}
-    pipe = FacePipeline(args.backend, resolution=args.resolution, **kwargs)
     items = _items(args.path, args.batch)
+    check_output_folder(args.out, "--out")  # before the face models load and before anything is written
+    kwargs = {"weights_dir": args.weights_dir} if args.backend == "face-alignment" else {}
+    try:
+        pipe = FacePipeline(args.backend, resolution=args.resolution, **kwargs)
+    except MissingWeightsError as err:
+        raise MexkitInputError(args.weights_dir or "--weights-dir", str(err).split(". ")[0],
+                               "pass --weights-dir FOLDER holding the FAN weights, or use --backend mediapipe or dlib",
+                               stage="weights") from None
     args.out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(args.out / "rejects.csv")
     done, face_rows = 0, []
