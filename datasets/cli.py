@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from mexkit.errors import MexkitInputError
+from mexkit.path_checks import check_output_file, check_output_folder
 
 from .adapters import adapter_names
 
@@ -41,6 +42,8 @@ def _adapter(args):
 def cmd_check(args) -> int:
     from mexkit.atomic import atomic_path
 
+    if args.rejects:
+        check_output_file(args.rejects, "--rejects")
     check = _adapter(args).check(decode=not args.quick, progress=True)
     print(check.format())
     if args.rejects:
@@ -58,12 +61,14 @@ def cmd_manifest(args) -> int:
 
     from .label_maps import map_labels
 
-    out = Path(args.out)
+    out = check_output_file(args.out, "--out")
+    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
+    adapter = _adapter(args)  # a missing --root or sheet is reported before anything is written
     rej = out.with_name("rejects.csv")
     if rej.exists():
         rej.unlink()
     log = RejectLog(rej)
-    df = _adapter(args).manifest(log, decode=args.decode, progress=True)
+    df = adapter.manifest(log, decode=args.decode, progress=True)
     if args.label_map != "native":
         df = map_labels(df, args.label_map)
     with atomic_path(out) as tmp:
@@ -95,7 +100,14 @@ def cmd_composite(args) -> int:
     from .label_maps import MEGC_CLASSES, composite_counts, megc2019_composite
     from .megc2019_list import compare_with_list, format_difference
 
-    out = Path(args.out)
+    out = check_output_file(args.out, "--out")
+    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
+    if not (args.smic or args.casme2 or args.samm):
+        raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
+    for option, root in (("--smic", args.smic), ("--casme2", args.casme2), ("--samm", args.samm)):
+        if root and not Path(root).is_dir():
+            raise MexkitInputError(root, f"{option}: {'a file, not' if Path(root).exists() else 'no such'} folder",
+                                   f"pass {option} the folder that holds the released dataset", stage="dataset")
     rej = out.with_name("rejects.csv")
     if rej.exists():
         rej.unlink()
@@ -111,8 +123,6 @@ def cmd_composite(args) -> int:
             print(f"{name} annotation sheet: {ad.sheet_note}")
         if getattr(ad, "errata_report", None) is not None and ad.errata_report.applied:
             print(f"{name} errata applied: {len(ad.errata_report.applied)} (listed by `mexkit datasets check`; --no-errata to skip)")
-    if not native:
-        raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
     comp = megc2019_composite(list(native.values()))
     if args.relative_to:
         comp = rebase_paths(comp, {n: r for n, r in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)) if r},
@@ -132,13 +142,33 @@ def cmd_splits(args) -> int:
 
     from .splits import holdout_subject_split, kfold_subject_splits, loso_splits
 
-    m = pd.read_csv(args.manifest, dtype={"subject": str, "sample_id": str})
-    if args.kind == "loso":
-        s = loso_splits(m, dataset=args.only)
-    elif args.kind == "kfold":
-        s = kfold_subject_splits(m, k=args.k, seed=args.seed, dataset=args.only)
-    else:
-        s = holdout_subject_split(m, test_fraction=args.test_fraction, seed=args.seed, dataset=args.only)
+    from .manifest_csv import read_manifest_csv
+
+    check_output_file(args.out, "--out")
+    read = read_manifest_csv(args.manifest, dtype={"subject": str, "sample_id": str})
+    if read.bad:  # splits of a damaged manifest would silently leave samples out (or invent subjects)
+        first = read.bad[0]
+        more = f" (and {len(read.bad) - 1} more malformed line(s))" if len(read.bad) > 1 else ""
+        raise MexkitInputError(first.path, first.reason + more, first.fix, stage="manifest")
+    m = read.table
+    lacking = [c for c in ("sample_id", "subject") if c not in m.columns]
+    if lacking:
+        raise MexkitInputError(args.manifest, f"not a manifest: no {' or '.join(lacking)} column",
+                               "give a manifest CSV written by `mexkit datasets manifest` or `composite`", stage="manifest")
+    try:
+        if args.kind == "loso":
+            s = loso_splits(m, dataset=args.only)
+        elif args.kind == "kfold":
+            s = kfold_subject_splits(m, k=args.k, seed=args.seed, dataset=args.only)
+        else:
+            s = holdout_subject_split(m, test_fraction=args.test_fraction, seed=args.seed, dataset=args.only)
+    except ValueError as err:  # the split functions see a table: say which file it came from
+        if isinstance(err, MexkitInputError):
+            if err.path:
+                raise
+            raise MexkitInputError(args.manifest, err.reason, err.fix, stage=err.stage) from None
+        raise MexkitInputError(args.manifest, str(err), "choose --k between 2 and the number of subjects, --test-fraction in (0, 1)",
+                               stage="splits") from None
     s.save(args.out)
     print(f"{s.kind}: {len(s)} fold(s) over {s.num_samples} samples → {args.out}")
     return 0
@@ -164,6 +194,12 @@ def cmd_prepare(args) -> int:
     from .clip_source import sources_from_manifest
     from .preprocess_cache import PrepareConfig, PreprocessCache
 
+    check_output_folder(args.out, "--out")
+    for value in args.root or []:
+        root = value.split("=", 1)[1] if "=" in value and not Path(value).exists() else value
+        if not Path(root).is_dir():
+            raise MexkitInputError(root, f"--root: {'a file, not' if Path(root).exists() else 'no such'} folder",
+                                   "pass the dataset folder the manifest's paths are relative to (DATASET=PATH per dataset)", stage="dataset")
     config = PrepareConfig(resolution=args.resolution, backend=args.backend, flow=args.flow, frames=args.frames)
     pre_rejects = RejectLog()
     if args.dataset == "corpus":
@@ -174,10 +210,14 @@ def cmd_prepare(args) -> int:
     elif args.manifest:
         if not args.root:
             raise MexkitInputError(args.manifest, "--manifest needs --root (the dataset root its paths are relative to)", "add --root PATH (or DATASET=PATH per dataset)", stage="dataset")
+        from .manifest_csv import read_manifest_csv
         from .manifest_validation import validate_manifest_rows
 
-        m = pd.read_csv(args.manifest, dtype={"subject": str, "sample_id": str})
-        bad = validate_manifest_rows(m, args.manifest)
+        read = read_manifest_csv(args.manifest, dtype={"subject": str, "sample_id": str})
+        for err in read.bad:  # malformed lines, named by file and line
+            pre_rejects.add(args.manifest, err.stage, err.reason)
+        m = read.table
+        bad = validate_manifest_rows(m, args.manifest, read.lines)
         for pos, err in bad:
             pre_rejects.add(args.manifest, err.stage, err.reason)
         m = m.drop(index=m.index[[p for p, _ in bad]]).reset_index(drop=True)

@@ -104,17 +104,19 @@ def resolve_inside(root: str | Path, rel: Any, file: str | Path, where: str) -> 
     return full
 
 
-def validate_manifest_rows(df: pd.DataFrame, file: str | Path = "manifest") -> list[tuple[int, MexkitInputError]]:
+def validate_manifest_rows(df: pd.DataFrame, file: str | Path = "manifest", lines: list[int] | None = None) -> list[tuple[int, MexkitInputError]]:
     """Row-level checks of a finished manifest (no file access): ids unique, 0 ≤ onset ≤ apex ≤ offset <
-    num_frames, fps > 0. Returns [(row position, error)] — empty when every row passes."""
+    num_frames, fps > 0. Returns [(row position, error)] — empty when every row passes. lines: the file line
+    of each row (`read_manifest_csv`), for the messages; default: position + 2 (a header, no blank lines)."""
     require_columns(df, MANIFEST_COLUMNS, file)
+    row_no = (lambda p: lines[p]) if lines is not None else (lambda p: p + 2)
     bad: list[tuple[int, MexkitInputError]] = []
     for sid, pos in duplicate_ids(df["sample_id"]).items():
         for p in pos:
-            others = [q + 2 for q in pos if q != p]
-            bad.append((p, MexkitInputError(file, f"row {p + 2}: duplicate sample_id {sid!r} (also on row(s) {others})", "make sample ids unique", stage="manifest")))
+            others = [row_no(q) for q in pos if q != p]
+            bad.append((p, MexkitInputError(file, f"row {row_no(p)}: duplicate sample_id {sid!r} (also on row(s) {others})", "make sample ids unique", stage="manifest")))
     for p, r in enumerate(df.itertuples(index=False)):
-        where = f"row {p + 2} ({r.sample_id})"
+        where = f"row {row_no(p)} ({r.sample_id})"
         try:
             if not (isinstance(r.fps, numbers.Real) and r.fps > 0):
                 raise MexkitInputError(file, f"{where}: fps must be > 0, got {r.fps!r}", "give the clip's frame rate", stage="manifest")
