@@ -15,7 +15,26 @@ from mexkit.rejects import RejectLog
 
 
 def _out(cfg: dict, args: argparse.Namespace, default: str) -> Path:
-    return Path(args.out or cfg.get("out") or default)
+    """The output folder (--out, the config's `out`, or `default`), checked before anything is written."""
+    from mexkit.path_checks import check_output_folder
+
+    option = "--out" if args.out else f"out (in {cfg.get('_path') or 'the config'})" if cfg.get("out") else "--out (default)"
+    return check_output_folder(args.out or cfg.get("out") or default, option)
+
+
+def _check_inputs(cfg: dict, args: argparse.Namespace) -> None:
+    """The manifests the run will read exist: said before the output folder is made."""
+    from mexkit.errors import MexkitInputError
+
+    data, syn = cfg.get("data") or {}, cfg.get("synthetic") or {}
+    where = cfg.get("_path") or "the config"
+    named = [] if data.get("corpus") or data.get("parametric") else [(f"data.manifest (in {where})", data.get("manifest"))]
+    if hasattr(args, "synthetic"):
+        named.append(("--synthetic", args.synthetic) if args.synthetic else (f"synthetic.manifest (in {where})", syn.get("manifest")))
+    for option, value in named:
+        if value and not Path(str(value)).exists():
+            raise MexkitInputError(value, f"{option}: manifest not found", "pass a manifest CSV/Parquet (or the writer's output folder)",
+                                   stage="manifest")
 
 
 def _print_table(df: pd.DataFrame) -> None:
@@ -45,6 +64,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
     from .loso import run_loso
 
     cfg = load_config(args.config, args.set)
+    _check_inputs(cfg, args)
     out = _out(cfg, args, "runs/recog/loso")
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
@@ -79,6 +99,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     from .study import run_study
 
     cfg = load_config(args.config, args.set)
+    _check_inputs(cfg, args)
     out = _out(cfg, args, "runs/study")
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")

@@ -273,7 +273,16 @@ class SampleSet:
                 path = path / "manifest.csv"
             if not path.is_file():
                 raise MexkitInputError(path, "manifest not found", "pass a manifest CSV/Parquet (or the writer's output folder)", stage="manifest")
-            df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, keep_default_na=False, na_values=[""])
+            if path.suffix.lower() == ".parquet":
+                df = pd.read_parquet(path)
+            else:
+                from mexkit.datasets.manifest_csv import read_manifest_csv
+
+                read = read_manifest_csv(path, keep_default_na=False, na_values=[""])
+                df = read.table
+                for err in read.bad:  # malformed lines, named by file and line
+                    if rejects is not None:
+                        rejects.add(path, err.stage, err.reason)
             root = Path(root) if root is not None else path.parent
             where = str(path)
         else:

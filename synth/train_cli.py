@@ -38,9 +38,51 @@ def wants_wandb(argv: list[str]) -> bool:
     return "--wandb" in argv
 
 
+def _looks_like_file(value: str) -> bool:
+    """A --config value meant as a file name (not an inline YAML/JSON string, which LightningCLI also takes)."""
+    return not any(c in value for c in "\n{}[]:")
+
+
+def _check_yaml(path: Path) -> None:
+    """A config file that is not YAML, or not a mapping of sections: a MexkitInputError naming the file and line."""
+    import yaml
+
+    from mexkit.errors import MexkitInputError
+
+    fix = "fix the YAML (see the shipped configs in mexkit/configs for the layout)"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise MexkitInputError(path, f"--config: not valid YAML ({getattr(err, 'problem', None) or 'syntax error'}{where})", fix,
+                               stage="config") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise MexkitInputError(path, f"--config: cannot be read ({type(err).__name__})", "give a YAML text file", stage="config") from None
+    if data is not None and not isinstance(data, dict):
+        raise MexkitInputError(path, f"--config: a YAML {type(data).__name__}, not a mapping of sections (model:, data:, trainer:)", fix,
+                               stage="config")
+
+
+def check_configs(argv: list[str]) -> None:
+    """Every `--config` file of translated arguments exists and is a YAML mapping, before LightningCLI
+    starts (a MexkitInputError naming the file otherwise); inline YAML strings are left to LightningCLI."""
+    from mexkit.errors import MexkitInputError
+
+    values = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"] + [a[len("--config="):] for a in argv if a.startswith("--config=")]
+    for value in values:
+        if Path(value).is_file():
+            _check_yaml(Path(value))
+        elif _looks_like_file(value):
+            from mexkit.configs import config_path
+
+            config_path(value)  # raises, naming the shipped configs
+            raise MexkitInputError(value, "--config: not a file", "pass a YAML file or the name of a shipped config", stage="config")
+
+
 def _shipped_config_paths(argv: list[str]) -> list[str]:
     """`--config NAME` → the shipped config's path (`config_path`, the one lookup); other values unchanged
-    (a missing file is left for LightningCLI to report)."""
+    (`check_configs` reports a missing or broken file)."""
     from mexkit.configs import config_path
     from mexkit.errors import MexkitInputError
 
@@ -172,7 +214,9 @@ def parse_train_config(name: str):
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `mexkit train ...` (and `python -m mexkit.synth.train_cli ...`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    run_lightning_cli(build_cli_args(argv), wandb=wants_wandb(argv))
+    cli_args = build_cli_args(argv)
+    check_configs(cli_args)
+    run_lightning_cli(cli_args, wandb=wants_wandb(argv))
     return 0
 
 
