@@ -44,6 +44,7 @@ class ClipSet:
         self.root = root
         self.rejects = rejects if rejects is not None else RejectLog()
         self.faces: dict | None = None  # face id → NeutralFace, for looking up a clip's source face
+        self.manifest: Path | None = None  # the manifest file the records came from, if any
 
     @classmethod
     def from_clips(cls, name: str, clips: list[Clip], root: Path | None = None) -> "ClipSet":
@@ -58,7 +59,7 @@ class ClipSet:
         if n is None or n >= len(self):
             return self
         out = ClipSet(self.name, self.records.iloc[:n], self._load, self.root, self.rejects)
-        out.faces = self.faces
+        out.faces, out.manifest = self.faces, self.manifest
         return out
 
     def load(self, i: int) -> Clip:
@@ -71,7 +72,14 @@ class ClipSet:
             try:
                 yield self._load(row)
             except (MexkitInputError, ValueError, OSError) as err:
-                self.rejects.add_error(row.get("path") or row.get("sample_id") or f"{self.name}[{i}]", err, stage=f"load {self.name}")
+                self.rejects.add_error(self.where(i), err, stage=f"load {self.name}")
+
+    def where(self, i: int) -> str:
+        """What a reject of clip i names: the manifest for a malformed line, else the row's path or sample id."""
+        row = self.records.iloc[i]
+        if _clean(row.get("_error")) and self.manifest is not None:
+            return str(self.manifest)
+        return str(_clean(row.get("path")) or _clean(row.get("sample_id")) or f"{self.name}[{i}]")
 
     def aligned(self, resolution: int = 128, backend: str = "mediapipe") -> "ClipSet":
         """The same set with every clip aligned once on its onset frame (FacePipeline.align_clip) to `resolution` px —
@@ -81,7 +89,7 @@ class ClipSet:
         pipeline = FacePipeline(backend, resolution=resolution)
         inner = self._load
         out = ClipSet(self.name, self.records, lambda row: pipeline.align_clip(inner(row), resolution), self.root, self.rejects)
-        out.faces = self.faces
+        out.faces, out.manifest = self.faces, self.manifest
         return out
 
     def find(self, sample_id: str) -> Clip | None:
@@ -104,7 +112,20 @@ def _manifest_path(path: Path) -> Path | None:
 
 
 def read_manifest(path: Path) -> pd.DataFrame:
-    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    """The manifest's rows in file order; a malformed line (wrong field count, a frame number that is not a
+    number) stays as a row whose `_error` names the line, so it is rejected by file and line when loaded."""
+    if path.suffix.lower() == ".parquet":
+        df = pd.read_parquet(path)
+    else:
+        from mexkit.datasets.manifest_csv import read_manifest_csv
+
+        read = read_manifest_csv(path)
+        df = read.table
+        if read.bad:
+            lines = [int(e.reason.split()[1].rstrip(":")) for e in read.bad]
+            bad = pd.DataFrame({"sample_id": [f"{path.name}:{n}" for n in lines], "_error": [e.reason for e in read.bad], "_line": lines})
+            df = pd.concat([df.assign(_line=read.lines), bad], ignore_index=True).sort_values("_line", kind="stable")
+            df = df.drop(columns="_line").reset_index(drop=True)
     if "sample_id" not in df.columns:
         raise MexkitInputError(path, "manifest has no sample_id column", "write the shared manifest columns (see docs/design.md §1)")
     return df
@@ -124,10 +145,13 @@ def _clip_path(root: Path, row: dict) -> Path:
     raise MexkitInputError(root / "clips" / sid, "clip not found (manifest row has no path)", "add a path column or write clips under clips/<sample_id>")
 
 
-def manifest_loader(root: Path) -> Callable[[dict], Clip]:
-    """Row → Clip for a manifest whose paths are relative to `root`; extra columns go to clip.meta."""
+def manifest_loader(root: Path, manifest: Path | None = None) -> Callable[[dict], Clip]:
+    """Row → Clip for a manifest whose paths are relative to `root`; extra columns go to clip.meta. A row
+    `read_manifest` marked malformed raises a MexkitInputError naming `manifest` and the line."""
 
     def load(row: dict) -> Clip:
+        if _clean(row.get("_error")):
+            raise MexkitInputError(manifest, str(row["_error"]), "repair or delete that line of the manifest", stage="manifest")
         path = _clip_path(root, row)
         kw = {k: _clean(row.get(k)) for k in CLIP_FIELDS}
         fps = kw.pop("fps")
@@ -139,7 +163,7 @@ def manifest_loader(root: Path) -> Callable[[dict], Clip]:
         kw["subject"] = str(kw.get("subject", ""))
         kw["aus"] = str(kw.get("aus", ""))
         kw.setdefault("source", str(path))
-        meta = {k: _clean(v) for k, v in row.items() if k not in CLIP_FIELDS and k != "path" and _clean(v) is not None}
+        meta = {k: _clean(v) for k, v in row.items() if k not in CLIP_FIELDS and k != "path" and not k.startswith("_") and _clean(v) is not None}
         meta["set_root"] = str(root)
         clip = read_clip(path, fps=float(fps) if fps else None, meta=meta, **kw)
         lm = (path if path.is_dir() else path.parent) / ("landmarks.npy" if path.is_dir() else f"{path.stem}_landmarks.npy")
@@ -180,7 +204,9 @@ def open_clip_set(spec: str | Path, name: str | None = None, rejects: RejectLog 
     name = name or path.stem
     manifest = _manifest_path(path)
     if manifest is not None:
-        return ClipSet(name, read_manifest(manifest), manifest_loader(manifest.parent), manifest.parent, rejects)
+        out = ClipSet(name, read_manifest(manifest), manifest_loader(manifest.parent, manifest), manifest.parent, rejects)
+        out.manifest = manifest
+        return out
     if path.is_file() or any(q.suffix.lower() in IMAGE_EXTS for q in path.iterdir()):
         return ClipSet(name, pd.DataFrame([{"sample_id": path.stem if path.is_file() else path.name, "path": path.name}]),
                        manifest_loader(path.parent), path.parent, rejects)

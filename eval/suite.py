@@ -116,7 +116,7 @@ def _load(clip_set: ClipSet, i: int) -> Clip | dict:
     try:
         return clip_set.load(i)
     except (MexkitInputError, ValueError, OSError) as err:
-        file = row.get("path") or row.get("sample_id") or f"{clip_set.name}[{i}]"
+        file = clip_set.where(i)
         return {"sample_id": str(row.get("sample_id", i)), "base": None, "rows": {}, "errors": [], "time": {}, "feature": None,
                 "curve": None, "load_error": _reject_row(file, err, f"load {clip_set.name}")}
 
