@@ -1,0 +1,174 @@
+"""Every command's bad arguments and bad paths (issue 18, "Bad input"): exit status 2, a message naming the
+file at fault and the fix, no traceback, and nothing written — checked up front, before any heavy work.
+A garbage line in a manifest is rejected (or refused) by manifest file and line number."""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mexkit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "datasets" / "corpus"
+FACE = CORPUS / "faces" / "corpus_f13__15-f13-anc-ph.png"
+CLIP = CORPUS / "clips" / "single_face_0015"
+MANIFEST = CORPUS / "manifest.csv"
+
+
+def _garbage_manifest(folder: Path) -> Path:
+    """The corpus manifest with a line of garbage (line 4) and a non-numeric onset (line 5); clips/ links to
+    the corpus clips so the paths resolve."""
+    folder.mkdir()
+    (folder / "clips").symlink_to(CORPUS / "clips")
+    lines = MANIFEST.read_text().splitlines()
+    bad_onset = lines[3].split(",")
+    bad_onset[5] = "two"
+    (folder / "manifest.csv").write_text("\n".join([*lines[:3], "oops,this is,not a,manifest row", ",".join(bad_onset), *lines[4:]]) + "\n")
+    return folder / "manifest.csv"
+
+
+@pytest.fixture
+def bad(tmp_path):
+    """Paths for the cases: a file, a folder, a pickle, broken YAML, a damaged manifest."""
+    (tmp_path / "afile.txt").write_text("x")
+    (tmp_path / "adir").mkdir()
+    with open(tmp_path / "model.pkl", "wb") as f:
+        pickle.dump({"net": object}, f)
+    (tmp_path / "broken.yaml").write_text("data: {corpus: true\n  model: [\n")
+    _garbage_manifest(tmp_path / "garbage")
+    return {"tmp": tmp_path, "file": tmp_path / "afile.txt", "dir": tmp_path / "adir", "pkl": tmp_path / "model.pkl",
+            "yaml": tmp_path / "broken.yaml", "garbage": tmp_path / "garbage" / "manifest.csv",
+            "face": FACE, "clip": CLIP, "corpus": CORPUS, "manifest": MANIFEST}
+
+
+GENERIC = ["--dataset", "generic", "--root", "{corpus}", "--annotations", "{manifest}"]
+EVAL = ["eval", "--fake", "corpus", "--max-clips", "1", "--workers", "1", "--no-progress"]
+
+# (id, argv, the text naming the file at fault)
+CASES = [
+    ("align: missing input", ["align", "{tmp}/nosuch.mp4", "--out", "{tmp}/o"], "{tmp}/nosuch.mp4"),
+    ("align: --out is a file", ["align", "{face}", "--out", "{file}"], "{file}"),
+    ("align: --out under a file", ["align", "{face}", "--out", "{file}/sub/out"], "{file}"),
+    ("align: no FAN weights", ["align", "{face}", "--out", "{tmp}/o", "--backend", "face-alignment", "--weights-dir", "{tmp}/nofan"], "{tmp}/nofan"),
+    ("generate: missing faces", ["generate", "--faces", "{tmp}/nofaces", "--out", "{tmp}/g", "--no-progress"], "{tmp}/nofaces"),
+    ("generate: --out is a file", ["generate", "--faces", "corpus", "--out", "{file}", "--no-progress"], "{file}"),
+    ("generate: --out under a file", ["generate", "--faces", "corpus", "--out", "{file}/sub", "--no-progress"], "{file}/sub"),
+    ("generate: generator is a file", ["generate", "--generator", "{file}", "--faces", "corpus", "--out", "{tmp}/g", "--no-progress"], "{file}"),
+    ("generate: missing driving clip", ["generate", "--faces", "corpus", "--out", "{tmp}/g", "--driving", "{tmp}/drive.mp4", "--no-progress"], "{tmp}/drive.mp4"),
+    ("eval: missing --fake", ["eval", "--fake", "{tmp}/nofake", "--report", "{tmp}/e/r.html"], "{tmp}/nofake"),
+    ("eval: missing --real", [*EVAL, "--real", "{tmp}/noreal", "--report", "{tmp}/e/r.html"], "{tmp}/noreal"),
+    ("eval: --report is a folder", [*EVAL, "--report", "{dir}"], "{dir}"),
+    ("eval: --report under a file", [*EVAL, "--report", "{file}/sub/r.html"], "{file}"),
+    ("eval: --out is a file", [*EVAL, "--report", "{tmp}/e/r.html", "--out", "{file}"], "{file}"),
+    ("eval: --out under a file", [*EVAL, "--report", "{tmp}/e/r.html", "--out", "{file}/sub"], "{file}"),
+    ("eval: pickle as --lpips-backbone", [*EVAL, "--report", "{tmp}/e/r.html", "--families", "perceptual", "--lpips-backbone", "{pkl}"], "{pkl}"),
+    ("eval: missing --lpips-backbone", [*EVAL, "--report", "{tmp}/e/r.html", "--lpips-backbone", "{tmp}/alex.pth"], "{tmp}/alex.pth"),
+    ("eval: missing --fid-model", [*EVAL, "--report", "{tmp}/e/r.html", "--fid-model", "{tmp}/inception.pth"], "{tmp}/inception.pth"),
+    ("eval: unknown family", [*EVAL, "--report", "{tmp}/e/r.html", "--families", "identity,bogus"], "bogus"),
+    ("datasets check: missing --root", ["datasets", "check", "--dataset", "casme2", "--root", "{tmp}/noroot"], "{tmp}/noroot"),
+    ("datasets check: missing --annotations", ["datasets", "check", "--dataset", "generic", "--root", "{corpus}", "--annotations", "{tmp}/no.csv", "--quick"], "{tmp}/no.csv"),
+    ("datasets check: --rejects is a folder", ["datasets", "check", *GENERIC, "--quick", "--rejects", "{dir}"], "{dir}"),
+    ("datasets check: --rejects under a file", ["datasets", "check", *GENERIC, "--quick", "--rejects", "{file}/sub/rejects.csv"], "{file}"),
+    ("datasets manifest: --out is a folder", ["datasets", "manifest", *GENERIC, "--out", "{dir}"], "{dir}"),
+    ("datasets manifest: --out under a file", ["datasets", "manifest", *GENERIC, "--out", "{file}/sub/out.csv"], "{file}"),
+    ("datasets manifest: missing --root", ["datasets", "manifest", "--dataset", "samm", "--root", "{tmp}/noroot", "--out", "{tmp}/m.csv"], "{tmp}/noroot"),
+    ("datasets composite: missing --casme2", ["datasets", "composite", "--casme2", "{tmp}/nocasme", "--out", "{tmp}/c.csv"], "{tmp}/nocasme"),
+    ("datasets composite: --smic is a file", ["datasets", "composite", "--smic", "{file}", "--out", "{tmp}/c.csv"], "{file}"),
+    ("datasets composite: --out is a folder", ["datasets", "composite", "--smic", "{corpus}", "--out", "{dir}"], "{dir}"),
+    ("datasets splits: missing --manifest", ["datasets", "splits", "--manifest", "{tmp}/no.csv", "--out", "{tmp}/s.json"], "{tmp}/no.csv"),
+    ("datasets splits: not a manifest", ["datasets", "splits", "--manifest", "{file}", "--out", "{tmp}/s.json"], "{file}"),
+    ("datasets splits: garbage line", ["datasets", "splits", "--manifest", "{garbage}", "--out", "{tmp}/s.json"], "{garbage}: line 4"),
+    ("datasets splits: bad --k", ["datasets", "splits", "--manifest", "{manifest}", "--kind", "kfold", "--k", "40", "--out", "{tmp}/s.json"], "{manifest}"),
+    ("datasets splits: --out is a folder", ["datasets", "splits", "--manifest", "{manifest}", "--out", "{dir}"], "{dir}"),
+    ("datasets splits: --out under a file", ["datasets", "splits", "--manifest", "{manifest}", "--out", "{file}/sub/s.json"], "{file}"),
+    ("prepare: missing --manifest", ["prepare", "--manifest", "{tmp}/no.csv", "--root", "{corpus}", "--out", "{tmp}/p"], "{tmp}/no.csv"),
+    ("prepare: missing --root", ["prepare", "--manifest", "{manifest}", "--root", "{tmp}/noroot", "--out", "{tmp}/p"], "{tmp}/noroot"),
+    ("prepare: --out is a file", ["prepare", "--dataset", "corpus", "--out", "{file}"], "{file}"),
+    ("prepare: --out under a file", ["prepare", "--dataset", "corpus", "--out", "{file}/sub"], "{file}"),
+    ("recog loso: missing --config", ["recog", "loso", "--config", "{tmp}/no.yaml"], "{tmp}/no.yaml"),
+    ("recog loso: broken YAML", ["recog", "loso", "--config", "{yaml}"], "{yaml}"),
+    ("recog loso: --out is a file", ["recog", "loso", "--config", "recog_ststnet_corpus", "--out", "{file}", "--quiet"], "{file}"),
+    ("recog loso: --out under a file", ["recog", "loso", "--config", "recog_ststnet_corpus", "--out", "{file}/sub", "--quiet"], "{file}"),
+    ("recog loso: missing data.manifest", ["recog", "loso", "--config", "recog_ststnet_corpus", "--set", "data.corpus=false",
+                                           "--set", "data.manifest={tmp}/no.csv", "--out", "{tmp}/l", "--quiet"], "{tmp}/no.csv"),
+    ("study: missing --config", ["study", "--config", "{tmp}/no.yaml"], "{tmp}/no.yaml"),
+    ("study: missing --synthetic", ["study", "--config", "study_corpus_warp", "--synthetic", "{tmp}/nosyn", "--out", "{tmp}/st", "--quiet"], "{tmp}/nosyn"),
+    ("study: --out is a file", ["study", "--config", "study_corpus_warp", "--out", "{file}", "--quiet"], "{file}"),
+    ("train: missing --config", ["train", "--config", "{tmp}/no.yaml"], "{tmp}/no.yaml"),
+    ("train: broken YAML", ["train", "--config", "{yaml}"], "{yaml}"),
+]
+
+
+def _listing(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse / LightningCLI usage errors
+        return exit_.code
+
+
+@pytest.mark.parametrize("argv,needle", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_exit_2_with_the_file_and_the_fix(bad, capsys, argv, needle):
+    argv = [a.format(**bad) for a in argv]
+    before = _listing(bad["tmp"])
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert needle.format(**bad) in err, err
+    assert "Fix:" in err and "Traceback" not in err, err
+    assert _listing(bad["tmp"]) == before  # refused before anything was written
+
+
+@pytest.mark.parametrize("argv", [
+    ["align", "{face}", "--out", "{ro}/out"],
+    [*EVAL, "--report", "{ro}/r.html"],
+    ["datasets", "manifest", *GENERIC, "--out", "{ro}/m.csv"],
+], ids=["align", "eval", "datasets manifest"])
+def test_an_unwritable_output_folder_is_exit_2(bad, capsys, argv):
+    ro = bad["tmp"] / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    if os.access(ro, os.W_OK):  # root (with CAP_DAC_OVERRIDE) writes there anyway
+        ro.chmod(0o700)
+        pytest.skip("this user can write into read-only folders")
+    try:
+        assert _run([a.format(ro=ro, **bad) for a in argv]) == 2
+    finally:
+        ro.chmod(0o700)
+    err = capsys.readouterr().err
+    assert str(ro) in err and "not writable" in err and "Fix:" in err and not any(ro.iterdir())
+
+
+def test_the_command_line_prints_no_traceback(bad):
+    """The real entry point (a fresh interpreter): a pickle given as the LPIPS backbone."""
+    argv = [a.format(**bad) for a in [*EVAL, "--report", "{tmp}/e/r.html", "--families", "perceptual", "--lpips-backbone", "{pkl}"]]
+    run = subprocess.run([sys.executable, "-m", "mexkit.cli", *argv], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert str(bad["pkl"]) in run.stderr and "safetensors" in run.stderr and "Fix:" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_garbage_manifest_line_is_rejected_by_file_and_line(bad):
+    """Readers that skip bad rows (eval's clip sets, the recognizers' sample sets) name the manifest and the line."""
+    from mexkit.eval.clip_sets import open_clip_set
+    from mexkit.recog.samples import SampleSet
+    from mexkit.rejects import RejectLog
+
+    garbage = bad["garbage"]
+    clips = open_clip_set(garbage, name="fake")
+    loaded = [c.sample_id for c in clips]
+    rows = [(r["file"], r["reason"]) for r in clips.rejects.rows]
+    assert rows == [(str(garbage), "line 4: 4 field(s) where the header has 16"),
+                    (str(garbage), "line 5 (WolfgangLanger_Pexels_0085): onset is not a number ('two')")]
+    assert len(loaded) == len(MANIFEST.read_text().splitlines()) - 2  # every other clip is read
+    log = RejectLog()
+    SampleSet.from_manifest(garbage, rejects=log)
+    assert [(r["file"], r["reason"].split(":")[0]) for r in log.rows if r["stage"] == "manifest"] == [
+        (str(garbage), "line 4"), (str(garbage), "line 5 (WolfgangLanger_Pexels_0085)")]
