@@ -55,6 +55,18 @@ def cmd_check(args) -> int:
     return 1 if args.strict and (len(check.rejects) or check.folders_without_rows) else 0
 
 
+def _write_rejects(log, path: Path) -> None:
+    """The run's rejects as `path` (replacing an earlier run's), in one atomic write."""
+    import pandas as pd
+
+    from mexkit.atomic import atomic_path
+    from mexkit.rejects import REJECT_COLUMNS
+
+    with atomic_path(path) as tmp:
+        pd.DataFrame(log.rows, columns=REJECT_COLUMNS).to_csv(tmp, index=False)
+    log.path = path
+
+
 def cmd_manifest(args) -> int:
     from mexkit.atomic import atomic_path
     from mexkit.rejects import RejectLog
@@ -64,16 +76,14 @@ def cmd_manifest(args) -> int:
     out = check_output_file(args.out, "--out")
     check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
     adapter = _adapter(args)  # a missing --root or sheet is reported before anything is written
-    rej = out.with_name("rejects.csv")
-    if rej.exists():
-        rej.unlink()
-    log = RejectLog(rej)
+    log = RejectLog()  # written beside the manifest when it is: a refused run leaves nothing behind
     df = adapter.manifest(log, decode=args.decode, progress=True)
     if args.label_map != "native":
         df = map_labels(df, args.label_map)
     with atomic_path(out) as tmp:
         df.to_csv(tmp, index=False)
     print(f"{len(df)} samples, {df['subject'].nunique() if len(df) else 0} subjects → {out}")
+    _write_rejects(log, out.with_name("rejects.csv"))
     print(log.summary())
     return 0
 
@@ -108,10 +118,7 @@ def cmd_composite(args) -> int:
         if root and not Path(root).is_dir():
             raise MexkitInputError(root, f"{option}: {'a file, not' if Path(root).exists() else 'no such'} folder",
                                    f"pass {option} the folder that holds the released dataset", stage="dataset")
-    rej = out.with_name("rejects.csv")
-    if rej.exists():
-        rej.unlink()
-    log = RejectLog(rej)
+    log = RejectLog()  # written beside the manifest when it is: a refused run leaves nothing behind
     native, sheets = {}, {}
     for name, root in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)):
         if not root:
@@ -133,6 +140,7 @@ def cmd_composite(args) -> int:
     print("classes: " + " / ".join(f"{c} {int((comp['label'] == c).sum())}" for c in MEGC_CLASSES))
     print(composite_counts(comp).to_string(index=False))
     print(format_difference(compare_with_list(comp, native, log.rows, sheets), native))
+    _write_rejects(log, out.with_name("rejects.csv"))
     print(log.summary())
     return 0
 

@@ -207,6 +207,9 @@ def open_clip_set(spec: str | Path, name: str | None = None, rejects: RejectLog 
         out = ClipSet(name, read_manifest(manifest), manifest_loader(manifest.parent, manifest), manifest.parent, rejects)
         out.manifest = manifest
         return out
+    if path.is_file() and path.suffix.lower() not in VIDEO_EXTS:
+        raise MexkitInputError(path, f"not a clip set: a {path.suffix or 'extensionless'} file",
+                               f"give 'corpus', a manifest (.csv, .parquet), a folder of clips or a video ({', '.join(sorted(VIDEO_EXTS))})")
     if path.is_file() or any(q.suffix.lower() in IMAGE_EXTS for q in path.iterdir()):
         return ClipSet(name, pd.DataFrame([{"sample_id": path.stem if path.is_file() else path.name, "path": path.name}]),
                        manifest_loader(path.parent), path.parent, rejects)

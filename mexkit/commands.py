@@ -38,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _items(path: Path, batch: bool) -> list[Path]:
     if not path.exists():
         raise MexkitInputError(path, "not found", "check the path")
+    if batch and not path.is_dir():
+        raise MexkitInputError(path, "--batch: not a folder", "drop --batch to align this one file, or give --batch a folder of items")
+    if path.is_file() and path.suffix.lower() not in IMAGE_EXTS | VIDEO_EXTS:
+        raise MexkitInputError(path, f"not a video or an image ({path.suffix or 'no extension'})",
+                               f"give a video, an image or a frame folder ({', '.join(sorted(IMAGE_EXTS | VIDEO_EXTS))})")
     if not path.is_dir() or not batch:
         return [path]
     # broken symbolic links are items too: they are listed in rejects.csv, not skipped without a word
