@@ -21,12 +21,14 @@ FIX = "repair or delete that line of the manifest (each line: one sample, as man
 
 @dataclass
 class ManifestTable:
-    """The readable rows of a manifest CSV, the file line of each, and the lines left out (as errors)."""
+    """The readable rows of a manifest CSV, the file line of each, and the lines left out (as errors, with
+    their line numbers in `bad_lines`)."""
 
     path: Path
     table: pd.DataFrame
     lines: list[int]
     bad: list[MexkitInputError] = field(default_factory=list)
+    bad_lines: list[int] = field(default_factory=list)
 
     def where(self, pos: int) -> str:
         """'line N (sample_id)' of table row `pos`."""
@@ -47,7 +49,7 @@ def read_manifest_csv(path: str | Path, **read_csv_kwargs) -> ManifestTable:
     except (OSError, UnicodeDecodeError) as err:
         raise MexkitInputError(path, f"cannot be read as a text CSV ({type(err).__name__})", "give a UTF-8 CSV manifest", stage="manifest") from None
     reader = csv.reader(io.StringIO(text))
-    header, good, lines, bad = None, [], [], []
+    header, good, lines, bad = None, [], [], []  # bad: (line, error)
     start = 1
     try:
         for record in reader:
@@ -58,7 +60,7 @@ def read_manifest_csv(path: str | Path, **read_csv_kwargs) -> ManifestTable:
                 header = record
                 continue
             if len(record) != len(header):
-                bad.append(MexkitInputError(path, f"line {line}: {len(record)} field(s) where the header has {len(header)}", FIX, stage="manifest"))
+                bad.append((line, MexkitInputError(path, f"line {line}: {len(record)} field(s) where the header has {len(header)}", FIX, stage="manifest")))
                 continue
             good.append(record)
             lines.append(line)
@@ -72,18 +74,19 @@ def read_manifest_csv(path: str | Path, **read_csv_kwargs) -> ManifestTable:
     writer.writerows(good)
     buf.seek(0)
     table = pd.read_csv(buf, **read_csv_kwargs)
-    out = ManifestTable(path, table, lines, bad)
+    out = ManifestTable(path, table, lines)
     keep = []
     for pos in range(len(table)):
         error = _number_error(table.iloc[pos], out.where(pos), path)
         if error is None:
             keep.append(pos)
         else:
-            bad.append(error)
+            bad.append((lines[pos], error))
     if len(keep) < len(table):
         out.table = table.iloc[keep].reset_index(drop=True)
         out.lines = [lines[p] for p in keep]
-    bad.sort(key=lambda e: int(e.reason.split()[1].rstrip(":")))
+    bad.sort(key=lambda b: b[0])
+    out.bad_lines, out.bad = [n for n, _ in bad], [e for _, e in bad]
     return out
 
 

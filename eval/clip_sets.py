@@ -122,8 +122,8 @@ def read_manifest(path: Path) -> pd.DataFrame:
         read = read_manifest_csv(path)
         df = read.table
         if read.bad:
-            lines = [int(e.reason.split()[1].rstrip(":")) for e in read.bad]
-            bad = pd.DataFrame({"sample_id": [f"{path.name}:{n}" for n in lines], "_error": [e.reason for e in read.bad], "_line": lines})
+            bad = pd.DataFrame({"sample_id": [f"{path.name}:{n}" for n in read.bad_lines], "_error": [e.reason for e in read.bad],
+                                "_line": read.bad_lines})
             df = pd.concat([df.assign(_line=read.lines), bad], ignore_index=True).sort_values("_line", kind="stable")
             df = df.drop(columns="_line").reset_index(drop=True)
     if "sample_id" not in df.columns:
