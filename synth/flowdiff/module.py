@@ -108,7 +108,8 @@ class FlowDiffusionModule(L.LightningModule):
     FlowConditionEncoder arguments; noise_scheduler: DDPMScheduler arguments (DEFAULT_NOISE_SCHEDULER);
     sampling_scheduler: "ddim" or "dpm" for validation sampling and the exported pipeline.
     num_frames: T the UNet denoises; flow_scale / occlusion_scale / occlusion_gain: codec settings;
-    resolution, shading, num_inference_steps, guidance_scale: the exported pipeline's defaults.
+    resolution, shading, num_inference_steps, guidance_scale, temporal_projection, shading_highpass: the
+    exported pipeline's defaults (FlowDiffusionPipeline; the last two act at sampling only).
 
     The networks and the pipeline settings live in one `FlowDiffusionPipeline` (`self.pipeline`, made by
     the pipeline's own `build_pipeline`); the arguments above only fill it (they stay arguments so the
@@ -135,13 +136,16 @@ class FlowDiffusionModule(L.LightningModule):
         guidance_scale: float = 2.0,
         val_sample_steps: int = 10,
         export_dir: str | None = None,
+        temporal_projection: str = "profile",
+        shading_highpass: float = 1.0 / 16.0,
     ):
         super().__init__()
         self.save_hyperparameters()
         self.pipeline = build_pipeline(unet, condition_encoder, noise_scheduler, sampling_scheduler,
                                        resolution=resolution, num_frames=num_frames, flow_scale=flow_scale,
                                        occlusion_scale=occlusion_scale, shading=shading,
-                                       num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)
+                                       num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                                       temporal_projection=temporal_projection, shading_highpass=shading_highpass)
         self.pipeline.set_progress_bar_config(disable=True)
         self.condition_encoder = self.pipeline.condition_encoder
         self.unet = self.pipeline.unet

@@ -7,8 +7,10 @@ A diffusers `DiffusionPipeline` with three registered parts —
   condition_encoder  `FlowConditionEncoder` (neutral face, class, intensity; null condition for CFG);
   scheduler          any diffusers scheduler (the shipped demo: DDIM; DPMSolverMultistepScheduler
                      swaps in with `pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)`)
-— and the render step: the sampled flow is upsampled and warps the neutral face (identity holds by
-construction), occluded (folding) skin is shaded a little (`shading`), and frame 0 is the input crop.
+— and the render step: the sampled flow + occlusion sequence is mapped to the clip's frames (by default
+projected onto the condition's timing profile: `temporal_projection`), the flow is upsampled and warps
+the neutral face (identity holds by construction), occluded (folding) skin is shaded a little
+(`shading`; its local contrast only: `shading_highpass`), and frame 0 is the input crop.
 
 It is also a mexkit `Generator`: `pipe.generate(face, condition, generator=seed)` returns one face's
 GeneratorOutput, so the synth writer and `load_generator("flowdiff-demo")` use it like any other
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -128,6 +131,19 @@ class FlowDiffusionPipelineOutput(BaseOutput):
         return self.outputs[0].extras
 
 
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W), border replicated; sigma in pixels."""
+    radius = max(1, int(math.ceil(3.0 * sigma)))
+    r = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (r / sigma) ** 2)
+    k = k / k.sum()
+    n, c, h, w = x.shape
+    y = x.reshape(n * c, 1, h, w)
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(y, (radius, radius, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(y, (0, 0, radius, radius), mode="replicate"), k.view(1, 1, -1, 1))
+    return y.reshape(n, c, h, w)
+
+
 def _resize_crop(crop: np.ndarray, size: int) -> np.ndarray:
     if crop.shape[0] == size and crop.shape[1] == size:
         return np.ascontiguousarray(crop)
@@ -143,6 +159,19 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
     flow_scale, occlusion_scale: normalisation of the diffusion state (flow_codec.py).
     shading: how much occluded skin darkens (0 = pure warp). num_inference_steps, guidance_scale:
     defaults of a call. train_subjects: subjects whose data trained the weights (for the writer); None = not known.
+    temporal_projection: how the sampled T_model-frame flow + occlusion sequence becomes the clip's frames —
+      "profile" (default): least-squares projection onto the condition's timing profile p (the raised
+        cosine the model is conditioned on, `expression_profile`): one apex field F = Σ p_t x_t / Σ p_t²
+        over the sampled frames, then frame t of the clip = p_t · F with p = `Condition.profile()` at the
+        clip's frames. Every frame shows the same motion and shading pattern scaled by the smooth timing
+        curve, so frame-to-frame jitter of the sample (what the flicker metric sees) is gone by
+        construction; the training flows (warp baseline: apex flow × profile) have exactly this form.
+      "none": the raw sample, linearly resampled in time (the behaviour before issue 18).
+    shading_highpass: σ (a fraction of the output side S) of the Gaussian whose low-pass part is taken
+      out of the shading map: shading then changes local contrast — folding skin darker, the skin around
+      it a little lighter — and leaves the face's low-frequency brightness as the warp made it, so a
+      clip does not pump in brightness (what `eval.temporal`'s flicker measures, at σ = S/16 too).
+      Default 1/16; 0 = darken occluded skin only (the behaviour before issue 18).
     """
 
     model_cpu_offload_seq = "condition_encoder->unet"
@@ -161,13 +190,17 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
         num_inference_steps: int = 25,
         guidance_scale: float = 2.0,
         train_subjects: list[str] | tuple[str, ...] | None = None,
+        temporal_projection: str = "profile",
+        shading_highpass: float = 1.0 / 16.0,
     ):
         super().__init__()
         self.register_modules(unet=unet, condition_encoder=condition_encoder, scheduler=scheduler)
         self.register_to_config(resolution=int(resolution), num_frames=int(num_frames), flow_scale=float(flow_scale),
                                 occlusion_scale=float(occlusion_scale), shading=float(shading),
                                 num_inference_steps=int(num_inference_steps), guidance_scale=float(guidance_scale),
-                                train_subjects=None if train_subjects is None else list(train_subjects))
+                                train_subjects=None if train_subjects is None else list(train_subjects),
+                                temporal_projection=check_temporal_projection(temporal_projection),
+                                shading_highpass=float(shading_highpass))
 
     # ------------------------------------------------------------------ generator interface
     @property
@@ -319,22 +352,42 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
         return kwargs
 
 
+    def clip_sequence(self, flow_low: torch.Tensor, occl_low: torch.Tensor, condition: Condition) -> torch.Tensor:
+        """One face's sampled flow (T_model, 2, h, w) and occlusion (T_model, 1, h, w) → the clip's
+        low-resolution flow + occlusion (T, 3, h, w), T = condition.num_frames (`temporal_projection`)."""
+        seq = torch.cat([flow_low, occl_low], dim=1)
+        if self.config.temporal_projection == "none":
+            return resample_frames(seq[None], condition.num_frames)[0]
+        p = expression_profile(condition.apex_at, seq.shape[0], condition.offset_at)[0].to(seq)  # (T_model,)
+        apex = torch.einsum("t,tchw->chw", p, seq) / (p * p).sum().clamp_min(1e-6)
+        p_clip = torch.from_numpy(condition.profile()).to(seq)
+        return p_clip[:, None, None, None] * apex[None]
+
+    def shading_map(self, occl: torch.Tensor, size: int) -> torch.Tensor:
+        """Occlusion (T, 1, S, S) in [0, 1] → the shading map the warped frames are darkened by
+        (× `shading`): the occlusion itself, or its high-pass part (`shading_highpass`)."""
+        sigma = float(self.config.shading_highpass) * size
+        if sigma <= 0:
+            return occl
+        return occl - gaussian_blur(occl, sigma)
+
     def render(self, faces: list[NeutralFace], crops: list[np.ndarray], conditions: list[Condition],
                flow_low: torch.Tensor, occl_low: torch.Tensor) -> list[GeneratorOutput]:
-        """Warp each neutral crop by its upsampled flow, shade occluded skin, frame 0 = the crop."""
+        """Warp each neutral crop by its upsampled flow (the sampled sequence mapped to the clip's frames by
+        `clip_sequence`), shade occluded skin (`shading_map`), frame 0 = the crop."""
         outputs = []
         shading = float(self.config.shading)
         for i, (face, crop, cond) in enumerate(zip(faces, crops, conditions)):
             s = crop.shape[0]
             n = cond.num_frames
-            fo = resample_frames(torch.cat([flow_low[i:i + 1], occl_low[i:i + 1]], dim=2), n)[0]  # (T, 3, h, w)
+            fo = self.clip_sequence(flow_low[i], occl_low[i], cond)  # (T, 3, h, w)
             up = resize_flow(fo, s)
             flow, occl = up[:, 0:2], up[:, 2:3].clamp(0.0, 1.0)
             flow[0] = 0.0
             occl[0] = 0.0
             neutral = torch.from_numpy(crop).permute(2, 0, 1)[None].float().to(flow.device).div(127.5).sub(1.0)
             warped01 = (warp_video(neutral, flow[None])[0] + 1.0) / 2.0  # (T, 3, S, S)
-            out01 = warped01 * (1.0 - shading * occl)
+            out01 = (warped01 * (1.0 - shading * self.shading_map(occl, s))).clamp(0.0, 1.0)
             frames = (out01 * 255.0).round().clamp(0, 255).byte().permute(0, 2, 3, 1).cpu().numpy()
             frames[0] = crop
             landmarks = None
@@ -439,6 +492,15 @@ class FlowDiffusionPipeline(DiffusionPipeline, Generator):
             result = FlowDiffusionPipelineOutput(clips=[o.clip for o in outputs], outputs=outputs, latents=latents)
         self.maybe_free_model_hooks()
         return result
+
+
+TEMPORAL_PROJECTIONS = ("profile", "none")
+
+
+def check_temporal_projection(mode: str) -> str:
+    if mode not in TEMPORAL_PROJECTIONS:
+        raise ValueError(f"temporal_projection must be one of {TEMPORAL_PROJECTIONS}, got {mode!r}")
+    return str(mode)
 
 
 def build_pipeline(unet: dict | None = None, condition_encoder: dict | None = None, noise_scheduler: dict | None = None,

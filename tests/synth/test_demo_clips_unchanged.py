@@ -7,6 +7,10 @@ default resolution (motion transfer: driven by the warp baseline's surprise land
 second face, seed 3). The redesign changed how intermediates are exported (`residual`), never the
 frames, so the bytes must be identical.
 
+Issue 18 changed the flow-diffusion demo's clips on purpose (pipeline settings `temporal_projection` and
+`shading_highpass`, saved in its model_index.json; weights unchanged): its hashes below were retaken then
+with the same recipe at 2 threads, and the clips of before are checked under the settings of before.
+
 The hashes were taken with torch on 2 intra-op threads (this machine's cores). Float reductions are
 summed in a different order on another thread count, so a clip may differ there by rounding (one 8-bit
 level in a few pixels of flow diffusion); the test pins 2 threads, and checks the 1-thread clips stay
@@ -40,13 +44,24 @@ BEFORE = {
         ("corpus_f1__0-f1-su-ph", "positive", "4c30d65347068e2ffe38b3052e288cf1bae7f996b91bd34902ad210b930c92e9"),
         ("corpus_f1__0-f1-su-ph", "surprise", "aa11f5a7efa8f00d8049740179eaf438a1861c85e32206407af19a7398038315"),
     ],
+    # retaken for issue 18 (the demo's temporal projection and high-pass shading change its clips on
+    # purpose), with this module's recipe at 2 threads; the clips before it: FLOWDIFF_BEFORE_ISSUE18
     "flowdiff-demo": [
-        ("corpus_man__single_face_f0002", "positive", "c6bceb1fba0120442af593ad3617256f1689b55bd6b1126354f9b176b090f9ad"),
-        ("corpus_man__single_face_f0002", "surprise", "507fa65cdb9a918f23517d3809c95401d6ed9964b40a3a345be823f2acf741e0"),
-        ("corpus_f1__0-f1-su-ph", "positive", "5eb211c168fa04bb42d5f6a3cfe9abdf9e5e7280d017b871c13aacae1b073729"),
-        ("corpus_f1__0-f1-su-ph", "surprise", "bafe995994758b917c4afa38d121322c30eeab5472eab7faab127c09defe5270"),
+        ("corpus_man__single_face_f0002", "positive", "20a4753fd78aa8f3118ecbbadcfaa2983e51066f9b65eca12e5c34ad6e2ffe54"),
+        ("corpus_man__single_face_f0002", "surprise", "3facd91cb0451534db2389ab70086e03bb1a4e1f7fa6af3156550f36d80b9785"),
+        ("corpus_f1__0-f1-su-ph", "positive", "a5e8cf6ac322bcce5a3937a387dcf4be992139c1c83816962ac3376f6f1569e0"),
+        ("corpus_f1__0-f1-su-ph", "surprise", "e04437f6d13eda7d5f634fe32fffe308a354c9b14e55bd6dd667b471bb1af981"),
     ],
 }
+
+# the flow-diffusion demo's clips from 35d9713 until issue 18, still given by its settings of then
+FLOWDIFF_SETTINGS_BEFORE_ISSUE18 = {"temporal_projection": "none", "shading_highpass": 0.0}
+FLOWDIFF_BEFORE_ISSUE18 = [
+    ("corpus_man__single_face_f0002", "positive", "c6bceb1fba0120442af593ad3617256f1689b55bd6b1126354f9b176b090f9ad"),
+    ("corpus_man__single_face_f0002", "surprise", "507fa65cdb9a918f23517d3809c95401d6ed9964b40a3a345be823f2acf741e0"),
+    ("corpus_f1__0-f1-su-ph", "positive", "5eb211c168fa04bb42d5f6a3cfe9abdf9e5e7280d017b871c13aacae1b073729"),
+    ("corpus_f1__0-f1-su-ph", "surprise", "bafe995994758b917c4afa38d121322c30eeab5472eab7faab127c09defe5270"),
+]
 
 
 HASH_THREADS = 2
@@ -85,6 +100,15 @@ def test_demo_clips_unchanged(name, faces_by_id):
         frames = np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
         assert frames.shape[1] == gen.resolution
         assert hashlib.sha256(frames.tobytes()).hexdigest() == sha, f"{name} {face_id} {label}: clip changed"
+
+
+def test_flowdiff_demo_clips_before_issue18_under_its_old_settings(faces_by_id):
+    gen = load_generator("flowdiff-demo")
+    gen.register_to_config(**FLOWDIFF_SETTINGS_BEFORE_ISSUE18)
+    for face_id, label, sha in FLOWDIFF_BEFORE_ISSUE18:
+        out = gen.generate(faces_by_id[face_id], Condition(label=label, intensity=0.8), generator=7)
+        frames = np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
+        assert hashlib.sha256(frames.tobytes()).hexdigest() == sha, f"flowdiff-demo (pre-issue-18 settings) {face_id} {label}: clip changed"
 
 
 @pytest.mark.parametrize("name", ["flowdiff-demo", "mocogan-demo"])

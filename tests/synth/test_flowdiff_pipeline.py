@@ -99,6 +99,7 @@ def test_save_pretrained_round_trip(tmp_path, tiny_pipe, corpus_faces):
     back.set_progress_bar_config(disable=True)
     assert back.weights_hash() == tiny_pipe.weights_hash()
     assert back.train_subjects == ("corpus_man",) and back.resolution == 32 and back.config.num_frames == 4
+    assert back.config.temporal_projection == "profile" and back.config.shading_highpass == pytest.approx(1 / 16)
     face, cond = corpus_faces[2], Condition(label="negative", intensity=0.6)
     a, b = tiny_pipe(face, cond, generator=11), back(face, cond, generator=11)
     assert np.array_equal(a.clip.frames, b.clip.frames) and np.array_equal(a.flow, b.flow)
@@ -248,3 +249,73 @@ def test_demo_writes_a_dataset_with_the_synth_writer(demo, media, tmp_path):
     assert set(str(row["train_subjects"]).split(";")) == set(demo.train_subjects)
     assert row["num_frames"] == 16 and row["label"] == "surprise"
     assert not (tmp_path / "out2").exists() or not any((tmp_path / "out2").rglob("*.png"))
+
+
+def test_temporal_projection_makes_the_clip_one_field_times_the_timing_profile(tiny_pipe, corpus_faces):
+    """`temporal_projection="profile"` (the default): every frame's low-resolution flow and occlusion is
+    the condition's timing profile × one apex field (least squares over the sampled frames), so the
+    sample's frame-to-frame jitter cannot reach the clip; "none" keeps the raw sample resampled in time."""
+    from mexkit.synth.flowdiff.flow_codec import decode_flow, expression_profile, resample_frames
+
+    face = corpus_faces[0]
+    cond = Condition(label="surprise", intensity=0.8, duration_ms=300, fps=40)  # 12 frames from 4 model frames
+    assert tiny_pipe.config.temporal_projection == "profile"
+    out = tiny_pipe(face, cond, generator=0)
+    p = cond.profile()
+    seq = np.concatenate([out.extras["flow_lowres"], out.extras["occlusion_lowres"][:, None]], axis=1)  # (T, 3, h, w)
+    apex = seq[cond.apex_frame] / p[cond.apex_frame]
+    np.testing.assert_allclose(seq, p[:, None, None, None] * apex[None], atol=1e-6)
+    # the apex field is the least-squares fit to the sampled (decoded) frames against the model-frame profile
+    flow_low, occl_low = decode_flow(out.latents.float(), tiny_pipe.config.flow_scale, tiny_pipe.config.occlusion_scale)
+    sampled = torch.cat([flow_low, occl_low], dim=2)[0]
+    pm = expression_profile(cond.apex_at, sampled.shape[0], cond.offset_at)[0]
+    ls = (torch.einsum("t,tchw->chw", pm, sampled) / (pm * pm).sum()).numpy()
+    np.testing.assert_allclose(apex, ls, atol=1e-5)
+    # the full-resolution flow is rank one in time too; frame 0 is the input
+    flat = out.flow.reshape(len(out.flow), -1)
+    assert np.linalg.svd(flat, compute_uv=False)[1] < 1e-4 * np.linalg.svd(flat, compute_uv=False)[0]
+    assert np.array_equal(out.clip.frames[0], _crop(face, 32))
+    try:
+        tiny_pipe.register_to_config(temporal_projection="none")
+        raw = tiny_pipe(face, cond, generator=0)
+    finally:
+        tiny_pipe.register_to_config(temporal_projection="profile")
+    expected = resample_frames(sampled[None], cond.num_frames)[0]
+    np.testing.assert_allclose(raw.extras["flow_lowres"], expected[:, 0:2].numpy(), atol=1e-6)
+    np.testing.assert_allclose(raw.latents, out.latents)  # the projection acts after sampling only
+    assert np.array_equal(raw.clip.frames[0], out.clip.frames[0])
+    with pytest.raises(ValueError, match="temporal_projection"):
+        build_pipeline(**TINY, temporal_projection="lowpass")
+
+
+def test_highpass_shading_keeps_low_frequency_brightness(tiny_pipe, corpus_faces):
+    """`shading_highpass` > 0 (the default): shading changes local contrast (folds darker, the skin around
+    them lighter) and leaves the low-frequency brightness as the warp made it; 0 darkens only. The
+    composition rule holds either way (frame = warp + 255·residual, mask = 1 − occlusion in [0, 1])."""
+    from mexkit.synth.flowdiff.pipeline import gaussian_blur
+    from mexkit.synth.output import compose_frames
+
+    face = corpus_faces[1]
+    cond = Condition(label="negative", intensity=1.0)
+    default = tiny_pipe.config.shading_highpass
+    assert default == pytest.approx(1 / 16)
+    hp = tiny_pipe(face, cond, generator=3)
+    try:
+        tiny_pipe.register_to_config(shading_highpass=0.0)
+        dark = tiny_pipe(face, cond, generator=3)
+    finally:
+        tiny_pipe.register_to_config(shading_highpass=default)
+    np.testing.assert_array_equal(hp.flow, dark.flow)
+    np.testing.assert_array_equal(hp.mask, dark.mask)
+    assert dark.residual.max() <= 1e-7 and dark.residual.min() < -1e-3  # darkening only
+    assert hp.residual.max() > 1e-3 and hp.residual.min() < -1e-3       # darker and lighter
+    sigma = default * 32
+
+    def low(r):
+        return gaussian_blur(torch.from_numpy(r.mean(-1))[:, None], sigma).abs().mean().item()
+
+    assert low(hp.residual) < 0.5 * low(dark.residual)
+    for out in (hp, dark):
+        crop = _crop(face, 32)
+        diff = np.abs(compose_frames(crop, out.flow, out.residual).astype(int) - out.clip.frames.astype(int))
+        assert diff[1:].max() <= 1
