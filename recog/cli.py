@@ -56,19 +56,29 @@ def _print_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_run(args: argparse.Namespace, default_out: str):
+    """What `recog loso` and `study` do first: threads, the config, its inputs checked, the output folder
+    (made only then), its rejects log and the real set (a parametric stand-in set is written there).
+    Returns (cfg, out, rejects, real)."""
+    from .experiment import load_config, load_real
+
+    _threads(args)
+    cfg = load_config(args.config, args.set)
+    _check_inputs(cfg, args)
+    out = _out(cfg, args, default_out)
+    out.mkdir(parents=True, exist_ok=True)
+    rejects = RejectLog(out / "rejects.csv")
+    real = load_real(cfg, rejects, out)
+    return cfg, out, rejects, real
+
+
 def cmd_loso(args: argparse.Namespace) -> int:
     if args.print_config:
         return _print_config(args)
-    _threads(args)
-    from .experiment import build_model, load_config, load_real, model_feature, model_specs
+    from .experiment import build_model, model_feature, model_specs
     from .loso import run_loso
 
-    cfg = load_config(args.config, args.set)
-    _check_inputs(cfg, args)
-    out = _out(cfg, args, "runs/recog/loso")
-    out.mkdir(parents=True, exist_ok=True)
-    rejects = RejectLog(out / "rejects.csv")
-    real = load_real(cfg, rejects)
+    cfg, out, rejects, real = _start_run(args, "runs/recog/loso")
     loso = cfg.get("loso") or {}
     seed = int(args.seed if args.seed is not None else loso.get("seed", 0))
     folds = args.folds.split(",") if args.folds else loso.get("folds")
@@ -94,16 +104,10 @@ def cmd_loso(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     if args.print_config:
         return _print_config(args)
-    _threads(args)
-    from .experiment import build_model, cross_fit_pools, load_config, load_real, load_synthetic, model_feature, model_specs
+    from .experiment import build_model, cross_fit_pools, load_synthetic, model_feature, model_specs
     from .study import run_study
 
-    cfg = load_config(args.config, args.set)
-    _check_inputs(cfg, args)
-    out = _out(cfg, args, "runs/study")
-    out.mkdir(parents=True, exist_ok=True)
-    rejects = RejectLog(out / "rejects.csv")
-    real = load_real(cfg, rejects, out)
+    cfg, out, rejects, real = _start_run(args, "runs/study")
     timings = []
     if (cfg.get("synthetic") or {}).get("cross_fit") and not args.synthetic:
         pool, fit = cross_fit_pools(cfg, real, out, progress=not args.quiet)
