@@ -3,6 +3,7 @@
     python benchmarks/bench_flowdiff.py [--threads 2] [--faces 6] [--steps 5 10 25 50] [--samplers ddim dpm]
     MEXKIT_BENCH_QUICK=1 python benchmarks/bench_flowdiff.py     # 2 faces, DDIM only
     python benchmarks/bench_flowdiff.py --figure fig.jpg         # the demo figure (faces × classes) only
+    python benchmarks/bench_flowdiff.py --heldout-only            # the held-out flicker comparison only
 
 The shipped demo (synth/pretrained/flowdiff-demo) animates corpus faces (half seen in training, half
 held out) for every MEGC class at intensity 1 (16 frames, 40 fps, the pipeline's guidance scale,
@@ -20,6 +21,17 @@ seed = face index). Measured in one run:
     (cosine, 8 template seeds per class) equals the requested class.
 The warp baseline's clips for the same faces and conditions are scored alike as the quality reference.
 Target (docs/targets.md): ≤ 25 steps with identity and temporal scores held (vs 50 steps), ≤ 5 s per clip.
+
+Held-out comparison (issue 18, run after the quality table, or alone with --heldout-only): real faces
+the demo never saw in training — the corpus faces outside `train_subjects` (corpus_f13, corpus_m7,
+corpus_astronaut) and Grace Hopper's portrait shipped with matplotlib (`sample_data/grace_hopper.jpg`,
+aligned with `prepare_faces`) — × 3 classes × `--heldout-seeds` seeds, intensity 1, 16 frames at 40 fps,
+rendered at 128², at the pipeline's sampling defaults. Generators: the warp baseline (the in-run
+reference), the demo as shipped before issue 18 (`temporal_projection="none"`, `shading_highpass=0`:
+raw sample resampled in time, darkening-only shading) and as shipped now; `--ablations` adds each of the
+two settings alone. Scored: flicker, warp error (eval.temporal, DIS), identity cosine mean / min (dlib),
+bs_correct and flow_class_acc. Target (docs/targets.md): flicker ≤ 1.5× the warp baseline's, identity
+cosine ≥ 0.995, class accuracy held (vs before).
 """
 from __future__ import annotations
 
@@ -98,6 +110,9 @@ def main() -> None:
     ap.add_argument("--pipeline", default="flowdiff-demo", help="registered name or pretrained pipeline folder")
     ap.add_argument("--speed-only", action="store_true", help="time the settings, skip the quality scoring")
     ap.add_argument("--figure", default=None, help="only draw the demo figure (faces × classes: apex frame, flow) to this PNG")
+    ap.add_argument("--heldout-only", action="store_true", help="only the held-out flicker comparison (module docstring)")
+    ap.add_argument("--heldout-seeds", type=int, default=1 if quick else 2, help="seeds per held-out face and class")
+    ap.add_argument("--ablations", action="store_true", help="held-out comparison: also each issue-18 setting alone")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -115,6 +130,9 @@ def main() -> None:
     pipe.set_progress_bar_config(disable=True)
     if args.figure:
         figure(pipe, args.figure, args.faces)
+        return
+    if args.heldout_only:
+        heldout_comparison(pipe, args.heldout_seeds, args.ablations, args.csv)
         return
     base_scheduler = pipe.scheduler
     corpus = load_corpus()
@@ -217,6 +235,105 @@ def main() -> None:
                          "reference": float(ref50["id_cos_mean"]), "note": f"reference = {max(args.steps)} steps"})
         out_rows.append({"name": f"{name} warp error", "value": float(mine["warp_error"]), "unit": "mse",
                          "reference": float(ref50["warp_error"]), "note": f"reference = {max(args.steps)} steps"})
+    emit(out_rows)
+    heldout_comparison(pipe, args.heldout_seeds, args.ablations, None)
+
+
+# settings of the flow-diffusion demo before issue 18 (the sampled sequence resampled in time,
+# darkening-only shading); the shipped pipeline config holds the current ones
+BEFORE_ISSUE18 = {"temporal_projection": "none", "shading_highpass": 0.0}
+
+
+def heldout_faces(pipe) -> list:
+    """Real faces the pipeline never saw in training: corpus faces outside `train_subjects`, then
+    matplotlib's Grace Hopper portrait (a person never in the corpus)."""
+    import cv2
+    import matplotlib
+
+    from mexkit.datasets import load_corpus
+    from mexkit.neutral_face import prepare_faces
+
+    trained = set(pipe.train_subjects or ())
+    faces = [f for f in load_corpus().faces if f.subject not in trained]
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if path.exists():
+        image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        faces += [f for f in prepare_faces(image, resolution=256, source=str(path), subject="grace_hopper")
+                  if not isinstance(f, Exception)]
+    return faces
+
+
+def heldout_comparison(pipe, seeds: int = 2, ablations: bool = False, csv: str | None = None) -> None:
+    """Warp baseline vs the demo before / after issue 18 on held-out faces (module docstring)."""
+    import pandas as pd
+    from tqdm import tqdm
+
+    from mexkit.eval.expression import ExpressionScorer
+    from mexkit.eval.identity import IdentityScorer
+    from mexkit.eval.temporal import temporal_scores
+    from mexkit.synth import Condition, load_generator
+
+    faces = heldout_faces(pipe)
+    shipped = {k: pipe.config[k] for k in BEFORE_ISSUE18}
+    variants = [("flowdiff before", BEFORE_ISSUE18)]
+    if ablations:
+        variants += [("flowdiff projection only", {**BEFORE_ISSUE18, "temporal_projection": shipped["temporal_projection"]}),
+                     ("flowdiff high-pass shading only", {**BEFORE_ISSUE18, "shading_highpass": shipped["shading_highpass"]})]
+    variants.append(("flowdiff after", shipped))
+    warp = load_generator("warp", resolution=128)
+    ident, expr = IdentityScorer(), ExpressionScorer(fer=False)
+    templates = class_templates(faces)
+    jobs = [(i, f, c, s) for i, f in enumerate(faces) for c in CLASSES for s in range(seeds)]
+    rows = []
+
+    def score(name, i, face, label, seed, out, flow64):
+        row = {"generator": name, "face": i, "subject": face.subject, "label": label, "seed": seed}
+        row.update(ident(out.clip, neutral=out.clip.frames[0], neutral_key=f"h{i}"))
+        row.update(temporal_scores(out.clip.frames, "dis"))
+        bs = expr(out.clip).get("bs_correct")
+        row["bs_correct"] = np.nan if bs is None else float(bs)
+        if flow64 is not None:
+            row["flow_class_acc"] = float(flow_class(flow64, templates[i]) == label)
+        rows.append(row)
+
+    for i, face, label, seed in tqdm(jobs, desc="held-out warp baseline"):
+        cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
+        out = warp.generate(face, cond, generator=100 * seed + i)
+        score("warp baseline", i, face, label, seed, out, None)
+    try:
+        for name, settings in variants:
+            pipe.register_to_config(**settings)
+            for i, face, label, seed in tqdm(jobs, desc=f"held-out {name}"):
+                cond = Condition(label=label, intensity=1.0, duration_ms=400, fps=40)
+                out = pipe(face, cond, generator=100 * seed + i, resolution=128)
+                score(name, i, face, label, seed, out, out.flow[out.clip.apex] / 2.0)
+    finally:
+        pipe.register_to_config(**shipped)
+    df = pd.DataFrame(rows)
+    if csv:
+        df.to_csv(Path(csv).with_suffix(".heldout.csv"), index=False)
+    cols = ["flicker", "warp_error", "id_cos_mean", "id_cos_min", "bs_correct", "flow_class_acc"]
+    agg = {c: "mean" for c in cols}
+    agg["id_cos_min"] = "min"
+    q = df.groupby("generator", sort=False).agg(agg)
+    print(f"\nheld-out faces ({len(faces)}: {', '.join(f.subject for f in faces)}) × {len(CLASSES)} classes × {seeds} seeds, "
+          f"intensity 1, 16 frames at 128², threads={torch.get_num_threads()}; id_cos_min = min over clips and frames; "
+          f"shipped settings {shipped}")
+    print(q.to_string(float_format=lambda x: f"{x:.4g}"))
+    w, before = q.loc["warp baseline"], q.loc["flowdiff before"]
+    out_rows = []
+    for name in q.index[1:]:
+        m = q.loc[name]
+        out_rows += [
+            {"name": f"{name} held-out flicker", "value": float(m["flicker"]), "unit": "grey", "target": 1.5 * float(w["flicker"]),
+             "reference": float(w["flicker"]), "note": f"reference = warp baseline, same {len(faces)} held-out faces; target 1.5× it"},
+            {"name": f"{name} held-out identity cos mean", "value": float(m["id_cos_mean"]), "unit": "cos", "target": 0.995,
+             "reference": float(w["id_cos_mean"]), "note": f"min over clips/frames {m['id_cos_min']:.4f}; reference = warp baseline"},
+            {"name": f"{name} held-out bs_correct", "value": float(m["bs_correct"]), "unit": "share",
+             "reference": float(before["bs_correct"]) or None, "note": "reference = flowdiff before"},
+            {"name": f"{name} held-out flow_class_acc", "value": float(m["flow_class_acc"]), "unit": "share",
+             "reference": float(before["flow_class_acc"]) or None, "note": "reference = flowdiff before"},
+        ]
     emit(out_rows)
 
 
