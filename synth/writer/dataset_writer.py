@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import shutil
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
@@ -84,6 +85,7 @@ class DatasetWriter:
         self._pipeline = pipeline
         self._faces: OrderedDict[str, NeutralFace] = OrderedDict()
         self._neutrality: dict[str, dict] = {}
+        self._non_neutral: list[tuple[str, float, str]] = []  # (face, neutrality, strongest shapes), warned after the run
         self._bad_faces: set[str] = set()
         self.rejects = self._open_rejects()
 
@@ -178,10 +180,13 @@ class DatasetWriter:
             except MexkitInputError as err:
                 raise FaceRejected(source.key, err.reason, err.fix, err.stage) from None
         self._faces[source.sha] = face
-        if source.sha not in self._neutrality:  # measured once per face (mexkit/face/neutrality.py); warns below the threshold
-            from mexkit.face.neutrality import measure_neutrality
+        if source.sha not in self._neutrality:  # measured once per face (mexkit/face/neutrality.py); one warning per run
+            from mexkit.face.neutrality import NEUTRALITY_WARN, measure_neutrality
 
-            self._neutrality[source.sha] = measure_neutrality(face)
+            self._neutrality[source.sha] = measure_neutrality(face, warn=False)
+            score = self._neutrality[source.sha]["neutrality"]
+            if score is not None and score < NEUTRALITY_WARN:
+                self._non_neutral.append((source.key, score, self._neutrality[source.sha]["expression_blendshapes"]))
         while len(self._faces) > FACE_CACHE:
             self._faces.popitem(last=False)
         return face
@@ -261,7 +266,22 @@ class DatasetWriter:
                 bar.update(1)
         finally:
             bar.close()
+            self.warn_non_neutral()
         return {"total": len(jobs), "skipped": len(jobs) - len(pending), "written": written, "rejected": rejected}
+
+    def warn_non_neutral(self, show: int = 3) -> None:
+        """One NonNeutralFaceWarning for the faces of this run below the neutrality threshold (their scores
+        are in the manifest's `neutrality` column either way)."""
+        from mexkit.face.neutrality import NEUTRALITY_WARN, NonNeutralFaceWarning
+
+        faces, self._non_neutral = self._non_neutral, []
+        if not faces:
+            return
+        named = ", ".join(f"{key} ({score:.2f}; {shapes.split(';')[0]})" for key, score, shapes in faces[:show])
+        more = f" and {len(faces) - show} more" if len(faces) > show else ""
+        warnings.warn(f"{len(faces)} of {len(self._neutrality)} faces are not neutral (neutrality < {NEUTRALITY_WARN}): {named}{more}; "
+                      "their clips start from that expression — prefer neutral photos (manifest column `neutrality`)",
+                      NonNeutralFaceWarning, stacklevel=3)
 
     def manifest(self) -> pd.DataFrame:
         return pd.read_csv(self.manifest_path, keep_default_na=False, na_values=[""])

@@ -105,6 +105,7 @@ class SyntheticClipWriter(BasePredictionWriter):
                 self.counts["rejected"] += 1
 
     def on_predict_end(self, trainer, pl_module) -> None:
+        self.writer.warn_non_neutral()  # the faces this rank prepared, once
         # one write per line: the ranks share stdout, and print() writes text and newline separately
         sys.stdout.write(f"rank {trainer.global_rank}: {self.counts['written']} written, {self.counts['skipped']} already there, "
                          f"{self.counts['rejected']} rejected\n")
