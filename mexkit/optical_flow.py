@@ -5,6 +5,8 @@ Shared by the preprocessing cache (datasets), recognition features (recog) and t
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -67,6 +69,13 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
 
 def warp_backward(image: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
     """Sample `image` at x + flow(x): with flow b→a this warps frame a onto frame b."""
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx, gy = pixel_grid(*flow.shape[:2])
     return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=border)
+
+
+@lru_cache(maxsize=8)
+def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel x and y coordinates (H, W) float32, made once per frame size (read-only arrays)."""
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx.flags.writeable = gy.flags.writeable = False
+    return gx, gy
