@@ -44,7 +44,8 @@ def register(subparsers) -> None:
                         "as an artifact, under <out>/logs/wandb/")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads per worker (default 1: the metrics run small tensors one clip at a time)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processes scoring clips in parallel (default: this machine's cores; 1: this process). Same numbers either way")
+                   help="processes scoring clips in parallel (default: as many as the clips repay, one per 40 clips up to this "
+                        "machine's cores; 1: this process). Same numbers either way")
     p.add_argument("--restart", action="store_true",
                    help="start again from nothing (default: resume — clips already in <out>/clips.jsonl from an interrupted run with the same settings are skipped)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -93,7 +94,6 @@ def _run_eval(args: argparse.Namespace) -> int:
     from .eval_report import write_eval_report
     from .journal import JOURNAL_NAME
     from .suite import EvalSuite
-    from .workers import default_workers
 
     families, out = _check_args(args)
     fake = open_clip_set(args.fake, name="fake").head(args.max_clips)
@@ -105,7 +105,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples,
-                      workers=args.workers or default_workers(), threads=args.threads, fvd_model=args.fvd_model, fid_model=args.fid_model,
+                      workers=args.workers or "auto", threads=args.threads, fvd_model=args.fvd_model, fid_model=args.fid_model,
                       fid_stride=args.fid_stride)
     if args.restart:
         (out / JOURNAL_NAME).unlink(missing_ok=True)

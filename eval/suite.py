@@ -30,6 +30,7 @@ from .distribution import (FeatureFn, classification_accuracy_score, flow_statis
                            labelled)
 from .expression import ExpressionScorer
 from .journal import RunJournal, roundtrip, run_key
+from .workers import auto_workers
 
 FAMILIES = ("identity", "perceptual", "temporal", "motion", "expression", "distribution")
 PER_CLIP = ("identity", "perceptual", "temporal", "motion", "expression")
@@ -144,20 +145,21 @@ class EvalSuite:
     family. occlusion: the forward–backward occlusion check of the temporal family (False: half the
     flow work). features: the recognizer feature function for the distribution family (default
     flow statistics); estimator: the scikit-learn classifier for CAS. workers: processes that score
-    clips in parallel (1: this process; the numbers are the same); threads: torch threads per worker.
+    clips in parallel (1: this process; the numbers are the same; "auto": `auto_workers`, as many as the
+    clips repay, up to the cores); threads: torch threads per worker.
     """
 
     def __init__(self, families: Sequence[str] | None = None, identity_model=None, identity_stride: int = 1, lpips=None,
                  lpips_backbone: str | Path | None = None, lpips_net: str = "alex", cvvdp: bool = False,
                  flow_method: str = "dis", occlusion: bool = True, features: FeatureFn | None = None, estimator=None, pipeline=None,
-                 fer: bool = True, progress: bool = True, examples: int = 4, workers: int = 1, threads: int = 1,
+                 fer: bool = True, progress: bool = True, examples: int = 4, workers: int | str = 1, threads: int = 1,
                  fvd_model: str | Path | None = None, fid_model: str | Path | None = None, fid_stride: int = 1):
         self._spec = {"families": families, "identity_model": identity_model, "identity_stride": identity_stride, "lpips": lpips,
                       "lpips_backbone": lpips_backbone, "lpips_net": lpips_net, "cvvdp": cvvdp, "flow_method": flow_method,
                       "occlusion": occlusion, "features": features, "estimator": estimator, "pipeline": pipeline, "fer": fer,
                       "progress": False, "examples": 0, "fvd_model": fvd_model, "fid_model": fid_model,
                       "fid_stride": fid_stride}
-        self.workers, self.threads = max(1, int(workers)), max(1, int(threads))
+        self.workers, self.threads = workers if workers == "auto" else max(1, int(workers)), max(1, int(threads))
         families = tuple(families or FAMILIES)
         unknown = sorted(set(families) - set(FAMILIES) - set(VIDEO_FAMILIES))
         if unknown:
@@ -384,12 +386,13 @@ class EvalSuite:
         todo = total - len(records)
         self._pending_missing: dict = {}
         items = self._items(sets, set(records))
-        spec = self._spec_for_workers() if self.workers > 1 and todo > 1 else None
+        workers = auto_workers(todo) if self.workers == "auto" else self.workers
+        spec = self._spec_for_workers() if workers > 1 and todo > 1 else None
         t_wall = time.perf_counter()
         if spec is not None:
             from .workers import score_in_workers
 
-            stream = score_in_workers(spec, (self._resolve(it) for it in items), min(self.workers, todo), self.threads)
+            stream = score_in_workers(spec, (self._resolve(it) for it in items), min(workers, todo), self.threads)
         else:
             stream = (it if isinstance(it, dict) else self.score_clip(*it) for it in (self._resolve(x) for x in items))
         from tqdm.auto import tqdm
@@ -411,7 +414,7 @@ class EvalSuite:
                 journal.append(rec)
         wall = time.perf_counter() - t_wall
         ordered = [records[(s, i)] for s, cs, _ in sets for i in range(len(cs)) if (s, i) in records]
-        return self._assemble(ordered, sets, records, out, wall, todo, spec is not None, resumed)
+        return self._assemble(ordered, sets, records, out, wall, todo, workers if spec is not None else 1, resumed)
 
     def _resolve(self, item):
         """A _Missing task → the plain task, remembering the missing ground truth for the record."""
@@ -426,7 +429,7 @@ class EvalSuite:
             rec["missing_ref"] = missing
         return rec
 
-    def _assemble(self, ordered: list[dict], sets, records: dict, out: Path | None, wall: float, todo: int, parallel: bool,
+    def _assemble(self, ordered: list[dict], sets, records: dict, out: Path | None, wall: float, todo: int, parallel: int,
                   resumed: bool) -> EvalResult:
         rejects = RejectLog()
         for rec in ordered:
@@ -473,7 +476,7 @@ class EvalSuite:
         timing_rows.append({"family": "all (wall clock)", "set": "both", "clips": todo, "seconds": wall,
                             "clips_per_s": todo / wall if wall and todo else float("nan")})
         timings = pd.DataFrame(timing_rows)
-        timings["workers"] = min(self.workers, max(todo, 1)) if parallel else 1
+        timings["workers"] = min(parallel, max(todo, 1))
         curves = {s: {r["sample_id"]: np.asarray(r["curve"], np.float32) for r in ordered if r["set"] == s and r.get("curve") is not None}
                   for s, _, _ in sets if "motion" in self.scorers}
         n_fake, n_real = len(fake_recs), sum(1 for r in ordered if r["set"] == "real")

@@ -23,6 +23,17 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# A worker process costs ~6 s to start (torch, MediaPipe, dlib and the fer network load in it) and scores
+# a 16×128² clip with the default families in ~0.35 s on one core (benchmarks/bench_eval.py), so a second
+# worker repays itself from about 35 clips on.
+CLIPS_PER_WORKER = 40
+
+
+def auto_workers(clips: int, cores: int | None = None) -> int:
+    """Workers worth starting for `clips` clips: one per CLIPS_PER_WORKER clips, at most the cores, at least 1."""
+    return max(1, min(cores or default_workers(), clips // CLIPS_PER_WORKER))
+
+
 def _init(spec: dict, threads: int) -> None:
     global _SUITE
     os.environ.setdefault("GLOG_minloglevel", "2")

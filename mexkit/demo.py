@@ -162,11 +162,10 @@ def example_grid(sets: dict[str, Path], corpus, report, faces=None) -> None:
 
 def evaluate_all(sets: dict[str, Path], out: Path, report) -> pd.DataFrame:
     from mexkit.eval import EvalSuite, build_eval_report, open_clip_set
-    from mexkit.eval.workers import default_workers
 
-    # as `mexkit eval` runs: one worker process per core (the numbers are those of one process)
+    # as `mexkit eval` runs: worker processes where the clips repay their start-up (the numbers are those of one process)
     suite = EvalSuite(families=("identity", "temporal", "motion", "expression", "distribution"), identity_stride=2, examples=2,
-                      workers=default_workers())
+                      workers="auto")
     overview = []
     sections = []
     for name, path in sets.items():

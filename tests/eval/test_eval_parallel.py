@@ -33,3 +33,12 @@ def test_unpicklable_settings_fall_back_to_one_process(short_clips, dlib_identit
     with pytest.warns(UserWarning, match="one process"):
         res = suite.run(short_clips[:2])
     assert len(res.tables["identity"]) == 2 and set(res.timings["workers"]) == {1}
+
+
+def test_auto_starts_workers_only_where_the_clips_repay_them(short_clips):
+    from mexkit.eval.workers import CLIPS_PER_WORKER, auto_workers
+
+    assert auto_workers(CLIPS_PER_WORKER - 1, cores=2) == 1  # a worker's start-up costs more than it saves
+    assert auto_workers(2 * CLIPS_PER_WORKER, cores=2) == 2 and auto_workers(10_000, cores=2) == 2
+    res = EvalSuite(["temporal"], progress=False, examples=0, workers="auto").run(short_clips[:2])
+    assert set(res.timings["workers"]) == {1} and len(res.tables["temporal"]) == 2
