@@ -81,7 +81,7 @@ def _check_args(args: argparse.Namespace) -> tuple[list[str], Path]:
     for option, path, what, fix in (
         ("--lpips-backbone", args.lpips_backbone, "LPIPS backbone",
          "give the torchvision ImageNet weights of the --lpips-net (a .safetensors file or a plain state dict saved with torch.save)"),
-        ("--fvd-model", args.fvd_model, "I3D detector", "give StyleGAN-V's i3d_torchscript.pt (nothing is downloaded)"),
+        ("--fvd-model", args.fvd_model, "FVD detector (I3D TorchScript)", "give StyleGAN-V's i3d_torchscript.pt (nothing is downloaded)"),
         ("--fid-model", args.fid_model, "Inception-v3 weights", "give a torchvision inception_v3 state dict or pytorch-fid's .pth"),
     ):
         if path is not None:
