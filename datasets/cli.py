@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from mexkit.errors import MexkitInputError
-from mexkit.path_checks import check_output_file, check_output_folder
+from mexkit.path_checks import check_input_folder, check_output_file, check_output_folder
 
 from .adapters import adapter_names
 
@@ -55,18 +55,6 @@ def cmd_check(args) -> int:
     return 1 if args.strict and (len(check.rejects) or check.folders_without_rows) else 0
 
 
-def _write_rejects(log, path: Path) -> None:
-    """The run's rejects as `path` (replacing an earlier run's), in one atomic write."""
-    import pandas as pd
-
-    from mexkit.atomic import atomic_path
-    from mexkit.rejects import REJECT_COLUMNS
-
-    with atomic_path(path) as tmp:
-        pd.DataFrame(log.rows, columns=REJECT_COLUMNS).to_csv(tmp, index=False)
-    log.path = path
-
-
 def cmd_manifest(args) -> int:
     from mexkit.atomic import atomic_path
     from mexkit.rejects import RejectLog
@@ -83,7 +71,7 @@ def cmd_manifest(args) -> int:
     with atomic_path(out) as tmp:
         df.to_csv(tmp, index=False)
     print(f"{len(df)} samples, {df['subject'].nunique() if len(df) else 0} subjects → {out}")
-    _write_rejects(log, out.with_name("rejects.csv"))
+    log.save(out.with_name("rejects.csv"))  # the run's rejects, replacing an earlier run's
     print(log.summary())
     return 0
 
@@ -115,9 +103,8 @@ def cmd_composite(args) -> int:
     if not (args.smic or args.casme2 or args.samm):
         raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
     for option, root in (("--smic", args.smic), ("--casme2", args.casme2), ("--samm", args.samm)):
-        if root and not Path(root).is_dir():
-            raise MexkitInputError(root, f"{option}: {'a file, not' if Path(root).exists() else 'no such'} folder",
-                                   f"pass {option} the folder that holds the released dataset", stage="dataset")
+        if root:
+            check_input_folder(root, option, f"pass {option} the folder that holds the released dataset", stage="dataset")
     log = RejectLog()  # written beside the manifest when it is: a refused run leaves nothing behind
     native, sheets = {}, {}
     for name, root in (("smic", args.smic), ("casme2", args.casme2), ("samm", args.samm)):
@@ -140,14 +127,12 @@ def cmd_composite(args) -> int:
     print("classes: " + " / ".join(f"{c} {int((comp['label'] == c).sum())}" for c in MEGC_CLASSES))
     print(composite_counts(comp).to_string(index=False))
     print(format_difference(compare_with_list(comp, native, log.rows, sheets), native))
-    _write_rejects(log, out.with_name("rejects.csv"))
+    log.save(out.with_name("rejects.csv"))  # the run's rejects, replacing an earlier run's
     print(log.summary())
     return 0
 
 
 def cmd_splits(args) -> int:
-    import pandas as pd
-
     from .splits import holdout_subject_split, kfold_subject_splits, loso_splits
 
     from .manifest_csv import read_manifest_csv
@@ -195,8 +180,6 @@ def _roots(values: list[str]) -> str | dict[str, str]:
 
 
 def cmd_prepare(args) -> int:
-    import pandas as pd
-
     from mexkit.rejects import RejectLog
 
     from .clip_source import sources_from_manifest
@@ -205,9 +188,8 @@ def cmd_prepare(args) -> int:
     check_output_folder(args.out, "--out")
     for value in args.root or []:
         root = value.split("=", 1)[1] if "=" in value and not Path(value).exists() else value
-        if not Path(root).is_dir():
-            raise MexkitInputError(root, f"--root: {'a file, not' if Path(root).exists() else 'no such'} folder",
-                                   "pass the dataset folder the manifest's paths are relative to (DATASET=PATH per dataset)", stage="dataset")
+        check_input_folder(root, "--root", "pass the dataset folder the manifest's paths are relative to (DATASET=PATH per dataset)",
+                           stage="dataset")
     config = PrepareConfig(resolution=args.resolution, backend=args.backend, flow=args.flow, frames=args.frames)
     pre_rejects = RejectLog()
     if args.dataset == "corpus":

@@ -21,7 +21,7 @@ def _check_creatable(path: Path, option: str, fix: str) -> None:
     """`path` does not exist yet: the closest existing ancestor must be a writable folder."""
     above = _nearest_existing(path.parent)
     if not above.is_dir():
-        raise MexkitInputError(path, f"{option}: {above} is a file, so nothing can be created under it", fix, stage="output")
+        raise MexkitInputError(path, f"{option}: {above} is a file, not a folder, so nothing can be created under it", fix, stage="output")
     if not os.access(above, os.W_OK | os.X_OK):
         raise MexkitInputError(path, f"{option}: folder {above} is not writable", fix, stage="output")
 
@@ -61,4 +61,12 @@ def check_input_file(path: str | Path, option: str, what: str, fix: str) -> Path
         raise MexkitInputError(path, f"{option}: a folder, not a {what} file", fix, stage="input")
     if not path.is_file():
         raise MexkitInputError(path, f"{option}: {what} file not found", fix, stage="input")
+    return path
+
+
+def check_input_folder(path: str | Path, option: str, fix: str, stage: str = "input") -> Path:
+    """`path` is an existing folder (not a file); returned as a Path."""
+    path = Path(path)
+    if not path.is_dir():
+        raise MexkitInputError(path, f"{option}: {'a file, not' if path.exists() else 'no such'} folder", fix, stage=stage)
     return path

@@ -39,6 +39,17 @@ class RejectLog:
             csv.writer(buf, lineterminator="").writerow([row[c] for c in REJECT_COLUMNS])
             atomic_append_line(self.path, buf.getvalue())
 
+    def save(self, path: str | Path) -> None:
+        """Write every row to `path` in one atomic write (replacing what is there); later rows append to it."""
+        from .atomic import atomic_write_text
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(REJECT_COLUMNS)
+        w.writerows([r[c] for c in REJECT_COLUMNS] for r in self.rows)
+        atomic_write_text(path, buf.getvalue())
+        self.path = Path(path)
+
     def add_error(self, file: str | Path, err: Exception, stage: str | None = None) -> None:
         """Record an exception; a MexkitInputError keeps its own stage and reason."""
         if isinstance(err, MexkitInputError):

@@ -32,11 +32,12 @@ FACE_CACHE = 4  # aligned faces kept in memory (jobs are sorted by face, so one 
 
 
 def check_output_folder(out: str | Path) -> Path:
-    """Create `out` if needed and prove it is writable; a clear error otherwise."""
-    out = Path(out)
+    """Create `out` if needed and prove it is writable (a probe file); a clear error otherwise. What can
+    be told without writing (a file in the way, a path under a file) is `mexkit.path_checks`'s."""
+    from mexkit.path_checks import check_output_folder as check_folder_path
+
+    out = check_folder_path(out, "--out")
     fix = "choose a writable --out folder (e.g. under runs/)"
-    if out.exists() and not out.is_dir():
-        raise MexkitInputError(out, "output path exists and is not a folder", fix, stage="output")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-probe-{os.getpid()}"
