@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .suite import FAMILIES
+from .suite import FAMILIES, check_families
 
 
 def register(subparsers) -> None:
@@ -66,16 +66,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _check_args(args: argparse.Namespace) -> tuple[list[str], Path]:
     """Families, output paths and model files checked before anything is loaded or written: (families, CSV folder)."""
-    from mexkit.errors import MexkitInputError
     from mexkit.path_checks import check_input_file, check_output_file, check_output_folder
 
-    from .suite import VIDEO_FAMILIES
-
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
-    unknown = [f for f in families if f not in FAMILIES + VIDEO_FAMILIES]
-    if unknown:
-        raise MexkitInputError(None, f"--families: unknown metric families {unknown}", f"choose from {','.join(FAMILIES + VIDEO_FAMILIES)}",
-                               stage="input")
+    families = list(check_families([f.strip() for f in args.families.split(",") if f.strip()], "--families"))
     check_output_file(args.report, "--report")
     out = check_output_folder(args.out or args.report.with_name(f"{args.report.stem}_csv"), "--out")
     for option, path, what, fix in (

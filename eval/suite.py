@@ -7,7 +7,6 @@ real data's. Clips are loaded lazily and only small per-clip results are kept (m
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import pickle
@@ -23,7 +22,7 @@ import pandas as pd
 from mexkit.atomic import atomic_write_bytes, atomic_write_text
 from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
-from mexkit.rejects import REJECT_COLUMNS, RejectLog
+from mexkit.rejects import RejectLog
 
 from .clip_sets import ClipSet, neutral_image, reference_id
 from .distribution import (FeatureFn, classification_accuracy_score, flow_statistics_features, frechet_distance,
@@ -122,18 +121,18 @@ def _load(clip_set: ClipSet, i: int) -> Clip | dict:
                 "curve": None, "load_error": _reject_row(file, err, f"load {clip_set.name}")}
 
 
-def _write_rejects(folder: Path, rejects: RejectLog) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(REJECT_COLUMNS)
-    for r in rejects.rows:
-        w.writerow([r[c] for c in REJECT_COLUMNS])
-    atomic_write_text(folder / "rejects.csv", buf.getvalue())
-
-
 def _write_status(folder: Path, **status) -> None:
     """run.json: whether the run is complete, clips done / total, how many came from an earlier run."""
     atomic_write_text(folder / "run.json", json.dumps(status, indent=1) + "\n")
+
+
+def check_families(families: Sequence[str], option: str = "families") -> tuple[str, ...]:
+    """The families as a tuple; a name that is no metric family is a MexkitInputError (a ValueError)."""
+    unknown = [f for f in families if f not in FAMILIES + VIDEO_FAMILIES]
+    if unknown:
+        raise MexkitInputError(None, f"{option}: unknown metric families {unknown}", f"choose from {','.join(FAMILIES + VIDEO_FAMILIES)}",
+                               stage="input")
+    return tuple(families)
 
 
 class EvalSuite:
@@ -160,10 +159,7 @@ class EvalSuite:
                       "progress": False, "examples": 0, "fvd_model": fvd_model, "fid_model": fid_model,
                       "fid_stride": fid_stride}
         self.workers, self.threads = workers if workers == "auto" else max(1, int(workers)), max(1, int(threads))
-        families = tuple(families or FAMILIES)
-        unknown = sorted(set(families) - set(FAMILIES) - set(VIDEO_FAMILIES))
-        if unknown:
-            raise ValueError(f"unknown metric families {unknown}; choose from {FAMILIES + VIDEO_FAMILIES}")
+        families = check_families(families or FAMILIES)
         for fam, model, flag in (("fvd", fvd_model, "--fvd-model"), ("fid", fid_model, "--fid-model")):
             if fam in families and model is None:
                 raise MexkitInputError(None, f"the {fam} family needs a network file and none was given",
@@ -429,7 +425,7 @@ class EvalSuite:
             rec["missing_ref"] = missing
         return rec
 
-    def _assemble(self, ordered: list[dict], sets, records: dict, out: Path | None, wall: float, todo: int, parallel: int,
+    def _assemble(self, ordered: list[dict], sets, records: dict, out: Path | None, wall: float, todo: int, workers: int,
                   resumed: bool) -> EvalResult:
         rejects = RejectLog()
         for rec in ordered:
@@ -439,7 +435,7 @@ class EvalSuite:
         scored = [r for r in fake_recs if not r.get("load_error") and (r["rows"] or r["feature"] is not None or not r["errors"])]
         if not scored:
             if out is not None:
-                _write_rejects(out, rejects)
+                rejects.save(out / "rejects.csv")
                 _write_status(out, complete=False, done=len(records), total=len(records), resumed=0,
                               failed="no synthetic clip could be scored")
             fake_set = sets[-1][1]
@@ -476,7 +472,7 @@ class EvalSuite:
         timing_rows.append({"family": "all (wall clock)", "set": "both", "clips": todo, "seconds": wall,
                             "clips_per_s": todo / wall if wall and todo else float("nan")})
         timings = pd.DataFrame(timing_rows)
-        timings["workers"] = min(parallel, max(todo, 1))
+        timings["workers"] = min(workers, max(todo, 1))
         curves = {s: {r["sample_id"]: np.asarray(r["curve"], np.float32) for r in ordered if r["set"] == s and r.get("curve") is not None}
                   for s, _, _ in sets if "motion" in self.scorers}
         n_fake, n_real = len(fake_recs), sum(1 for r in ordered if r["set"] == "real")
@@ -486,8 +482,7 @@ class EvalSuite:
                             dict(self.config), video)
         if out is not None:
             result.write_csv(out)
-            _write_rejects(out, rejects)
-            rejects.path = out / "rejects.csv"
+            rejects.save(out / "rejects.csv")
             _write_status(out, complete=True, done=len(records), total=len(records), resumed=len(records) - todo)
         return result
 
