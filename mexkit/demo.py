@@ -88,17 +88,12 @@ def neutral_corpus_faces(report) -> list:
     """The corpus faces the demo animates: those whose neutrality (mexkit/face/neutrality.py) reaches the
     warning threshold — posed smiles are not neutral inputs — or all of them if fewer than
     MIN_NEUTRAL_FACES do. The table of every face's score goes into the report."""
-    import warnings
-
-    from mexkit.face.neutrality import NEUTRALITY_WARN, NonNeutralFaceWarning, measure_neutrality
+    from mexkit.face.neutrality import NEUTRALITY_WARN, measure_neutrality
     from mexkit.synth.writer import faces_from_corpus
 
-    sources, rows = faces_from_corpus(), []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NonNeutralFaceWarning)  # shown in the table instead
-        for src in sources:
-            rows.append({"face": src.key, "subject": src.subject, **measure_neutrality(src.face, warn=False)})
-    table = pd.DataFrame(rows)
+    sources = faces_from_corpus()
+    # no warning: the scores are shown in the table instead
+    table = pd.DataFrame([{"face": src.key, "subject": src.subject, **measure_neutrality(src.face, warn=False)} for src in sources])
     keep = table["neutrality"].fillna(0.0) >= NEUTRALITY_WARN
     chosen = [s for s, k in zip(sources, keep) if k] if keep.sum() >= MIN_NEUTRAL_FACES else sources
     table["animated"] = [s in chosen for s in sources]
