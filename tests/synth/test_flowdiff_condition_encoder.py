@@ -11,13 +11,7 @@ from mexkit.synth.flowdiff.condition_encoder import LANDMARK_GROUPS, FlowConditi
 TINY = {"image_size": 32, "flow_size": 8, "feature_channels": 4, "hidden_channels": 16, "embed_dim": 32, "token_grid": 2}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is faster than two and does not spin against other work on shared CPUs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/synth/conftest.py
 
 
 @pytest.fixture(scope="module")

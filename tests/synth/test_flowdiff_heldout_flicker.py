@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from mexkit.synth import Condition, load_generator
 from mexkit.synth.flowdiff.pipeline import _resize_crop
@@ -21,12 +20,7 @@ CLASSES = ("negative", "positive", "surprise")
 TARGET_RATIO = 1.5  # docs/targets.md: flow-diffusion demo weights
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/synth/conftest.py
 
 
 @pytest.fixture(scope="module")
