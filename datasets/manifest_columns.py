@@ -35,3 +35,20 @@ NO_SUBJECTS = "none"
 # --outside-faces` writes them as "outside:<name>", which can never be a held-out subject.
 OUTSIDE_PREFIX = "outside:"
 SYNTHETIC_MANIFEST_COLUMNS = MANIFEST_COLUMNS + PROVENANCE_COLUMNS
+
+# Expression intervals in long videos (spotting; docs/design.md §7): one row per ground-truth interval, as
+# the long-video adapters (CAS(ME)², SAMM-LV, CAS(ME)³-A) and `mexkit insert` write `truth.csv`.
+# onset / apex / offset are 0-based positions of frames in the video as mexkit decodes it (a video's
+# decoded order, or a frame folder in natural order), inclusive; release frame numbers are kept in
+# `frame_onset` / `frame_apex` / `frame_offset` where they differ. type: SPOT_TYPES ("ME" micro, "MaE"
+# macro). emotion: the release's word ("" when unknown). Inserted events fill intensity, generator,
+# train_subjects and seed; real annotations leave intensity and seed "" and write generator NO_SUBJECTS.
+SPOT_TYPES = ("ME", "MaE")
+SPOT_TRUTH_COLUMNS = [
+    "dataset", "video", "subject", "onset", "apex", "offset", "type", "emotion", "aus", "intensity", "generator",
+    "train_subjects", "seed", "fps", "source",
+]
+# A spotter's answer, `intervals.csv`: the same frame positions, the type and a score (larger = surer).
+SPOT_PRED_COLUMNS = ["video", "subject", "onset", "apex", "offset", "type", "score"]
+# A micro-expression lasts at most this long (MEGC protocol: ME ≤ 0.5 s).
+ME_MAX_SECONDS = 0.5
