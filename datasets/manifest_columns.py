@@ -36,7 +36,7 @@ NO_SUBJECTS = "none"
 OUTSIDE_PREFIX = "outside:"
 SYNTHETIC_MANIFEST_COLUMNS = MANIFEST_COLUMNS + PROVENANCE_COLUMNS
 
-# Expression intervals in long videos (spotting; docs/design.md §7): one row per ground-truth interval, as
+# Expression intervals in long videos (spotting; docs/design.md §8): one row per ground-truth interval, as
 # the long-video adapters (CAS(ME)², SAMM-LV, CAS(ME)³-A) and `mexkit insert` write `truth.csv`.
 # onset / apex / offset are 0-based positions of frames in the video as mexkit decodes it (a video's
 # decoded order, or a frame folder in natural order), inclusive; release frame numbers are kept in

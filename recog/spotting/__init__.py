@@ -1,1 +1,1 @@
-"""Spotting: finding expression intervals in long videos (docs/design.md §7)."""
+"""Spotting: finding expression intervals in long videos (docs/design.md §8)."""
