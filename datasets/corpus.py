@@ -18,6 +18,10 @@ from mexkit.video_io import list_frame_files, read_frames, read_image
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 MEDIA_DIR = CORPUS_DIR / "media"
+# Long real videos of a person talking (no posed expression): hosts for inserted micro-expressions and
+# the false-alarm check of spotting. Not part of the built corpus; provenance in corpus/PROVENANCE.md.
+WEBCAM_DIR = CORPUS_DIR / "webcam"
+WEBCAM_SUBJECT = "corpus_webcam_man"
 FACE_SIZE = 256
 CLIP_SIZE = 128
 
@@ -74,3 +78,8 @@ def load_corpus(root: str | Path = CORPUS_DIR) -> Corpus:
     faces, table = load_faces(root)
     manifest = pd.read_csv(root / "manifest.csv")
     return Corpus(faces=faces, clips=load_clips(root, manifest), manifest=manifest, face_table=table, root=root)
+
+
+def webcam_videos() -> list[Path]:
+    """The shipped webcam videos (400×300, 25 fps, one man talking at his desk; subject WEBCAM_SUBJECT)."""
+    return sorted(WEBCAM_DIR.glob("*.mp4"))
