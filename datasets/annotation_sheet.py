@@ -1,4 +1,4 @@
-"""Reading the released annotation spreadsheets (xlsx via pandas/openpyxl, or csv) as they are.
+"""Reading the released annotation spreadsheets (xlsx via pandas/openpyxl, old .xls via calamine, or csv) as they are.
 
 Sheets are read raw (no header guessing by pandas), the header row is found by its column names
 (SAMM puts its header on row 13 under a block of notes), and every data row keeps its spreadsheet
@@ -63,25 +63,22 @@ def _read_raw(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise MexkitInputError(path, "annotation spreadsheet not found", "check the path (or pass --annotations)", stage="annotations")
     suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in (".xlsx", ".xlsm", ".xls"):  # old .xls (CAS(ME)³ Part A, a SAMM-LV copy) through calamine
+            engine = "calamine" if suffix == ".xls" else "openpyxl"
             try:
-                return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object, engine="openpyxl")
+                return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object, engine=engine)
             except ValueError as err:
                 if "Worksheet" in str(err) or "not found" in str(err):
-                    import openpyxl
-
-                    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+                    names = list(pd.ExcelFile(path, engine=engine).sheet_names)
                     raise MexkitInputError(path, f"sheet {sheet!r} not found; sheets: {names}", "use the released workbook", stage="annotations") from None
                 raise
         if suffix == ".csv":
             return _typed(pd.read_csv(path, header=None, dtype=object, keep_default_na=True))
-        if suffix == ".xls":
-            raise MexkitInputError(path, "old .xls workbooks are not read", "save it as .xlsx (same sheet, same columns) and point mexkit at that", stage="annotations")
     except MexkitInputError:
         raise
     except Exception as err:  # corrupt zip, not a workbook, bad encoding
         raise MexkitInputError(path, f"cannot read the spreadsheet ({type(err).__name__}: {err})", "re-copy the released file", stage="annotations") from None
-    raise MexkitInputError(path, f"unsupported annotation file type {suffix!r}", "use .xlsx or .csv", stage="annotations")
+    raise MexkitInputError(path, f"unsupported annotation file type {suffix!r}", "use .xlsx, .xls or .csv", stage="annotations")
 
 
 def read_annotation_sheet(

@@ -35,10 +35,26 @@ def test_sheet_by_name_and_errors(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(MexkitInputError, match="cannot read the spreadsheet"):
         read_annotation_sheet(bad, ["Subject"])
-    old = tmp_path / "old.xls"
+    old = tmp_path / "old.xls"  # a truncated .xls: refused as unreadable, not as a format
     old.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(MexkitInputError, match="save it as .xlsx"):
+    with pytest.raises(MexkitInputError, match="cannot read the spreadsheet"):
         read_annotation_sheet(old, ["Subject"])
+
+
+def test_old_xls_workbook(tmp_path):
+    import xlwt  # a test dependency (pyproject [test])
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("FACS_Movement_Only")
+    ws.write(0, 0, "a note above the header")
+    for j, v in enumerate(["Subject", "Filename", "Onset"]):
+        ws.write(2, j, v)
+    for j, v in enumerate(["006", "006_1_2", 4526.5]):
+        ws.write(3, j, v)
+    wb.save(str(tmp_path / "s.xls"))
+    df, header_row = read_annotation_sheet(tmp_path / "s.xls", ["Subject", "Onset"], sheet="FACS_Movement_Only")
+    assert header_row == 3 and df.loc[0, "Filename"] == "006_1_2" and df.loc[0, "Onset"] == 4526.5 and df.loc[0, "_row"] == 4
+    with pytest.raises(MexkitInputError, match="sheet 'Other' not found; sheets: \\['FACS_Movement_Only'\\]"):
+        read_annotation_sheet(tmp_path / "s.xls", ["Subject"], sheet="Other")
 
 
 def test_csv_numbers_and_ids(tmp_path):
