@@ -1,0 +1,112 @@
+"""mexkit's own spotter: MediaPipe's blendshapes (they come with the landmarks, for free) as AU-like
+signals, measured against the person's own neutral.
+
+- Signals: the AU-like blendshapes of EXPRESSION_BLENDSHAPES — brows, cheeks, eye squint/wide, nose
+  sneer, mouth corners (smile, frown, dimple, stretch, press). Left out on purpose: blinks and gaze
+  (not expressions), and the shapes speech drives (jaw open, mouth close/funnel/pucker/roll/shrug,
+  lips up/down, jaw and mouth sideways, cheek puff).
+- Baseline: the person's own neutral, a running median of each shape over `baseline_s` (medians of
+  `block_s` blocks, then a median over the blocks around each frame: fast over an hour of video).
+- Activity a(t) = the largest rise of any shape above its baseline (0..1, blendshape units).
+- Intervals: runs with a > `on` (an absolute level, not relative to the video's maximum: a video with no
+  expression gets no interval), widened while a > `off`; runs closer than `merge_s` joined, runs shorter
+  than `min_s` dropped; apex = the largest a, score = a at the apex; ME / MaE by duration (≤ 0.5 s).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mexkit import video_faces
+
+from .seconds import frames_for, type_of
+from .spotter import FaceFrame, FeatureStream, Rows, SpotInterval, Spotter, register_spotter
+from .thresholds import runs_above
+
+EXPRESSION_BLENDSHAPES = (
+    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
+    "cheekSquintLeft", "cheekSquintRight", "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight",
+    "noseSneerLeft", "noseSneerRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthPressLeft", "mouthPressRight",
+)
+COLUMNS = tuple(f"bs_{n}" for n in EXPRESSION_BLENDSHAPES)
+
+
+class _BlendshapeStream(FeatureStream):
+    def __init__(self):
+        self.idx: np.ndarray | None = None
+
+    def push(self, frame: FaceFrame) -> Rows:
+        if self.idx is None:
+            names = video_faces.BLENDSHAPE_NAMES
+            self.idx = np.array([names.index(n) for n in EXPRESSION_BLENDSHAPES])
+        values = frame.face.blendshapes[self.idx]
+        return [(frame.index, dict(zip(COLUMNS, values.tolist())))]
+
+
+def running_baseline(x: np.ndarray, block: int, window_blocks: int) -> np.ndarray:
+    """Per column, the median of block medians around each frame: (T, C) → (T, C). Blocks of `block`
+    frames; each frame takes the median over the `window_blocks` blocks centred on its own (fewer at the
+    ends). NaN rows are ignored."""
+    t, c = x.shape
+    nb = max(1, -(-t // block))
+    pad = np.full((nb * block, c), np.nan)
+    pad[:t] = x
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(pad.reshape(nb, block, c), axis=1)  # (nb, C)
+            half = window_blocks // 2
+            out_b = np.stack([np.nanmedian(med[max(0, i - half):i + half + 1], axis=0) for i in range(nb)])
+    return np.repeat(out_b, block, axis=0)[:t]
+
+
+def hysteresis_runs(a: np.ndarray, on: float, off: float, merge: int, min_len: int) -> list[tuple[int, int]]:
+    """Runs with a > on, each widened while a > off, joined when ≤ merge frames apart, kept when at least
+    min_len frames long → [(first, last)] inclusive."""
+    n = len(a)
+    runs = []
+    for s, e in runs_above(a, on):
+        while s > 0 and a[s - 1] > off:
+            s -= 1
+        while e < n - 1 and a[e + 1] > off:
+            e += 1
+        if runs and s - runs[-1][1] - 1 <= merge:
+            runs[-1] = (runs[-1][0], max(e, runs[-1][1]))
+        elif not runs or s > runs[-1][1]:
+            runs.append((s, e))
+    return [(s, e) for s, e in runs if e - s + 1 >= min_len]
+
+
+@register_spotter
+class BlendshapeSpotter(Spotter):
+    """AU-like blendshape activity above the person's own neutral (see the module docstring)."""
+
+    name = "blendshapes"
+    columns = (*COLUMNS, "bs_baseline_max", "bs_activity")
+    seconds = {"baseline_s": 6.0, "block_s": 0.5, "merge_s": 0.1, "min_s": 0.1}
+    settings = {"on": 0.10, "off": 0.05}
+
+    def feature_stream(self) -> FeatureStream:
+        return _BlendshapeStream()
+
+    def activity(self, signals: dict[str, np.ndarray]) -> np.ndarray:
+        x = np.stack([signals[c] for c in COLUMNS], 1).astype(np.float64)
+        block = self.frames("block_s")
+        base = running_baseline(x, block, max(1, int(round(self.seconds["baseline_s"] / self.seconds["block_s"]))))
+        signals["bs_baseline_max"] = np.nanmax(base, axis=1) if len(base) else np.zeros(0)
+        rise = x - base
+        a = np.nanmax(np.where(np.isfinite(rise), rise, -np.inf), axis=1) if len(x) else np.zeros(0)
+        return np.where(np.isfinite(a), a, np.nan)
+
+    def find(self, signals: dict[str, np.ndarray]) -> list[SpotInterval]:
+        a = self.activity(signals)
+        signals["bs_activity"] = a
+        runs = hysteresis_runs(np.nan_to_num(a, nan=0.0), float(self.settings["on"]), float(self.settings["off"]),
+                               frames_for(self.seconds["merge_s"], self.fps, 0), self.frames("min_s"))
+        out = []
+        for s, e in runs:
+            apex = s + int(np.nanargmax(a[s:e + 1]))
+            out.append(SpotInterval(s, apex, e, type_of(s, e, self.fps), float(a[apex])))
+        return out
