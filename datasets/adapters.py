@@ -5,11 +5,14 @@ from pathlib import Path
 
 from .adapter_base import DatasetAdapter
 from .casme2 import CASME2Adapter
+from .casme2_long import CASME2LongAdapter
 from .casme3 import CASME3Adapter
+from .casme3_long import CASME3LongAdapter
 from .fourdme import FourDMEAdapter
 from .generic import GenericAdapter
 from .mmew import MMEWAdapter
 from .samm import SAMMAdapter
+from .samm_lv import SAMMLongAdapter
 from .smic import SMICAdapter
 
 ADAPTERS: dict[str, type[DatasetAdapter]] = {
@@ -20,8 +23,13 @@ ADAPTERS: dict[str, type[DatasetAdapter]] = {
     "mmew": MMEWAdapter,
     "fourdme": FourDMEAdapter,
     "generic": GenericAdapter,
+    # long videos with expression intervals (spotting): `datasets manifest` writes truth.csv rows
+    "casme2-long": CASME2LongAdapter,
+    "samm-lv": SAMMLongAdapter,
+    "casme3-long": CASME3LongAdapter,
 }
-ALIASES = {"casme-ii": "casme2", "casmeii": "casme2", "smic-hs": "smic", "4dme": "fourdme", "casme3a": "casme3", "cas(me)3": "casme3"}
+ALIASES = {"casme-ii": "casme2", "casmeii": "casme2", "smic-hs": "smic", "4dme": "fourdme", "casme3a": "casme3", "cas(me)3": "casme3",
+           "cas(me)2": "casme2-long", "casme2lv": "casme2-long", "samm-long": "samm-lv", "sammlv": "samm-lv", "casme3-lv": "casme3-long"}
 
 
 def adapter_names() -> list[str]:

@@ -64,13 +64,17 @@ def cmd_manifest(args) -> int:
     out = check_output_file(args.out, "--out")
     check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
     adapter = _adapter(args)  # a missing --root or sheet is reported before anything is written
+    truth = getattr(adapter, "writes_truth", False)  # long videos: ground-truth intervals (truth.csv columns), not clips
+    if truth and args.label_map != "native":
+        raise MexkitInputError(None, f"--label-map {args.label_map} maps clip labels; {args.dataset} is a long-video dataset",
+                               "drop --label-map (truth.csv keeps the release's emotion words)", stage="dataset")
     log = RejectLog()  # written beside the manifest when it is: a refused run leaves nothing behind
-    df = adapter.manifest(log, decode=args.decode, progress=True)
+    df = (adapter.truth if truth else adapter.manifest)(log, decode=args.decode, progress=True)
     if args.label_map != "native":
         df = map_labels(df, args.label_map)
     with atomic_path(out) as tmp:
         df.to_csv(tmp, index=False)
-    print(f"{len(df)} samples, {df['subject'].nunique() if len(df) else 0} subjects → {out}")
+    print(f"{len(df)} {'intervals' if truth else 'samples'}, {df['subject'].nunique() if len(df) else 0} subjects → {out}")
     log.save(out.with_name("rejects.csv"))  # the run's rejects, replacing an earlier run's
     print(log.summary())
     return 0

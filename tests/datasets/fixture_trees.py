@@ -374,3 +374,209 @@ def build_fourdme_errata(root: Path, seqs: list[np.ndarray]) -> Tree:
     samples = {"fourdme_S05_1st_144_01_1": {"aus": "AU12", "label": "Positive", "positive": 1, "negative": 0},
                "fourdme_S01_1st_145_01_1": {"aus": "AU4", "label": "Negative", "positive": 0, "negative": 1}}
     return Tree(root, sheet, 1, samples)
+
+
+# --- long videos (spotting): CAS(ME)², SAMM Long Videos, CAS(ME)³ Part A -----------------------
+# `samples` of these trees: "<video>@<sheet onset>" → the expected truth.csv values (positions in the
+# decoded video) and `notes_has`, the recorded rules the row's notes must name.
+def _raw_workbook(path: Path, sheets: dict[str, list[list]]) -> None:
+    """A workbook written cell by cell, no header handling (CAS(ME)²'s headerless sheets)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                if v is not None:
+                    ws.cell(row=i + 1, column=j + 1, value=v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def _xls_workbook(path: Path, sheet_name: str, rows: list[list]) -> None:
+    """An old-format .xls workbook (BIFF8, as CAS(ME)³ and one SAMM-LV copy are released)."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet(sheet_name)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v is not None:
+                ws.write(i, j, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+
+
+def _video(folder: Path, numbers: list[int], name, seq: np.ndarray, gray: bool = False) -> None:
+    for i, n in enumerate(numbers):
+        _write(folder / name(n), seq[i % len(seq)], gray=gray)
+
+
+def build_casme2_long(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """rawpic/s15/15_0101disgustingteeth/imgN.jpg + CAS(ME)^2code_final.xlsx: headerless CASFEcode_final,
+    naming rule1 / rule2 (a code saved as a number), an offset 0, an apex 0, `happyiness`, a row whose
+    interval lies past the video's end (rejected) and a video without intervals."""
+    seqs = _small(seqs, 48)
+    img = lambda n: f"img{n}.jpg"  # noqa: E731
+    videos = {"s15/15_0101disgustingteeth": 30, "s15/15_0401girlcrashing": 24, "s16/16_0101disgustingteeth": 20,
+              "s16/16_0502westernfood": 12}
+    for k, (v, n) in enumerate(videos.items()):
+        _video(root / "rawpic" / v, list(range(1, n + 1)), img, _frames(seqs[k % len(seqs)], n, k))
+    code = [  # subject no., clip, onset, apex, offset, AUs, emotion, type, self-report
+        [1, "disgust1_1", 3, 6, 9, "4+9", "disgust", "micro-expression", "disgust"],
+        [1, "disgust1_2", 12, 18, 0, "12", "happyiness", "macro-expression", "happy"],
+        [1, "anger1_1", 4, 0, 14, "4", "anger", "macro-expression", "angry"],
+        [2, "disgust1_1", 2, 5, 7, "9", "disgust", "micro-expression", "disgust"],
+        [1, "anger1_2", 30, 31, 40, "4", "anger", "macro-expression", "angry"],
+    ]
+    naming1 = [["participant", "folder", "number"], ["15", "s15", 1], ["16", "s16", 2]]
+    naming2 = [["0101", "disgust1"], [401, "anger1"], ["0502", "westernfood"]]
+    sheet = root / "CAS(ME)^2code_final.xlsx"
+    _raw_workbook(sheet, {"CASFEcode_final": code, "naming rule1": naming1, "naming rule2": naming2})
+    samples = {
+        "s15/15_0101disgustingteeth@3": {"subject": "casme2-long_s15", "onset": 2, "apex": 5, "offset": 8, "type": "ME", "emotion": "disgust", "notes_has": []},
+        "s15/15_0101disgustingteeth@12": {"subject": "casme2-long_s15", "onset": 11, "apex": 17, "offset": 17, "type": "MaE", "emotion": "happiness",
+                                           "notes_has": ["offset 0 in the sheet", "'happyiness' (a typo in the release)"]},
+        "s15/15_0401girlcrashing@4": {"subject": "casme2-long_s15", "onset": 3, "apex": 8, "offset": 13, "type": "MaE", "emotion": "anger",
+                                       "notes_has": ["apex 0 in the sheet", "apex not annotated: the middle frame (9) used"]},
+        "s16/16_0101disgustingteeth@2": {"subject": "casme2-long_s16", "onset": 1, "apex": 4, "offset": 6, "type": "ME", "emotion": "disgust", "notes_has": []},
+    }
+    return Tree(root, sheet, 0, samples)
+
+
+SAMM_LV_HEADER = ["Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset", "Duration", "Type", "Action Units", "Notes"]
+
+
+def samm_lv_rows() -> list[list]:
+    """The FACS_Movement_Only sheet of the SAMM-LV fixture: 9 preamble rows, the header, the data rows."""
+    preamble = [["SAMM Long Videos - FACS coding of all movements"], [None], ["Version 2 release"], [None],
+                ["Onset/Apex/Offset are frame numbers of the long video"], ["Apex -1: not annotated"], [None],
+                ["Type: Macro or Micro - 1/2"], [None]]
+    data = [
+        [6, "006_1_1", 1, 5, 10.5, 14, 10, "Micro - 1/2", "R12", None],
+        [6, "006_1_2", 2, 0, -1, 38, 39, "Macro", "4+7", "very long"],
+        ["007", "007_3_1", 1, 3, 7, 12, 10, "Micro - 1/2", "1+2", None],
+        ["007", "007_3_2", 1, 14, 20, 27, 14, "Macro", "12", None],
+    ]
+    return preamble + [SAMM_LV_HEADER] + data
+
+
+def build_samm_lv(root: Path, seqs: list[np.ndarray], xls: bool = False) -> Tree:
+    """SAMM_longvideos/006_1/006_1_0001.jpg (gray; 4 digits, 007_3 with 5) + SAMM_LongVideos_V2_Release.xlsx
+    (or a V1 .xls copy: xls=True), sheet FACS_Movement_Only with 9 preamble rows; a fractional apex, an apex
+    -1, an onset 0; the short-clip sheet SAMM_Micro_FACS_Codes_v2.xlsx gives 006_1_1's emotion only."""
+    seqs = _small(seqs, 48)
+    _video(root / "SAMM_longvideos" / "006_1", list(range(1, 41)), lambda n: f"006_1_{n:04d}.jpg", _frames(seqs[0], 40), gray=True)
+    _video(root / "SAMM_longvideos" / "007_3", list(range(1, 31)), lambda n: f"007_3_{n:05d}.jpg", _frames(seqs[1 % len(seqs)], 30, 5), gray=True)
+    if xls:
+        sheet = root / "SAMM_LongVideos_V1_Release.xls"
+        _xls_workbook(sheet, "FACS_Movement_Only", samm_lv_rows())
+    else:
+        sheet = root / "SAMM_LongVideos_V2_Release.xlsx"
+        _raw_workbook(sheet, {"FACS_Movement_Only": samm_lv_rows()})
+    short = [["SAMM Micro-Expression FACS Codes"]] + [[None]] * 11 + [SAMM_HEADER, [6, "006_1_1", 1, 5562, 5567, 5571, 10, "Micro", "R12", None, "Happiness", 1]]
+    _raw_workbook(root / "SAMM_Micro_FACS_Codes_v2.xlsx", {"FACS_Codes": short})
+    samples = {
+        "006_1@5": {"subject": "samm_006", "onset": 4, "apex": 10, "offset": 13, "type": "ME", "emotion": "Happiness",
+                    "notes_has": ["Apex 10.5 rounded half up to 11", "emotion from SAMM_Micro_FACS_Codes_v2.xlsx row 14"]},
+        "006_1@0": {"subject": "samm_006", "onset": 0, "apex": 18, "offset": 37, "type": "MaE", "emotion": "",
+                    "notes_has": ["onset 0 in the sheet", "onset frame 0 has no file (before the video's first frame): frame 1 used",
+                                  "apex not annotated: the middle frame (19) used"]},
+        "007_3@3": {"subject": "samm_007", "onset": 2, "apex": 6, "offset": 11, "type": "ME", "emotion": "",
+                    "notes_has": ["emotion unknown: Filename 007_3_1 not in SAMM_Micro_FACS_Codes_v2.xlsx"]},
+        "007_3@14": {"subject": "samm_007", "onset": 13, "apex": 19, "offset": 26, "type": "MaE", "emotion": "", "notes_has": []},
+    }
+    return Tree(root, sheet, 10, samples)
+
+
+CASME3_LONG_HEADER = ["Subject", "Filename", "Onset", "Apex", "Offset", "Expression type", "AU", "Objective class", "emotion"]
+
+
+def build_casme3_long(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """part_A/data/part_A/spNO.1/a/color/N.jpg with numbers from 5 and a gap (12, 13), + depth/; the sheet
+    part_A/annotation/CAS(ME)3_part_A_v2.xls (old .xls): a Filename in upper case, an onset in the gap, both
+    types, and a row naming a recording that is not there (rejected)."""
+    seqs = _small(seqs, 48)
+    base = root / "part_A" / "data" / "part_A"
+    recs = {("spNO.1", "a"): [n for n in range(5, 31) if n not in (12, 13)], ("spNO.1", "b"): list(range(100, 121)),
+            ("spNO.2", "c"): list(range(1, 21))}
+    for k, ((sub, fn), numbers) in enumerate(recs.items()):
+        seq = _frames(seqs[k % len(seqs)], len(numbers), k)
+        _video(base / sub / fn / "color", numbers, lambda n: f"{n}.jpg", seq)
+        (base / sub / fn / "depth").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(base / sub / fn / "depth" / f"{numbers[0]}.png"), (cv2.cvtColor(seq[0], cv2.COLOR_RGB2GRAY).astype(np.uint16) * 16))
+    rows = [CASME3_LONG_HEADER,
+            ["spNO.1", "a", 7, 9, 11, "Micro-expression", "4+7", "negative", "disgust"],
+            ["spNO.1", "A", 12, 16, 20, "Macro-expression", "12", "positive", "happy"],
+            ["spNO.1", "b", 101, 103, 106, "Micro-expression", "1+2", "surprise", "surprise"],
+            ["spNO.2", "c", 3, 8, 19, "Macro-expression", "4", "negative", "anger"],
+            ["spNO.2", "d", 3, 5, 9, "Micro-expression", "4", "negative", "anger"]]
+    sheet = root / "part_A" / "annotation" / "CAS(ME)3_part_A_v2.xls"
+    _xls_workbook(sheet, "Sheet1", rows)
+    samples = {
+        "spNO.1/a/color@7": {"subject": "casme3_spNO.1", "onset": 2, "apex": 4, "offset": 6, "type": "ME", "emotion": "disgust", "notes_has": []},
+        "spNO.1/a/color@12": {"subject": "casme3_spNO.1", "onset": 7, "apex": 9, "offset": 13, "type": "MaE", "emotion": "happy",
+                              "notes_has": ["Filename 'A' matched folder 'a' (case differs)", "onset frame 12 has no file (in a gap of the frame files): frame 14 used"]},
+        "spNO.1/b/color@101": {"subject": "casme3_spNO.1", "onset": 1, "apex": 3, "offset": 6, "type": "ME", "emotion": "surprise", "notes_has": []},
+        "spNO.2/c/color@3": {"subject": "casme3_spNO.2", "onset": 2, "apex": 7, "offset": 18, "type": "MaE", "emotion": "anger", "notes_has": []},
+    }
+    return Tree(root, sheet, 1, samples)
+
+
+# --- CASME (the first release) ----------------------------------------------------------------
+CASME_HEADER = ["Subject", "Filename", None, "OnsetF", "ApexF1", "ApexF2", "OffsetF", None, "Onset", "Total", "AU", "Emotion"]
+# subject, filename, section, first file number, n files, onset, apex1, apex2 ("\\" when one frame), offset, AU, emotion
+CASME_SPEC = [
+    (1, "EP01_5", "A", 111, 8, 112, 115, 116, 118, "12", "happiness"),
+    (1, "EP03_1", "A", 79, 8, 79, 82, "\\", 86, "4+17", "repression"),
+    (2, "EP08_2", "A", 40, 7, 40, 43, "\\", 46, "R14A+38", "contempt"),
+    (8, "EP03_2", "B", 58, 8, 59, 61, 62, 65, "4", "tense"),
+    (9, "EP12_1", "B", 7, 8, 7, 10, "\\", 14, "1+2", "surprise"),
+]
+CASME_SECTIONS = {"A": "RAW/CASME_A/Section A", "B": "RAW/CASME_B/Section B"}
+
+
+def casme_frame_name(filename: str, section: str, n: int) -> str:
+    """Section A names frames "EP01_5-1.jpg"; Section B pads the number to three digits ("EP03_2-061.jpg")."""
+    return f"{filename}-{n}.jpg" if section == "A" else f"{filename}-{n:03d}.jpg"
+
+
+def write_casme_sheet(path: Path, edits: dict[tuple[int, str], object] | None = None) -> None:
+    """CASME-coded-20190721.xls as released (an old .xls: spacer columns, "\\" ApexF2 cells, durations in ms);
+    edits: {(data row, column name): value} applied to the spec rows."""
+    import xlwt
+
+    edits = edits or {}
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Sheet1")
+    for j, h in enumerate(CASME_HEADER):
+        if h is not None:
+            ws.write(0, j, h)
+    for i, (sub, fn, _, _, _, on, ap, ap2, off, aus, emo) in enumerate(CASME_SPEC):
+        row = [sub, fn, None, on, ap, ap2, off, None, round(1000 * (ap - on) / 60, 6), round(1000 * (off - on + 1) / 60, 6), aus, emo]
+        for j, v in enumerate(row):
+            v = edits.get((i, CASME_HEADER[j]), v) if CASME_HEADER[j] else v
+            if v is not None:
+                ws.write(1 + i, j, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+
+
+def build_casme(root: Path, seqs: list[np.ndarray]) -> Tree:
+    """RAW/CASME_A/Section A/subNN/EPxx_x/EPxx_x-N.jpg and RAW/CASME_B/Section B/… (three-digit frame
+    numbers) + CASME-coded-20190721.xls (the released .xls)."""
+    rows_au = {"12": "AU12", "4+17": "AU4+AU17", "R14A+38": "AU14", "4": "AU4", "1+2": "AU1+AU2"}
+    samples = {}
+    for k, (sub, fn, sec, first, n, on, ap, ap2, off, aus, emo) in enumerate(CASME_SPEC):
+        folder = root / CASME_SECTIONS[sec] / f"sub{sub:02d}" / fn
+        for i, img in enumerate(_frames(seqs[k % len(seqs)], n, 2 * k)):
+            _write(folder / casme_frame_name(fn, sec, first + i), img)
+        sel = [x for x in range(first, first + n) if on <= x <= off]
+        samples[f"casme_sub{sub:02d}_{fn}"] = {
+            "subject": f"casme_sub{sub:02d}", "label": emo, "num_frames": len(sel), "onset": 0, "apex": sel.index(ap),
+            "apex_estimated": False, "frame_start": on, "frame_stop": off, "au_target": rows_au[aus],
+            "path": f"{CASME_SECTIONS[sec]}/sub{sub:02d}/{fn}",
+        }
+    sheet = root / "CASME-coded-20190721.xls"
+    write_casme_sheet(sheet)
+    return Tree(root, sheet, 1, samples)

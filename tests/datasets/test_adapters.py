@@ -10,7 +10,7 @@ from mexkit.datasets.smic import SMICAdapter
 
 
 def test_names_and_aliases(pristine):
-    assert set(ADAPTERS) == {"casme2", "samm", "smic", "casme3", "mmew", "fourdme", "generic"}
+    assert set(ADAPTERS) >= {"casme2", "samm", "smic", "casme3", "mmew", "fourdme", "generic", "casme2-long", "samm-lv", "casme3-long"}
     assert isinstance(make_adapter("4DME", pristine("fourdme").root), FourDMEAdapter)
     assert isinstance(make_adapter("smic-hs", pristine("smic").root), SMICAdapter)
     assert isinstance(make_adapter("casme3a", pristine("casme3").root), CASME3Adapter)
