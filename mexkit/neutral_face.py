@@ -16,7 +16,9 @@ MIN_IOD_PX = 16   # faces whose eye centres are closer than this in the source a
 
 @dataclass
 class NeutralFace:
-    """crop: uint8 (S, S, 3) template-aligned; landmarks: (68, 2) iBUG layout in crop pixels."""
+    """crop: uint8 (S, S, 3) template-aligned; landmarks: (68, 2) iBUG layout in crop pixels. A face prepared
+    from an image records meta["affine"]: the 2×3 similarity source image → crop (full-frame rendering maps
+    the crop's motion back through it, synth/full_frame.py)."""
 
     crop: np.ndarray
     landmarks: np.ndarray
@@ -55,7 +57,7 @@ def prepare_face(image: np.ndarray, resolution: int = 128, pipeline: FacePipelin
         landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
         subject=subject,
         source=str(source),
-        meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name,
+        meta={"num_faces": aligned.num_faces, "face_backend": pipeline.backend.name, "affine": aligned.affine.tolist(),
               **({"blendshapes": dict(aligned.face.blendshapes)} if aligned.face.blendshapes else {})},
     )
 
@@ -89,6 +91,6 @@ def prepare_faces(image: np.ndarray, resolution: int = 128, pipeline: FacePipeli
             crop=aligned.crop, landmarks=to68(aligned.landmarks, pipeline.scheme).astype(np.float32),
             subject=f"{subject}_face{k}" if subject else f"face{k}", source=f"{source}#face{k}",
             meta={"num_faces": len(faces), "face_index": k, "face_backend": pipeline.backend.name, "detector": face.detector,
-                  "box": [float(v) for v in face.bbox], **({"blendshapes": dict(face.blendshapes)} if face.blendshapes else {})},
+                  "box": [float(v) for v in face.bbox], "affine": aligned.affine.tolist(), **({"blendshapes": dict(face.blendshapes)} if face.blendshapes else {})},
         ))
     return out
