@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "sub01 → casme2_sub01); the study's leakage gate refuses subjects it does not know")
     p.add_argument("--all-faces", action="store_true",
                    help="every face of each image (group photos), each its own subject <image>_face<k>; default: the largest face")
+    p.add_argument("--full-frame", action="store_true",
+                   help="clips at each photo's own size: the generated motion rendered on the original photo (with "
+                        "--all-faces every face of it in the same frames, one manifest row per face); --faces must be photos")
     p.add_argument("--outside-faces", action="store_true",
                    help="the faces are of people outside every real set: subjects are written as outside:<name>")
     p.add_argument("--driving", type=Path, default=None, help="driving clip (video or frame folder) for motion transfer")
@@ -109,7 +112,13 @@ def run_generate(args: argparse.Namespace) -> int:
         apex_at=apex_at, progress=not args.no_progress, pipeline=_pipeline(args.backend, gen.resolution),
         subject_prefix=args.subject_prefix, outside=args.outside_faces, all_faces=args.all_faces,
     )
-    if args.devices is not None or args.num_nodes > 1:
+    if args.full_frame:
+        from .writer.full_frame_writer import generate_full_frame
+
+        if args.devices is not None or args.num_nodes > 1:
+            raise MexkitInputError(None, "--full-frame runs in one process", "leave out --devices / --num-nodes", stage="output")
+        counts = generate_full_frame(gen, args.faces, args.out, **common)
+    elif args.devices is not None or args.num_nodes > 1:
         from .writer.distributed import generate_dataset_distributed
 
         devices = args.devices if args.devices in (None, "auto") else int(args.devices)
@@ -118,7 +127,8 @@ def run_generate(args: argparse.Namespace) -> int:
         if counts["rank"] == 0:
             print(f"{counts['total']} jobs → {counts['out']}/manifest.csv\n{counts['rejects']}")
         return 0
-    counts = generate_dataset(gen, args.faces, args.out, **common)
+    else:
+        counts = generate_dataset(gen, args.faces, args.out, **common)
     print(f"{counts['written']} written, {counts['skipped']} already there, {counts['rejected']} rejected of {counts['total']} "
           f"→ {counts['out']}/manifest.csv")
     print(counts["rejects"])
