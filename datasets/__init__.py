@@ -2,6 +2,7 @@
 from .adapter_base import Annotation, DatasetAdapter, load_manifest_clip
 from .adapters import ADAPTERS, make_adapter
 from .cache_reader import CacheReader, CachedItem
+from .casme import CASMEAdapter
 from .casme2 import CASME2Adapter
 from .casme3 import CASME3Adapter
 from .clip_source import ManifestClipSource, MemoryClipSource, sources_from_manifest
@@ -25,7 +26,7 @@ def load_corpus(*args, **kwargs):
 
 
 __all__ = [
-    "ADAPTERS", "Annotation", "CASME2Adapter", "CASME3Adapter", "CacheReader", "CachedItem", "DatasetAdapter",
+    "ADAPTERS", "Annotation", "CASMEAdapter", "CASME2Adapter", "CASME3Adapter", "CacheReader", "CachedItem", "DatasetAdapter",
     "FourDMEAdapter", "GenericAdapter", "MEGC2019_EXPECTED", "MMEWAdapter", "ManifestClipSource", "MemoryClipSource",
     "PrepareConfig", "PreprocessCache", "SAMMAdapter", "SMICAdapter", "SubjectSplits", "composite_counts",
     "holdout_subject_split", "kfold_subject_splits", "load_corpus", "load_manifest_clip", "loso_splits",

@@ -20,7 +20,8 @@ from mexkit.rejects import RejectLog
 from mexkit.video_io import VIDEO_EXTS, is_gray, read_frames, read_image, read_video
 
 from .frame_folders import describe_numbers, numbered_frames, select_range
-from .manifest_columns import FRAME_RANGE_COLUMNS, MANIFEST_COLUMNS
+from .au_targets import AU_FIX, AUCellError, read_au_cell
+from .manifest_columns import AU_TARGET_COLUMNS, FRAME_RANGE_COLUMNS, MANIFEST_COLUMNS
 from .manifest_validation import check_timing, duplicate_ids, is_unknown, resolve_inside
 
 
@@ -55,12 +56,15 @@ class DatasetAdapter:
     Subclasses set `name` (the subject prefix), `fps`, and implement `read_annotations` and
     `frame_folders`. `allow_frame_drops` lets a clip miss frames inside onset..offset (a known
     property of some releases); they are recorded in the manifest's `dropped_frames` column.
+    `has_aus`: the release annotates action units (its rows get a 12-AU target, `au_columns`; an empty
+    cell codes none); False gives every row an unknown target ("").
     """
 
     name: str = ""
     fps: float = 0.0
     allow_frame_drops: bool = False
     gray_source: bool = False
+    has_aus: bool = False
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -115,7 +119,17 @@ class DatasetAdapter:
         return df.reset_index(drop=True)
 
     def manifest_columns(self) -> list[str]:
-        return MANIFEST_COLUMNS + FRAME_RANGE_COLUMNS + ["dropped_frames", "annotation"]
+        return MANIFEST_COLUMNS + FRAME_RANGE_COLUMNS + ["dropped_frames", "annotation"] + AU_TARGET_COLUMNS
+
+    def au_columns(self, ann: Annotation) -> dict[str, str]:
+        """The row's 12-AU target columns (datasets/au_targets.py) from its AU cell; a cell that cannot be read
+        is a MexkitInputError naming the sheet and the row."""
+        if not self.has_aus:
+            return {"au_target": "", "au_other": "", "au_notes": "no AU annotation in this release"}
+        try:
+            return read_au_cell(ann.aus).columns()
+        except AUCellError as err:
+            raise MexkitInputError(ann.file, f"{ann.ref}: AU cell {ann.aus!r} cannot be read ({err})", AU_FIX, stage="annotations") from None
 
     def _annotations(self, log: RejectLog, strict: bool) -> list[Annotation]:
         inner = RejectLog() if strict else log
@@ -141,6 +155,7 @@ class DatasetAdapter:
     def resolve(self, ann: Annotation, cache: dict[str, list] | None = None, decode: bool = False) -> dict[str, Any]:
         """Check one annotation against the frame files and return its manifest row."""
         cache = {} if cache is None else cache
+        au = self.au_columns(ann)
         folder = self.root / ann.folder
         if ann.folder not in cache:
             try:
@@ -191,6 +206,7 @@ class DatasetAdapter:
             "frame_stop": stop,
             "dropped_frames": ";".join(map(str, missing)),
             "annotation": ann.ref,
+            **au,
             **ann.extra,
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .adapter_base import DatasetAdapter
+from .casme import CASMEAdapter
 from .casme2 import CASME2Adapter
 from .casme2_long import CASME2LongAdapter
 from .casme3 import CASME3Adapter
@@ -16,6 +17,7 @@ from .samm_lv import SAMMLongAdapter
 from .smic import SMICAdapter
 
 ADAPTERS: dict[str, type[DatasetAdapter]] = {
+    "casme": CASMEAdapter,
     "casme2": CASME2Adapter,
     "samm": SAMMAdapter,
     "smic": SMICAdapter,
@@ -28,7 +30,7 @@ ADAPTERS: dict[str, type[DatasetAdapter]] = {
     "samm-lv": SAMMLongAdapter,
     "casme3-long": CASME3LongAdapter,
 }
-ALIASES = {"casme-ii": "casme2", "casmeii": "casme2", "smic-hs": "smic", "4dme": "fourdme", "casme3a": "casme3", "cas(me)3": "casme3",
+ALIASES = {"casme1": "casme", "casme-i": "casme", "casme-ii": "casme2", "casmeii": "casme2", "smic-hs": "smic", "4dme": "fourdme", "casme3a": "casme3", "cas(me)3": "casme3",
            "cas(me)2": "casme2-long", "casme2lv": "casme2-long", "samm-long": "samm-lv", "sammlv": "samm-lv", "casme3-lv": "casme3-long"}
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from mexkit.rejects import RejectLog
 
+from .au_targets import au_summary, format_au_summary
 from .label_maps import MEGC2019_MAP, composite_counts, map_labels
 
 
@@ -47,6 +48,10 @@ class DatasetCheck:
             return pd.DataFrame()
         return pd.crosstab(self.manifest["subject"], self.manifest["label"].fillna("(none)"), margins=True, margins_name="total")
 
+    def au_summary(self) -> dict[str, Any]:
+        """The manifest's AU targets: positives per MEB AU, codes outside the 12 (with counts), noted rows."""
+        return au_summary(self.manifest)
+
     def megc_counts(self) -> pd.DataFrame | None:
         """Found vs expected MEGC2019 counts for this dataset, if it is part of the composite."""
         if self.dataset not in MEGC2019_MAP or self.manifest.empty:
@@ -83,6 +88,7 @@ class DatasetCheck:
             est = int(m["apex_estimated"].sum())
             if est:
                 out.append(f"apex unknown (middle frame used, flagged apex_estimated): {est} samples")
+            out += format_au_summary(self.au_summary())
         mc = self.megc_counts()
         if mc is not None:
             out += ["", "MEGC2019 composite share (found vs expected):", mc[mc["scope"] != "composite"].to_string(index=False)]

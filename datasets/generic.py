@@ -6,7 +6,9 @@ back (their manifest.csv carries the same columns plus generator provenance, whi
 CSV columns: sample_id, subject, path (required); dataset, label, aus, onset, apex, offset, fps,
 frame_start, frame_stop and anything else (optional, kept). `path` is a frame folder or a video file
 relative to the dataset root; absolute paths and paths that leave the root are rejected.
-onset/apex/offset index the clip's frames from 0 (defaults: first, middle — flagged — and last);
+A non-empty `aus` cell gives the row its 12-AU target (datasets/au_targets.py; an unreadable cell is a
+reject naming the CSV and the row); an empty one leaves it unknown (or keeps an au_target column the
+CSV already has). onset/apex/offset index the clip's frames from 0 (defaults: first, middle — flagged — and last);
 fps comes from the row or, for videos, from the file. Subjects are used as written unless `prefix`
 is given, which prefixes those that lack it (synthetic manifests keep their source subjects so the
 leakage checks of the augmentation study still see them).
@@ -23,6 +25,7 @@ from mexkit.video_io import IMAGE_EXTS, VIDEO_EXTS, list_frame_files, video_info
 from .adapter_base import Annotation, DatasetAdapter, check_frames_decode
 from .annotation_sheet import ROW, read_annotation_sheet
 from .frame_folders import describe_numbers, numbered_frames, select_range
+from .manifest_columns import AU_TARGET_COLUMNS
 from .manifest_validation import as_frame_number, check_timing, is_unknown, resolve_inside
 
 GENERIC_REQUIRED = ["sample_id", "subject", "path"]
@@ -32,6 +35,7 @@ class GenericAdapter(DatasetAdapter):
     """root: the dataset folder; csv: its manifest (default <root>/manifest.csv)."""
 
     name = "generic"
+    has_aus = True
 
     def __init__(self, root: str | Path, csv: str | Path | None = None, dataset: str = "generic", prefix: str | None = None):
         super().__init__(root)
@@ -120,7 +124,9 @@ class GenericAdapter(DatasetAdapter):
             raise MexkitInputError(csv, f"{ref}: offset {offset} beyond the clip's {n} frames", "offset indexes the clip's frames from 0", stage="manifest")
         estimated = apex is None or str(row.get("apex_estimated", "")).strip().lower() in ("true", "1")
         apex = (onset + offset) // 2 if apex is None else apex
+        au = self.au_columns(ann) if ann.aus else {c: "" if is_unknown(row.get(c)) else str(row[c]) for c in AU_TARGET_COLUMNS}
         out = {k: v for k, v in row.items() if not is_unknown(v)}
+        out.update(au)
         out.update({
             "sample_id": ann.sample_id, "subject": ann.subject,
             "dataset": self.dataset if is_unknown(row.get("dataset")) else str(row["dataset"]).strip(),

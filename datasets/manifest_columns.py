@@ -12,6 +12,10 @@ MANIFEST_COLUMNS = [
 # Extra columns the adapters add: release frame numbers of the clip's first/last frame (inclusive),
 # so a clip can be cut from a folder that holds more than the sample (SAMM, CAS(ME)^3).
 FRAME_RANGE_COLUMNS = ["frame_start", "frame_stop"]
+# The 12-AU recognition target of each row, read from its `aus` cell (mexkit.datasets.au_targets): au_target
+# ("AU4+AU7"; "none" when the cell codes none of the 12; "" when the release has no AU annotation), au_other
+# (";"-joined codes outside the 12, e.g. "AU25;AU43") and au_notes (what was not counted, and why).
+AU_TARGET_COLUMNS = ["au_target", "au_other", "au_notes"]
 # Which released annotation sheet a row was read from and the published errata applied to it (names
 # from datasets/errata_tables, ";"-joined; empty when none applied or errata were switched off).
 ANNOTATION_PROVENANCE_COLUMNS = ["annotation_sheet", "errata"]

@@ -18,8 +18,8 @@ from mexkit.errors import MexkitInputError
 
 from .manifest_columns import MANIFEST_COLUMNS
 
-# Values spreadsheets use for "unknown" (CASME II writes "/", SAMM -1).
-UNKNOWN_CELLS = {"", "/", "-", "?", "-1", "nan", "none", "n/a", "na"}
+# Values spreadsheets use for "unknown" (CASME II writes "/", SAMM -1, CASME "\\").
+UNKNOWN_CELLS = {"", "/", "\\", "-", "?", "-1", "nan", "none", "n/a", "na"}
 
 
 def row_ref(file: str | Path, row: int | None, what: str = "row") -> str:

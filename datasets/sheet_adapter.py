@@ -45,6 +45,7 @@ class SheetAdapter(DatasetAdapter):
     sheet: str | int | None = None
     header_row: int | None = None
     sheet_preference: tuple[tuple[str, str], ...] = ()
+    has_aus = True  # every sheet adapter reads an AU column (columns["aus"])
 
     def __init__(self, root: str | Path, annotations: str | Path | None = None, frames_dir: str | Path | None = None,
                  sheet: str | int | None = None, errata: bool = True):

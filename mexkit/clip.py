@@ -7,24 +7,45 @@ from typing import Any
 
 import numpy as np
 
-_AU_TOKEN = re.compile(r"^(?:AU)?([LRBTU]?)(\d+)([A-E]?)$", re.IGNORECASE)
+# One action-unit token as the datasets write them: an optional "AU", a laterality prefix (L left, R right,
+# B bilateral, T top, U unilateral), the number, an intensity letter A–E, a laterality suffix (L/R), a
+# "(k)" mark (4DME) and a doubt mark ("?" or "(?)"). mexkit.datasets.au_targets reads the marks.
+AU_TOKEN = re.compile(
+    r"^(?:AU)?(?P<side>[LRBTU])?(?P<number>\d{1,3})(?P<intensity>[A-E])?(?P<side2>[LR])?(?P<k>\(k\))?(?P<doubt>\?|\(\?\))?$",
+    re.IGNORECASE,
+)
+
+
+def split_au_cell(aus: str) -> list[list[str]]:
+    """A FACS cell's tokens, grouped: groups are joined by "+", ",", ";", "&", "and" or spaces; a group's
+    alternatives by "or" or "/" ("4+7" → [["4"], ["7"]]; "R12 or R15" → [["R12", "R15"]]). Empty parts dropped."""
+    text = re.sub(r"\bAU\s+(?=\d)", "AU", str(aus).strip(), flags=re.IGNORECASE)
+    text = re.sub(r"\s+or\s+|\s*/\s*", "/", text, flags=re.IGNORECASE)
+    groups = []
+    for part in re.split(r"[+,;&]|\band\b|\s+", text, flags=re.IGNORECASE):
+        alternatives = [a.strip() for a in part.split("/") if a.strip()]
+        if alternatives:
+            groups.append(alternatives)
+    return groups
 
 
 def parse_aus(aus: str | None) -> list[str]:
-    """Parse a FACS string as datasets write it ("4+7", "AU1+AU2", "R12A+L14", "4,7") into ["AU4", "AU7"].
+    """Every action unit a FACS string mentions ("4+7", "AU1+AU2", "R12A+L14", "4,7") as ["AU4", "AU7"].
 
-    Laterality prefixes (L/R/B/T/U) and intensity suffixes (A–E) are dropped from the parsed list; the
-    raw string stays on the clip. Tokens that are not AUs ("/", "?", "none") are ignored.
+    Laterality and intensity are dropped; the raw string stays on the clip. Tokens that are not AUs ("/",
+    "?", "none") are ignored. Lenient: alternatives ("R12 or R15") and marked codes ("4(k)", "12?") are
+    listed too — the 12-AU recognition target and its rules are mexkit.datasets.au_targets.
     """
     if aus is None or (isinstance(aus, float) and np.isnan(aus)):
         return []
     out: list[str] = []
-    for tok in re.split(r"[+,;\s]+", str(aus).strip()):
-        m = _AU_TOKEN.match(tok.strip())
-        if m:
-            code = f"AU{int(m.group(2))}"
-            if code not in out:
-                out.append(code)
+    for group in split_au_cell(str(aus)):
+        for tok in group:
+            m = AU_TOKEN.match(tok)
+            if m:
+                code = f"AU{int(m.group('number'))}"
+                if code not in out:
+                    out.append(code)
     return out
 
 

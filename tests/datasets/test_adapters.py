@@ -16,8 +16,8 @@ def test_names_and_aliases(pristine):
     assert isinstance(make_adapter("casme3a", pristine("casme3").root), CASME3Adapter)
     g = make_adapter("generic", pristine("generic").root, annotations=pristine("generic").sheet)
     assert len(g.manifest()) == 3
-    with pytest.raises(ValueError, match="unknown dataset 'casme'"):
-        make_adapter("casme", pristine("casme2").root)
+    with pytest.raises(ValueError, match="unknown dataset 'casme9'"):
+        make_adapter("casme9", pristine("casme2").root)
     with pytest.raises(ValueError, match="no annotation sheet"):
         make_adapter("smic", pristine("smic").root, annotations="labels.xlsx")
 
