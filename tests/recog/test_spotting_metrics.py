@@ -142,3 +142,31 @@ def test_files_and_bad_rows(tmp_path):
     pred.write_text("video,start,end\nv,1,9\n")
     with pytest.raises(MexkitInputError, match="predictions lacks column"):
         score_files(pred, truth)
+
+
+def _score_cli(argv):
+    import argparse
+
+    from mexkit.recog.spotting.score_cli import add_score_arguments, run_score
+
+    p = argparse.ArgumentParser()
+    add_score_arguments(p)
+    return run_score(p.parse_args(argv))
+
+
+def test_score_command(tmp_path, capsys):
+    truth, pred, out = tmp_path / "truth.csv", tmp_path / "intervals.csv", tmp_path / "s" / "scores.csv"
+    _truth([("v", 0, 9, "ME", "happiness"), ("v", 20, 59, "MaE", "disgust")]).to_csv(truth, index=False)
+    _pred([("v", 1, 9, "ME", 1.0, "positive"), ("v", 70, 79, "ME", 0.5, "negative")]).to_csv(pred, index=False)
+    assert _score_cli(["--pred", str(pred), "--truth", str(truth), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "STRS" in text and "per class →" in text
+    s = pd.read_csv(out, keep_default_na=False).set_index("type")
+    assert s.loc["overall", ["tp", "fp", "fn"]].tolist() == [1, 1, 1] and s.loc["ME", "f1"] == pytest.approx(2 / 3)
+    assert set(pd.read_csv(out.with_name("scores_per_class.csv"))["class"]) == {"positive", "negative"}
+    assert _score_cli(["--pred", str(pred), "--truth", str(truth), "--no-strs"]) == 0
+    assert "STRS" not in capsys.readouterr().out
+    with pytest.raises(MexkitInputError, match="--iou must be in"):
+        _score_cli(["--pred", str(pred), "--truth", str(truth), "--iou", "0"])
+    with pytest.raises(MexkitInputError, match="--truth: a folder"):
+        _score_cli(["--pred", str(pred), "--truth", str(tmp_path)])
