@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -55,3 +56,21 @@ def atomic_append_line(path: str | Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+@contextlib.contextmanager
+def full_disk_is_input_error(folder: str | Path, what: str = "writing") -> Iterator[None]:
+    """Turn a full disk (or quota) met inside the block into a MexkitInputError naming `folder` and the fix
+    (free space, rerun: the atomic, resumable writers pick up where the run stopped)."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in FULL_DISK:
+            raise
+        from .errors import MexkitInputError
+
+        raise MexkitInputError(folder, f"no space left on the disk while {what} ({err.strerror})",
+                               "free space and rerun (it resumes)", stage="output") from None

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .atomic import atomic_write_text
+from .atomic import FULL_DISK, atomic_path, atomic_write_text
 from .errors import MexkitInputError, MissingWeightsError, NoFaceError
 from .path_checks import check_output_folder
 from .rejects import RejectLog
-from .video_io import IMAGE_EXTS, VIDEO_EXTS, read_clip, read_image, write_frames, write_image
+from .video_io import (IMAGE_EXTS, VIDEO_EXTS, clip_fps, iter_clip_frames, read_frame, read_image, write_frame_files,
+                       write_image)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,8 +72,23 @@ def align_all_faces(item: Path, out: Path, pipe) -> list[dict]:
     return rows
 
 
+def read_onset_frame(item: Path, onset: int) -> np.ndarray:
+    """Frame `onset` of a video or frame folder; one outside the clip is a MexkitInputError naming --onset and the range."""
+    try:
+        return read_frame(item, onset)
+    except MexkitInputError as err:
+        if "outside the clip" not in err.reason:
+            raise
+        raise MexkitInputError(item, f"--onset {onset}: {err.reason.replace(f'frame {onset} is ', '')}",
+                               err.fix.replace("give a frame number", "give --onset"), stage="input") from None
+
+
 def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
-    """Align one video / frame folder / image and write it under `out`; returns a summary row."""
+    """Align one video / frame folder / image and write it under `out`; returns a summary row.
+
+    A video or frame folder is streamed: its onset frame is read and aligned, then every frame is decoded,
+    warped and written as it comes (memory flat in the video's length); the folder appears whole or not at all.
+    """
     from .face.landmark_schemes import to68
 
     if item.is_file() and item.suffix.lower() in IMAGE_EXTS:
@@ -80,24 +96,40 @@ def align_item(item: Path, out: Path, pipe, track: bool, onset: int) -> dict:
         write_image(out / f"{item.stem}.png", aligned.crop)
         np.save(out / f"{item.stem}_landmarks.npy", to68(aligned.landmarks, pipe.scheme))
         return {"item": str(item), "frames": 1, "num_faces": aligned.num_faces, "detector": aligned.face.detector}
-    clip = read_clip(item, onset=onset)
-    aligned = pipe.align_clip(clip, track_landmarks=track)
+    reference = pipe.align_reference(read_onset_frame(item, onset), source=item, onset=onset)
+    fps = clip_fps(item)
+    tracked: list[np.ndarray] = []
+
+    def crops():
+        for crop, landmarks in pipe.iter_aligned(iter_clip_frames(item), reference, track):
+            if track:
+                tracked.append(to68(landmarks, pipe.scheme).astype(np.float32))
+            yield crop
+
     folder = out / (item.stem if item.is_file() else item.name)
-    write_frames(folder, aligned.frames)
-    np.save(folder / "landmarks.npy", to68(aligned.landmarks, pipe.scheme))
-    (folder / "alignment.json").write_text(json.dumps({
-        "source": str(item), "affine": np.asarray(aligned.affine).tolist(), "onset": clip.onset, "fps": clip.fps,
-        "num_faces": aligned.meta.get("num_faces"), "backend": pipe.backend.name, "size": aligned.frames.shape[1],
-        "detector": aligned.meta.get("face_detector"),
-    }, indent=1))
-    return {"item": str(item), "frames": aligned.num_frames, "num_faces": aligned.meta.get("num_faces")}
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        n = write_frame_files(tmp, crops(), name=item)
+        np.save(tmp / "landmarks.npy", np.stack(tracked) if track else to68(reference.landmarks, pipe.scheme))
+        meta = pipe.alignment_meta(reference)
+        (tmp / "alignment.json").write_text(json.dumps({
+            "source": str(item), "affine": np.asarray(reference.affine).tolist(), "onset": onset, "fps": fps or 30.0,
+            "num_faces": meta["num_faces"], "backend": pipe.backend.name, "size": int(reference.crop.shape[0]),
+            "detector": meta["face_detector"],
+        }, indent=1))
+    return {"item": str(item), "frames": n, "num_faces": reference.num_faces}
 
 
 def run_align(args: argparse.Namespace) -> int:
     from .face import FacePipeline
 
     items = _items(args.path, args.batch)
+    if args.onset < 0:
+        raise MexkitInputError(args.path, f"--onset {args.onset}: frame numbers start at 0", "give --onset 0 or a later frame",
+                               stage="input")
     check_output_folder(args.out, "--out")  # before the face models load and before anything is written
+    if not args.batch and not (args.path.is_file() and args.path.suffix.lower() in IMAGE_EXTS):
+        read_onset_frame(args.path, args.onset)  # an --onset outside the clip: said before anything is written
     kwargs = {"weights_dir": args.weights_dir} if args.backend == "face-alignment" else {}
     try:
         pipe = FacePipeline(args.backend, resolution=args.resolution, **kwargs)
@@ -106,7 +138,7 @@ def run_align(args: argparse.Namespace) -> int:
                                "pass --weights-dir FOLDER holding the FAN weights, or use --backend mediapipe or dlib",
                                stage="weights") from None
     args.out.mkdir(parents=True, exist_ok=True)
-    rejects = RejectLog(args.out / "rejects.csv")
+    rejects = RejectLog(args.out / "rejects.csv" if args.batch else None)  # one item: its error is the command's
     done, face_rows = 0, []
     for item in tqdm(items, desc="align", unit="item", disable=len(items) == 1):
         try:
@@ -121,7 +153,14 @@ def run_align(args: argparse.Namespace) -> int:
             done += 1
             if row["num_faces"] and row["num_faces"] > 1:
                 print(f"{item}: {row['num_faces']} faces seen, the largest was aligned (--all-faces writes every face)")
-        except MexkitInputError as err:
+        except OSError as err:
+            if err.errno in FULL_DISK:
+                raise MexkitInputError(args.out, f"no space left on the disk while writing {item.name} ({err.strerror})",
+                                       "free space and rerun (it resumes)", stage="output") from None
+            if not args.batch:
+                raise
+            rejects.add_error(item, err)
+        except Exception as err:  # with --batch one bad item is listed and the rest go on
             if not args.batch:
                 raise
             rejects.add_error(item, err)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -109,9 +109,27 @@ def iter_video(path: str | Path, start: int = 0, stop: int | None = None) -> Ite
 
 
 def read_video(path: str | Path, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, float]:
-    """All frames (T, H, W, 3) uint8 and the fps of a video file."""
+    """All frames (T, H, W, 3) uint8 and the fps of a video file — for short clips only: a long video is
+    read with `iter_video` / `iter_clip_frames` (memory flat in its length)."""
     frames = list(iter_video(path, start, stop))
     return np.stack(frames), video_info(path)["fps"]
+
+
+def count_video_frames(path: str | Path) -> int:
+    """Frames of a video: the count its header declares, else (0 declared) frames counted by decoding
+    them one at a time without keeping any."""
+    path = Path(path)
+    declared = video_info(path)["frames"]
+    if declared > 0:
+        return declared
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    try:
+        while cap.grab():
+            n += 1
+    finally:
+        cap.release()
+    return n
 
 
 def list_frame_files(folder: str | Path, allow_gaps: bool = False) -> list[Path]:
@@ -149,6 +167,67 @@ def read_frames(files: list[Path], mixed_color: str = "error") -> np.ndarray:
             first = files[gray.index(not gray[0])]
             raise MexkitInputError(first, "sequence mixes gray and colour frames", "re-export all frames in one colour mode")
     return np.stack(frames)
+
+
+def iter_frame_files(files: list[Path], mixed_color: str = "error") -> Iterator[np.ndarray]:
+    """The frames of `read_frames`, one at a time (memory flat in their number): each must have the first
+    frame's size, and gray and colour frames may not mix unless mixed_color="expand"."""
+    first_shape, first_gray = None, None
+    for f in files:
+        img = read_image(f)
+        if first_shape is None:
+            first_shape, first_gray = img.shape, is_gray(img)
+        elif img.shape != first_shape:
+            raise MexkitInputError(files[0].parent, f"frames differ in size: {f.name} is {img.shape}, {files[0].name} {first_shape}",
+                                   "resize or re-export the frames to one size")
+        elif mixed_color == "error" and is_gray(img) != first_gray:
+            raise MexkitInputError(f, "sequence mixes gray and colour frames", "re-export all frames in one colour mode")
+        yield img
+
+
+def clip_frame_count(path: str | Path, allow_gaps: bool = False) -> int:
+    """How many frames `iter_clip_frames(path)` yields (a video's header count when it declares one)."""
+    path = Path(path)
+    if path.is_dir():
+        return len(list_frame_files(path, allow_gaps))
+    if path.suffix.lower() in VIDEO_EXTS:
+        return count_video_frames(path)
+    _check_file(path, IMAGE_EXTS | VIDEO_EXTS, "file")
+    return 1
+
+
+def iter_clip_frames(path: str | Path, start: int = 0, stop: int | None = None, allow_gaps: bool = False) -> Iterator[np.ndarray]:
+    """Frames start..stop-1 of a video file, a frame folder or a single image (uint8 RGB (H, W, 3)), one at a
+    time: what `read_clip` reads, with memory flat in the clip's length (docs/design.md §1)."""
+    path = Path(path)
+    if path.is_dir():
+        yield from iter_frame_files(list_frame_files(path, allow_gaps)[start:stop])
+    elif path.suffix.lower() in VIDEO_EXTS:
+        yield from iter_video(path, start, stop)
+    else:
+        _check_file(path, IMAGE_EXTS | VIDEO_EXTS, "file")
+        if start == 0 and (stop is None or stop > 0):
+            yield read_image(path)
+
+
+def clip_fps(path: str | Path) -> float | None:
+    """A video's own frame rate; None for frame folders and images (they carry none)."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in VIDEO_EXTS:
+        return video_info(path)["fps"] or None
+    return None
+
+
+def read_frame(path: str | Path, index: int) -> np.ndarray:
+    """Frame `index` of a video, frame folder or image (decoding no frame after it); an index outside the
+    clip is a MexkitInputError that says how many frames there are."""
+    path = Path(path)
+    if index >= 0:
+        for frame in iter_clip_frames(path, index, index + 1):
+            return frame
+    n = clip_frame_count(path)
+    raise MexkitInputError(path, f"frame {index} is outside the clip ({n} frame{'s' if n != 1 else ''}: 0..{max(n - 1, 0)})",
+                           f"give a frame number from 0 to {max(n - 1, 0)}", stage="input")
 
 
 def read_clip(path: str | Path, fps: float | None = None, allow_gaps: bool = False, **annotations: Any) -> Clip:
@@ -223,17 +302,27 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     return path
 
 
-def write_frames(folder: str | Path, frames: np.ndarray, ext: str = "png") -> Path:
-    """Write frames as a numbered folder (00000.png, 00001.png, …), atomically (all or nothing)."""
+def write_frame_files(folder: str | Path, frames: Iterable[np.ndarray], ext: str = "png", name: str | Path | None = None) -> int:
+    """Write frames (an array or any iterable of (H, W[, C]) frames, consumed one at a time) into an existing
+    folder as 00000.png, 00001.png, …; returns how many. `name`: what an encoding error names (default the folder)."""
     folder = Path(folder)
-    frames = as_rgb_frames(frames)
+    n = 0
+    for n, f in enumerate(frames, start=1):
+        f = as_rgb_frames(np.asarray(f)[None])[0]
+        ok, buf = cv2.imencode(f".{ext}", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise MexkitInputError(name or folder, f"cannot encode frame {n - 1} as {ext}", "use png or jpg")
+        buf.tofile(str(folder / f"{n - 1:05d}.{ext}"))
+    return n
+
+
+def write_frames(folder: str | Path, frames: np.ndarray | Iterable[np.ndarray], ext: str = "png") -> Path:
+    """Write frames as a numbered folder (00000.png, 00001.png, …), atomically (all or nothing). `frames`
+    may be a generator: each frame is written as it comes, so a long clip never sits in memory."""
+    folder = Path(folder)
     with atomic_path(folder) as tmp:
         tmp.mkdir()
-        for i, f in enumerate(frames):
-            ok, buf = cv2.imencode(f".{ext}", cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise MexkitInputError(folder, f"cannot encode frame {i} as {ext}", "use png or jpg")
-            buf.tofile(str(tmp / f"{i:05d}.{ext}"))
+        write_frame_files(tmp, frames, ext, name=folder)
     return folder
 
 

@@ -95,3 +95,29 @@ def test_all_faces_batch_small_faces(media, tmp_path):
     _check_group_faces(out, "one", 1)
     table = pd.read_csv(out / "faces.csv")
     assert len(table) == 5 and table["face_id"].is_unique
+
+
+def test_batch_onset_outside_a_clip_is_a_reject_and_the_rest_is_aligned(media, tmp_path):
+    """--onset beyond a video's frames rejects that video (with its frame range), not the batch (issue 26)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(media / "single_face.mp4", src / "a.mp4")
+    shutil.copy(media / "single_face.jpg", src / "b.jpg")  # images ignore --onset
+    out = tmp_path / "out"
+    assert main(["align", str(src), "--batch", "--out", str(out), "--onset", "99999", "--resolution", "64"]) == 0
+    assert (out / "b.png").exists() and not (out / "a").exists()
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert list(rejects["file"]) == [str(src / "a.mp4")]
+    assert "--onset 99999: outside the clip (72 frames: 0..71)" in rejects["reason"][0]
+
+
+def test_streamed_alignment_equals_the_clip_alignment(media, tmp_path):
+    """align streams a video (onset frame first, then frame by frame) to the frames align_clip gives from memory."""
+    from mexkit.face import FacePipeline
+    from mexkit.video_io import read_clip, read_frames
+
+    assert main(["align", str(media / "single_face.mp4"), "--out", str(tmp_path), "--resolution", "64", "--onset", "5"]) == 0
+    written = read_frames(sorted((tmp_path / "single_face").glob("*.png")))
+    expected = FacePipeline(resolution=64).align_clip(read_clip(media / "single_face.mp4", onset=5))
+    assert written.shape == expected.frames.shape == (72, 64, 64, 3)
+    assert np.array_equal(written, expected.frames)

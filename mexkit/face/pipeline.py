@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -76,31 +77,54 @@ class FacePipeline:
         Per-frame alignment adds jitter that swamps micro-motion, so it is never done. With
         track_landmarks, landmarks of every aligned frame are found (T, K, 2); else the onset
         frame's landmarks (K, 2) are kept. The returned clip carries `affine` (source → crop).
+        A long video is aligned without holding its frames: `align_reference` + `iter_aligned`.
         """
         size = resolution or self.resolution
-        ref = clip.frames[clip.onset]
+        aligned = self.align_reference(clip.frames[clip.onset], size, clip.source or clip.sample_id, clip.onset)
+        crops, tracked = [], []
+        for crop, lm in self.iter_aligned(clip.frames, aligned, track_landmarks):
+            crops.append(crop)
+            tracked.append(lm)
+        frames = np.stack(crops)
+        landmarks = np.stack(tracked).astype(np.float32) if track_landmarks else aligned.landmarks
+        meta = dict(clip.meta, **self.alignment_meta(aligned))
+        return clip.with_frames(frames, affine=aligned.affine, landmarks=landmarks, meta=meta)
+
+    def align_reference(self, frame: np.ndarray, resolution: int | None = None, source: str | Path | None = None,
+                        onset: int = 0) -> AlignedFace:
+        """The alignment of a clip, found once on its onset frame (RGB uint8 (H, W, 3)); NoFaceError names the frame."""
         try:
-            aligned = self.align_image(ref, size, source=clip.source or clip.sample_id)
+            return self.align_image(frame, resolution or self.resolution, source=source)
         except NoFaceError as err:
-            raise NoFaceError(err.path, f"onset frame {clip.onset}; {self.backend.name} backend") from None
-        frames = np.stack([warp_to_crop(f, aligned.affine, size) for f in clip.frames])
-        landmarks = aligned.landmarks
-        if track_landmarks:
-            landmarks = self.track(frames, aligned)
-        meta = dict(clip.meta, num_faces=aligned.num_faces, face_backend=self.backend.name, landmark_scheme=self.scheme,
-                    face_detector=aligned.face.detector)
+            raise NoFaceError(err.path, f"onset frame {onset}; {self.backend.name} backend") from None
+
+    def iter_aligned(self, frames: Iterable[np.ndarray], reference: AlignedFace,
+                     track_landmarks: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """(crop (S, S, 3) uint8, landmarks (K, 2) or None) per frame, one frame at a time: every frame warped by
+        the reference's affine; with track_landmarks, each crop's landmarks searched in the reference face's box.
+        Memory stays flat in the number of frames (a generator of frames in, a generator out)."""
+        size = reference.crop.shape[0]
+        for t, frame in enumerate(frames):
+            crop = warp_to_crop(frame, reference.affine, size)
+            yield crop, (self._track_one(crop, reference, t) if track_landmarks else None)
+
+    def alignment_meta(self, aligned: AlignedFace) -> dict:
+        """What an aligned clip records of its alignment (faces seen, backend, scheme, detector, onset blendshapes)."""
+        meta = {"num_faces": aligned.num_faces, "face_backend": self.backend.name, "landmark_scheme": self.scheme,
+                "face_detector": aligned.face.detector}
         if aligned.face.blendshapes:
             meta["onset_blendshapes"] = aligned.face.blendshapes
-        return clip.with_frames(frames, affine=aligned.affine, landmarks=landmarks, meta=meta)
+        return meta
 
     def track(self, crops: np.ndarray, reference: AlignedFace) -> np.ndarray:
         """Landmarks (T, K, 2) of aligned crops, each frame searched in the box of the reference face."""
+        return np.stack([self._track_one(crop, reference, t) for t, crop in enumerate(crops)]).astype(np.float32)
+
+    def _track_one(self, crop: np.ndarray, reference: AlignedFace, t: int) -> np.ndarray:
+        """Landmarks (K, 2) of aligned crop t, searched in the box of the reference face."""
         x = reference.landmarks
         box = (float(x[:, 0].min()), float(x[:, 1].min()), float(x[:, 0].max()), float(x[:, 1].max()))
-        out = []
-        for t, crop in enumerate(crops):
-            face = self.backend.landmarks_in_box(crop, box)
-            if face is None:
-                raise MexkitInputError(None, f"face lost at frame {t} while tracking landmarks", "check the clip shows one face throughout", stage="landmarks")
-            out.append(face.landmarks)
-        return np.stack(out).astype(np.float32)
+        face = self.backend.landmarks_in_box(crop, box)
+        if face is None:
+            raise MexkitInputError(None, f"face lost at frame {t} while tracking landmarks", "check the clip shows one face throughout", stage="landmarks")
+        return face.landmarks
