@@ -83,8 +83,7 @@ def run_spot(args) -> int:
     if dupes:
         raise MexkitInputError(None, f"several inputs share the video name(s) {', '.join(dupes)}",
                                "give --root (names become paths relative to it) or rename the inputs")
-    out.mkdir(parents=True, exist_ok=True)
-    rejects = RejectLog()
+    rejects = RejectLog()  # nothing is written before the first video is spotted (a lone bad input leaves no trace)
     results = []
     single = len(args.inputs) == 1
     for path, name in zip(args.inputs, names):
