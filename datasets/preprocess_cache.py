@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -116,7 +115,6 @@ def _pipeline(config: PrepareConfig):
 
 def _worker_init(config: PrepareConfig) -> None:
     cv2.setNumThreads(1)
-    os.environ.setdefault("GLOG_minloglevel", "2")
     _pipeline(config)
 
 

@@ -36,7 +36,6 @@ def auto_workers(clips: int, cores: int | None = None) -> int:
 
 def _init(spec: dict, threads: int) -> None:
     global _SUITE
-    os.environ.setdefault("GLOG_minloglevel", "2")
     import torch
 
     torch.set_num_threads(max(1, threads))

@@ -1,5 +1,9 @@
 """mexkit: synthetic facial micro-expression video — generate, write datasets, recognise, evaluate."""
-from .clip import Clip, parse_aus
+from . import console as _console
+
+_console.apply_environment()  # a worker process of a `mexkit` command keeps the command's console (mexkit/console.py)
+
+from .clip import Clip, parse_aus  # noqa: E402
 from .errors import MexkitInputError, MissingWeightsError, NoFaceError
 
 __version__ = "0.1.0"

@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"mexkit {__version__}")
+    parser.add_argument("-v", "--verbose", dest="console_verbose", action="store_true",
+                        help="let third-party output through (MediaPipe's C++ lines, Lightning's banners, deprecation warnings)")
+    parser.add_argument("-q", "--quiet", dest="console_quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -34,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from . import console
     from .errors import MexkitInputError
     from .stray_signals import ignore_profiling_timer
+
+    console.setup(verbose=args.console_verbose, quiet=args.console_quiet)  # before any command loads MediaPipe or Lightning
 
     ignore_profiling_timer()  # before any Lightning Trainer saves the signal handlers (see stray_signals.py)
     try:

@@ -4,7 +4,6 @@ Faces MediaPipe's own detector misses (under about a tenth of the image width) a
 detector and landmarked on an upscaled crop (box_fallback.py); `Face.detector` says which found each face."""
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from .backend import FaceBackend, register_backend
 from .box_fallback import HogBoxes, landmarks_on_crop, merge_with_boxes
 from .face import Face, bbox_of
 from .model_files import mediapipe_landmarker_task
+from ..console import native_stderr_filtered
 from ..stray_signals import ignore_profiling_timer
 
 
@@ -29,7 +29,6 @@ class MediaPipeBackend(FaceBackend):
 
     def __init__(self, model_path: str | Path | None = None, num_faces: int = 4, min_confidence: float = 0.5,
                  blendshapes: bool = True, fallback: bool = True):
-        os.environ.setdefault("GLOG_minloglevel", "2")  # quieten MediaPipe's C++ start-up logging
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python import vision
@@ -46,7 +45,8 @@ class MediaPipeBackend(FaceBackend):
             min_face_presence_confidence=min_confidence,
             output_face_blendshapes=blendshapes,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with native_stderr_filtered():  # MediaPipe's C++ start-up lines (mexkit/console.py)
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
         # Close before the interpreter shuts MediaPipe's dispatcher thread down, or its __del__ errors at exit.
         # Thread-exit hooks run newest first, so this one runs before the executor's own.
         threading._register_atexit(self.close)
