@@ -1,0 +1,135 @@
+"""Spot then recognize (`mexkit detect`): clips aligned once on their onset, the magnified GIFs, the run
+folder, the report, scores against ground truth, reruns, and bad input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mexkit.cli import main
+from mexkit.datasets.manifest_columns import SPOT_TRUTH_COLUMNS
+from mexkit.errors import MexkitInputError
+
+MEDIA = Path(__file__).resolve().parents[2] / "datasets" / "corpus" / "media"
+VIDEO = MEDIA / "single_face.mp4"  # 72 frames, 30 fps, neutral → smile
+
+
+@pytest.fixture(scope="module")
+def recognizer(tmp_path_factory):
+    """A kept recognizer (flow + LDA, the three MEGC classes) fitted on real corpus faces' labelled warps."""
+    from mexkit.datasets import load_corpus
+    from mexkit.recog.flow_lda import FlowLDA
+    from mexkit.recog.kept import fit_kept, load_recognizer
+    from mexkit.recog.parametric_set import parametric_clips
+    from mexkit.recog.samples import SampleSet
+
+    clips = parametric_clips(load_corpus().faces, num_subjects=6, counts={"negative": 8, "positive": 8, "surprise": 8}, size=64,
+                             num_frames=7, noise_px=0.3, head_px=0.3, intensity=(0.5, 1.0), seed=3)
+    rec = fit_kept(SampleSet.from_clips(clips), FlowLDA(), {"kind": "flow_strain", "size": 8, "method": "dis"})
+    folder = tmp_path_factory.mktemp("model") / "rec"
+    rec.save(folder)
+    return load_recognizer(folder)
+
+
+def test_magnify_amplifies_the_change_since_onset(corpus):
+    from mexkit.recog.spotting.magnify import magnify, slow_motion
+
+    clip = max(corpus.clips, key=lambda c: c.num_frames)
+    frames = clip.frames[clip.onset:clip.apex + 1]
+    mag = magnify(frames, alpha=4.0, sigma=2.0)
+    assert np.array_equal(mag[0], frames[0])  # the onset frame is the reference: unchanged
+    still = np.repeat(frames[:1], 4, axis=0)
+    assert np.array_equal(magnify(still), still)  # nothing moves: nothing is magnified
+    d_in = np.abs(frames[-1].astype(float) - frames[0]).mean()
+    d_out = np.abs(mag[-1].astype(float) - mag[0]).mean()
+    assert d_out > 2.5 * d_in  # (1 + α) = 5 on the low-passed change; clipping and the blur take some of it
+    g, fps = slow_motion(np.zeros((30, 4, 4, 3), np.uint8), 30.0, slowdown=4.0)
+    assert len(g) / fps == pytest.approx(4.0, rel=0.05)  # 1 s of video plays in 4 s
+    g, fps = slow_motion(np.zeros((400, 4, 4, 3), np.uint8), 200.0, slowdown=4.0, max_frames=48)
+    assert len(g) <= 48 and len(g) / fps == pytest.approx(8.0, rel=0.05)
+
+
+def test_clips_are_aligned_once_on_the_onset_frame():
+    from mexkit.clip import Clip
+    from mexkit.face.pipeline import FacePipeline
+    from mexkit.recog.spotting.detect_clips import cut_clips
+    from mexkit.video_io import read_video
+    from mexkit.video_stream import VideoStream
+
+    pipe = FacePipeline("mediapipe", resolution=64)
+    iv = pd.DataFrame([{"video": "v", "subject": "", "onset": 20, "apex": 30, "offset": 40, "face_id": 0},
+                       {"video": "v", "subject": "", "onset": 35, "apex": 38, "offset": 45, "face_id": 0}])  # overlapping
+    cuts = cut_clips(VideoStream(VIDEO), iv, None, resolution=64, pipeline=pipe)
+    frames, _ = read_video(VIDEO)
+    for cut, (on, ap, off) in zip(cuts, [(20, 30, 40), (35, 38, 45)]):
+        ref = pipe.align_clip(Clip(frames=frames[on:off + 1], fps=30.0, onset=0, apex=ap - on, offset=off - on), 64)
+        assert cut.clip.num_frames == off - on + 1 and cut.clip.apex == ap - on and cut.alignment.startswith("face pipeline")
+        np.testing.assert_array_equal(cut.clip.frames, ref.frames)  # one affine, from the onset frame, for every frame
+    assert not np.array_equal(cuts[0].clip.affine, cuts[1].clip.affine)  # each interval has its own onset
+
+
+@pytest.fixture(scope="module")
+def run(recognizer, tmp_path_factory):
+    """One detect run over single_face.mp4 with a truth.csv holding its smile (and a missed second interval)."""
+    out = tmp_path_factory.mktemp("detect") / "out"
+    truth = out.parent / "truth.csv"
+    rows = [{"dataset": "corpus", "video": "single_face", "subject": "", "onset": 22, "apex": 28, "offset": 34, "type": "ME",
+             "emotion": "happiness", "aus": "", "intensity": "", "generator": "none", "train_subjects": "none", "seed": "",
+             "fps": 30.0, "source": "single_face.mp4"},
+            {"dataset": "corpus", "video": "single_face", "subject": "", "onset": 50, "apex": 55, "offset": 60, "type": "ME",
+             "emotion": "surprise", "aus": "", "intensity": "", "generator": "none", "train_subjects": "none", "seed": "",
+             "fps": 30.0, "source": "single_face.mp4"}]
+    pd.DataFrame(rows, columns=SPOT_TRUTH_COLUMNS).to_csv(truth, index=False)
+    code = main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)])
+    return out, truth, code
+
+
+def test_detect_writes_intervals_scores_and_report(run, recognizer):
+    from mexkit.recog.spotting_metrics import score_files
+
+    out, truth, code = run
+    assert code == 0
+    iv = pd.read_csv(out / "intervals.csv", keep_default_na=False)
+    assert list(iv.columns[:5]) == ["subject", "video", "onset", "offset", "emotion"]
+    assert {"apex", "type", "score", "duration_ms", "predicted"} <= set(iv.columns)
+    assert all(f"{recognizer.score_kind}_{c}" in iv.columns for c in recognizer.classes)
+    assert len(iv) >= 1 and set(iv["type"]) <= {"ME", "MaE"}
+    named = iv[iv["predicted"] != ""]
+    assert set(named["predicted"]) <= set(recognizer.classes) and (named["emotion"] == named["predicted"]).all()
+    assert np.allclose(iv["duration_ms"], (iv["offset"] - iv["onset"] + 1) / 30.0 * 1000, atol=1.0)
+    # the scores written are the scores of intervals.csv against truth.csv (recog/spotting_metrics.py)
+    s = pd.read_csv(out / "scores.csv", keep_default_na=False)
+    expect = score_files(out / "intervals.csv", truth).scores
+    assert s[["tp", "fp", "fn"]].to_numpy().tolist() == expect[["tp", "fp", "fn"]].to_numpy().tolist()
+    assert s.loc[s["type"] == "overall", "fn"].item() >= 1  # the second truth interval (nothing moves there) is missed
+    html = (out / "report.html").read_text()
+    assert "research tool" in html and "not a diagnosis" in html and "timeline of single_face" in html
+    assert html.count("data:image/gif") == len(iv) and "Scores against the ground truth" in html
+    assert "ME / min" in html
+    card = next((out / "videos" / "single_face" / "cards").glob("*_magnified.gif"))
+    assert card.stat().st_size > 0
+
+
+def test_rerun_reuses_the_finished_video(run, recognizer, capsys):
+    out, truth, _ = run
+    before = (out / "videos" / "single_face" / "info.json").stat().st_mtime_ns
+    rows = (out / "intervals.csv").read_text()
+    assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)]) == 0
+    assert (out / "videos" / "single_face" / "info.json").stat().st_mtime_ns == before
+    assert (out / "intervals.csv").read_text() == rows
+
+
+def test_bad_input_is_exit_2_and_writes_nothing(recognizer, tmp_path, capsys):
+    truth = tmp_path / "truth.csv"
+    pd.DataFrame([{"dataset": "d", "video": "other_video", "onset": 0, "apex": 1, "offset": 2, "type": "ME"}]).to_csv(truth, index=False)
+    out = tmp_path / "out"
+    assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)]) == 2
+    err = capsys.readouterr().err
+    assert "the truth does not hold: single_face" in err and "videos in the truth (truth.csv): other_video" in err
+    assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(tmp_path / "no_model")]) == 2
+    assert "model folder not found" in capsys.readouterr().err
+    assert main(["detect", str(MEDIA / "no_face.mp4"), "--out", str(out), "--model", str(recognizer.path)]) == 2
+    assert "no face found" in capsys.readouterr().err
+    assert not out.exists()
