@@ -190,8 +190,89 @@ def _track_study(out: Path, cfg: dict, tables: dict[str, pd.DataFrame], pool, n_
         run.finish()
 
 
+def _fit_command(args: argparse.Namespace) -> str:
+    """The command line that made a model (for its card)."""
+    parts = ["mexkit recog fit --config", str(args.config), "--out", str(args.out)]
+    for opt in ("recognizer", "seed", "loso_results"):
+        if getattr(args, opt) is not None:
+            parts += [f"--{opt.replace('_', '-')}", str(getattr(args, opt))]
+    if args.calibration != "none":
+        parts += ["--calibration", args.calibration, "--calibration-folds", str(args.calibration_folds)]
+    parts += [x for s in args.synthetic for x in ("--synthetic", str(s))] + [x for s in args.set for x in ("--set", s)]
+    return " ".join(parts + (["--heldout"] if args.heldout else []))
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """`mexkit recog fit`: one kept recognizer on every row the config names, written as a model folder."""
+    if args.print_config:
+        return _print_config(args)
+    from mexkit.errors import MexkitInputError
+    from mexkit.path_checks import check_input_folder, check_output_folder
+
+    from .experiment import load_config
+    from .kept_fit import fit_from_config
+    from .model_folder import CONFIG_FILE
+
+    _threads(args)
+    cfg = load_config(args.config, args.set)
+    args.synthetic = list(args.synthetic or [])
+    _check_inputs(cfg, argparse.Namespace(synthetic=None) if not args.synthetic else argparse.Namespace())
+    for s in args.synthetic:
+        if not Path(s).exists():
+            raise MexkitInputError(s, "--synthetic: manifest not found", "pass a `mexkit generate` output folder or its manifest.csv", stage="manifest")
+    if args.loso_results:
+        check_input_folder(args.loso_results, "--loso-results", "pass the --out folder of `mexkit recog loso` on the same config")
+    out = check_output_folder(args.out, "--out")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).is_file():
+        raise MexkitInputError(out, "--out: exists and is not a model folder (no config.json); refusing to replace it",
+                               "give --out a new folder or an earlier model folder", stage="output")
+    rejects = RejectLog()
+    run = fit_from_config(args.config, args.set, args.recognizer, args.seed, args.calibration, args.calibration_folds, args.synthetic,
+                          args.heldout, args.loso_results, rejects=rejects, progress=not args.quiet, name=out.name,
+                          command=_fit_command(args))
+    run.kept.save(out, files=run.files)
+    tr = run.kept.training
+    print(f"fitted {tr['recognizer']} ({run.kept.head_info['class']['class_path'].rpartition('.')[2]}, {run.kept.feature['kind']}) on "
+          f"{tr['rows']} rows ({tr['rows_real']} real, {tr['rows_synthetic']} synthetic) of {len(tr['subjects'])} people; "
+          f"scores: {run.kept.score_kind}")
+    if run.heldout is not None:
+        print("held-out people (pooled):")
+        _print_table(run.heldout.pooled)
+    if tr.get("loso"):
+        print(f"LOSO figures of the same config read from {tr['loso']['source']}")
+    print(rejects.summary())
+    print(f"model in {out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """`mexkit recog predict`: one row per clip (class, scores, AUs) into --out; bad clips into rejects.csv beside it."""
+    from mexkit.atomic import atomic_write_text
+    from mexkit.path_checks import check_output_file
+
+    from .kept import load_recognizer
+    from .predict_inputs import load_inputs, open_clip_inputs
+
+    _threads(args)
+    out = check_output_file(args.out, "--out")
+    rejects_path = check_output_file(out.parent / "rejects.csv", "rejects.csv (beside --out)")
+    rec = load_recognizer(args.model)
+    rejects = RejectLog()
+    inputs = open_clip_inputs(args.clips, align=args.align or rec.input.get("align"), resolution=int(rec.input.get("resolution") or 128),
+                              root=args.root, rejects=rejects)
+    table = rec.predict_clips(load_inputs(inputs, rejects), rejects=rejects, progress=not args.quiet)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, table.to_csv(index=False))
+    if len(rejects) or rejects_path.exists():
+        rejects.save(rejects_path)
+    print(f"{len(table)} of {len(inputs)} clips predicted ({rec.score_kind} scores) → {out}")
+    if len(rejects):
+        print(rejects.summary())
+    return 0
+
+
 def register(subparsers) -> None:
-    recog = subparsers.add_parser("recog", help="micro-expression recognizers: leave-one-subject-out evaluation")
+    recog = subparsers.add_parser("recog", help="micro-expression recognizers: leave-one-subject-out evaluation; fit, keep and predict")
     sub = recog.add_subparsers(dest="recog_command", metavar="SUBCOMMAND")
     p = sub.add_parser("loso", help="LOSO evaluation of the recognizers in a config (per-fold CSV, pooled UF1/UAR, confusion)")
     p.add_argument("--config", required=True, help="YAML config: a path or a shipped config's name (e.g. recog_ststnet_corpus)")
@@ -221,3 +302,36 @@ def register(subparsers) -> None:
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (dotted key, repeatable), e.g. --set data.manifest=runs/casme2/manifest.csv")
     s.set_defaults(func=cmd_study)
+
+    f = sub.add_parser("fit", help="fit ONE recognizer of a config on all its rows and write a model folder (config.json, weights, card)")
+    f.add_argument("--config", required=True, help="YAML config (as for recog loso): a path or a shipped config's name (e.g. recog_mexkit_demo)")
+    f.add_argument("--out", required=True, help="the model folder to write (e.g. models/NAME); an earlier model folder there is replaced")
+    f.add_argument("--recognizer", help="which recognizer of the config's `models:` to fit (needed when it has several)")
+    f.add_argument("--seed", type=int, help="model seed (default: the config's loso.seed)")
+    f.add_argument("--calibration", choices=["none", "sigmoid"], default="none",
+                   help="sigmoid: Platt-calibrated probabilities (prob_<class>) fitted on internal folds of the training rows; "
+                        "none: raw decision values or softmax (default)")
+    f.add_argument("--calibration-folds", type=int, default=5, help="internal folds for calibration, grouped by subject (default 5)")
+    f.add_argument("--synthetic", action="append", default=[], metavar="DIR",
+                   help="synthetic clips to train on (a `mexkit generate` output folder or manifest; repeatable; overrides the config's)")
+    f.add_argument("--heldout", action="store_true",
+                   help="also refit without each person in turn and predict them: held-out figures in the card and heldout/")
+    f.add_argument("--loso-results", metavar="DIR",
+                   help="a `mexkit recog loso` output of the same config, for the card (default: the config's `out`, if it holds one)")
+    f.add_argument("--threads", type=int, help="torch threads")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.add_argument("--print_config", action="store_true", help="print the resolved config (YAML) and exit")
+    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value (dotted key, repeatable)")
+    f.set_defaults(func=cmd_fit)
+
+    r = sub.add_parser("predict", help="predict clips with a kept recognizer: one row per clip (class, scores, AUs); bad clips to rejects.csv")
+    r.add_argument("--model", default="mexkit-demo", help="a model folder from `recog fit`, or a shipped name (default: mexkit-demo)")
+    r.add_argument("--clips", required=True,
+                   help="a manifest (CSV/Parquet), a folder with manifest.csv, a folder of clip folders, one clip folder, a short video, or 'corpus'")
+    r.add_argument("--out", required=True, help="predictions CSV to write (rejects.csv goes beside it)")
+    r.add_argument("--root", help="the folder a manifest's paths are relative to (default: the manifest's folder)")
+    r.add_argument("--align", help="align frame folders and manifest clips with this face backend first (mediapipe, dlib); videos are "
+                                   "always aligned (default: the model's own setting)")
+    r.add_argument("--threads", type=int, help="torch threads")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_predict)
