@@ -5,8 +5,11 @@ signals, measured against the person's own neutral.
   sneer, mouth corners (smile, frown, dimple, stretch, press). Left out on purpose: blinks and gaze
   (not expressions), and the shapes speech drives (jaw open, mouth close/funnel/pucker/roll/shrug,
   lips up/down, jaw and mouth sideways, cheek puff).
-- Baseline: the person's own neutral, a running median of each shape over `baseline_s` (medians of
-  `block_s` blocks, then a median over the blocks around each frame: fast over an hour of video).
+- Baseline: the person's own recent level, a running median of each shape over about `baseline_s`
+  (medians of `block_s` blocks, then a median over the blocks around each frame: fast over an hour of
+  video). 2 s was chosen on the tuning split (cap12_edit with inserted events; docs/targets.md): a longer
+  window lets speech's slow drifts through, a shorter one eats expressions. An expression held longer
+  than about half the window is partly absorbed into the baseline (long MaE are cut short).
 - Activity a(t) = the largest rise of any shape above its baseline (0..1, blendshape units).
 - Intervals: runs with a > `on` (an absolute level, not relative to the video's maximum: a video with no
   expression gets no interval), widened while a > `off`; runs closer than `merge_s` joined, runs shorter
@@ -85,7 +88,7 @@ class BlendshapeSpotter(Spotter):
 
     name = "blendshapes"
     columns = (*COLUMNS, "bs_baseline_max", "bs_activity")
-    seconds = {"baseline_s": 6.0, "block_s": 0.5, "merge_s": 0.1, "min_s": 0.1}
+    seconds = {"baseline_s": 2.0, "block_s": 0.5, "merge_s": 0.1, "min_s": 0.1}
     settings = {"on": 0.10, "off": 0.05}
 
     def feature_stream(self) -> FeatureStream:

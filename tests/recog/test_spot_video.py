@@ -46,8 +46,8 @@ def _signals(n, rises):
 
 def test_blendshape_spotter_types_by_duration_and_stays_quiet_without_expression():
     sp = BlendshapeSpotter(30)
-    found = sp.find(_signals(600, [("bs_browInnerUp", (100, 110, 0.4)), ("bs_mouthSmileLeft", (300, 360, 0.5))]))
-    assert [(i.onset, i.offset, i.type) for i in found] == [(100, 109, "ME"), (300, 359, "MaE")]
+    found = sp.find(_signals(600, [("bs_browInnerUp", (100, 110, 0.4)), ("bs_mouthSmileLeft", (300, 324, 0.5))]))
+    assert [(i.onset, i.offset, i.type) for i in found] == [(100, 109, "ME"), (300, 323, "MaE")]  # 10 / 24 frames
     assert found[0].score == pytest.approx(0.36) and found[1].score == pytest.approx(0.46)
     assert sp.find(_signals(600, [])) == []  # an absolute level: no expression, no interval
 
