@@ -81,26 +81,77 @@ def align_corpus(corpus, report) -> dict:
     return {"faces": len(corpus.faces), "backend_disagreement_iod": float(np.mean(errs)) if errs else float("nan")}
 
 
-MIN_NEUTRAL_FACES = 4  # below this many neutral corpus faces the demo animates all of them
+WEBCAM_EVERY = 125  # the webcam videos' frames offered as neutral candidates: one every 5 s (25 fps)
+
+
+def webcam_candidates() -> list:
+    """Faces of the corpus's webcam videos (one frame every WEBCAM_EVERY, read as a stream), as FaceSources
+    keyed "corpus/webcam_<video>_f<frame>" of subject corpus_webcam_man."""
+    import hashlib
+
+    import cv2
+
+    from mexkit.datasets.corpus import WEBCAM_SUBJECT, webcam_videos
+    from mexkit.errors import MexkitInputError
+    from mexkit.neutral_face import prepare_face
+    from mexkit.synth.writer.faces import FaceSource
+
+    out = []
+    for path in webcam_videos():
+        cap, i = cv2.VideoCapture(str(path)), 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if i % WEBCAM_EVERY == 0:
+                try:
+                    face = prepare_face(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), resolution=256, source=f"{path.name}#frame{i}",
+                                        subject=WEBCAM_SUBJECT)
+                except MexkitInputError:  # no usable face in this frame
+                    i += 1
+                    continue
+                face.meta.pop("blendshapes", None)  # measured on the aligned crop, as the neutrality was validated
+                face.meta["face_id"] = f"webcam_{path.stem}_f{i:04d}"
+                h = hashlib.sha256(np.ascontiguousarray(face.crop).tobytes())
+                h.update(np.ascontiguousarray(face.landmarks, np.float32).tobytes())
+                out.append(FaceSource(key=f"corpus/{face.meta['face_id']}", sha=h.hexdigest(), subject=WEBCAM_SUBJECT, face=face))
+            i += 1
+        cap.release()
+    return out
 
 
 def neutral_corpus_faces(report) -> list:
-    """The corpus faces the demo animates: those whose neutrality (mexkit/face/neutrality.py) reaches the
-    warning threshold — posed smiles are not neutral inputs — or all of them if fewer than
-    MIN_NEUTRAL_FACES do. The table of every face's score goes into the report."""
+    """The faces the demo animates: of the corpus faces and frames of its webcam videos, those whose
+    neutrality (mexkit/face/neutrality.py, validated in docs/design.md §3) reaches NEUTRALITY_WARN and
+    that fer's emotion network also reads as neutral — posed expressions are not neutral inputs; of the
+    webcam frames, the first that passes. The table of the corpus faces and that frame goes into the report."""
+    from mexkit.eval.fer_net import FER_CLASSES, fer_probabilities, load_fer_net
     from mexkit.face.neutrality import NEUTRALITY_WARN, measure_neutrality
     from mexkit.synth.writer import faces_from_corpus
 
-    sources = faces_from_corpus()
-    # no warning: the scores are shown in the table instead
-    table = pd.DataFrame([{"face": src.key, "subject": src.subject, **measure_neutrality(src.face, warn=False)} for src in sources])
-    keep = table["neutrality"].fillna(0.0) >= NEUTRALITY_WARN
-    chosen = [s for s, k in zip(sources, keep) if k] if keep.sum() >= MIN_NEUTRAL_FACES else sources
-    table["animated"] = [s in chosen for s in sources]
-    report.section("Neutral inputs", f"A generator animates its input as if it were neutral, so the demo animates the "
-                                     f"{len(chosen)} of {len(sources)} corpus faces whose neutrality (1 − the strongest "
-                                     f"expression blendshape) is at least {NEUTRALITY_WARN}; posed smiles are left out.")
-    report.table(table)
+    corpus, webcam = faces_from_corpus(), webcam_candidates()
+    net = load_fer_net()
+    rows = []
+    for src in corpus + webcam:  # no warning: the scores are shown in the table instead
+        p = fer_probabilities(src.face.crop[None], net)[0]
+        rows.append({"face": src.key, "subject": src.subject, "expression (corpus label)": src.face.meta.get("expression", ""),
+                     **measure_neutrality(src.face, warn=False), "fer_top": FER_CLASSES[int(np.argmax(p))],
+                     "fer_neutral": round(float(p[FER_CLASSES.index("neutral")]), 3)})
+    table = pd.DataFrame(rows)
+    table["animated"] = (table["neutrality"].fillna(0.0) >= NEUTRALITY_WARN) & (table["fer_top"] == "neutral")
+    from_webcam = table.index >= len(corpus)
+    if (table["animated"] & from_webcam).any():  # one webcam frame: the first that passes
+        first = table[table["animated"] & from_webcam].index[0]
+        table.loc[from_webcam & (table.index != first), "animated"] = False
+    chosen = [src for src, keep in zip(corpus + webcam, table["animated"]) if keep]
+    table = table[~from_webcam | table["animated"]]  # the webcam frames left out are not listed
+    report.section("Neutral inputs", f"A generator animates its input as if it were neutral, so the demo animates the {len(chosen)} "
+                                     f"of these {len(table)} faces (the corpus's faces and the first neutral one of {int(from_webcam.sum())} "
+                                     f"frames of its webcam videos, one every {WEBCAM_EVERY // 25} s) whose neutrality (1 − the "
+                                     "strongest emotion prototype of its blendshapes; 0 for a turned face) is at least "
+                                     f"{NEUTRALITY_WARN} and that fer's emotion network reads as neutral. Posed expressions and "
+                                     "smiles are left out.")
+    report.table(table.reset_index(drop=True))
     return chosen
 
 
