@@ -12,10 +12,11 @@ from mexkit.recog import cli as recog_cli
 from mexkit.recog.spotting import cli as spot_cli
 from mexkit.recog.spotting import detect_cli
 from mexkit.synth import cli as synth_cli
+from mexkit.synth import insert_cli
 from mexkit.synth import train_cli
 
 # The modules that add sub-commands, in the order `mexkit --help` lists them.
-COMMAND_MODULES = (commands, datasets_cli, synth_cli, train_cli, recog_cli, spot_cli, detect_cli, eval_cli, demo)
+COMMAND_MODULES = (commands, datasets_cli, synth_cli, insert_cli, train_cli, recog_cli, spot_cli, detect_cli, eval_cli, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
