@@ -114,6 +114,20 @@ CASES = [
     ("spot: --out is a file", ["spot", "{corpus}/media/single_face.mp4", "--out", "{file}"], "{file}"),
     ("spot: not a video", ["spot", "{file}", "--out", "{tmp}/s"], "{file}"),
     ("spot: a video without any face", ["spot", "{corpus}/media/no_face.mp4", "--out", "{tmp}/s"], "no_face.mp4: no face found in any of its"),
+    ("insert: missing video", ["insert", "{tmp}/nosuch.mp4", "--out", "{tmp}/i"], "{tmp}/nosuch.mp4"),
+    ("insert: not a video", ["insert", "{file}", "--out", "{tmp}/i"], "{file}"),
+    ("insert: a folder as the video", ["insert", "{dir}", "--out", "{tmp}/i"], "{dir}"),
+    ("insert: --out is a file", ["insert", "{corpus}/media/single_face.mp4", "--out", "{file}"], "{file}"),
+    ("insert: --at past the end", ["insert", "{corpus}/media/single_face.mp4", "--out", "{tmp}/i", "--at", "9"],
+     "single_face.mp4: --at time 9 s is past the end of the video"),
+    ("insert: overlapping --at times", ["insert", "{corpus}/media/single_face.mp4", "--out", "{tmp}/i", "--at", "0.5,0.7"],
+     "single_face.mp4: --at times 0.5 s and 0.7 s overlap"),
+    ("insert: --at not times", ["insert", "{corpus}/media/single_face.mp4", "--out", "{tmp}/i", "--at", "soon"], "--at 'soon'"),
+    ("insert: generator is a file", ["insert", "{corpus}/media/single_face.mp4", "--out", "{tmp}/i", "--generator", "{file}"], "{file}"),
+    ("generate --full-frame: the corpus's crops", ["generate", "--full-frame", "--faces", "corpus", "--out", "{tmp}/g", "--no-progress"],
+     "corpus: full-frame clips need the original photos"),
+    ("generate --full-frame: --out is a file", ["generate", "--full-frame", "--faces", "{corpus}/media/multi_face.jpg", "--out", "{file}",
+                                                "--no-progress"], "{file}"),
     ("train: missing --config", ["train", "--config", "{tmp}/no.yaml"], "{tmp}/no.yaml"),
     ("train: broken YAML", ["train", "--config", "{yaml}"], "{yaml}"),
     ("train: config is not a mapping", ["train", "--config", "{file}"], "{file}"),
@@ -146,7 +160,8 @@ def test_bad_input_is_exit_2_with_the_file_and_the_fix(bad, capsys, argv, needle
     ["align", "{face}", "--out", "{ro}/out"],
     [*EVAL, "--report", "{ro}/r.html"],
     ["datasets", "manifest", *GENERIC, "--out", "{ro}/m.csv"],
-], ids=["align", "eval", "datasets manifest"])
+    ["insert", str(CORPUS / "media" / "single_face.mp4"), "--out", "{ro}/out"],
+], ids=["align", "eval", "datasets manifest", "insert"])
 def test_an_unwritable_output_folder_is_exit_2(bad, capsys, argv):
     ro = bad["tmp"] / "ro"
     ro.mkdir()
