@@ -147,8 +147,12 @@ def _request(path: Path, spotter: str, all_faces: bool, fps: float | None, recog
 
 def save_detection(folder: Path, res: DetectResult, request: dict) -> None:
     """One video's detections as an atomic folder (see the module docstring)."""
-    from mexkit.video_io import gif_bytes
-    from mexkit.eval.report import png_bytes
+    import cv2
+
+    from .magnify import gif_bytes
+
+    def png_bytes(image):
+        return cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))[1].tobytes()
 
     with atomic_path(folder) as tmp:
         tmp.mkdir()
