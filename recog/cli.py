@@ -228,7 +228,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
                                "give --out a new folder or an earlier model folder", stage="output")
     rejects = RejectLog()
     run = fit_from_config(args.config, args.set, args.recognizer, args.seed, args.calibration, args.calibration_folds, args.synthetic,
-                          args.heldout, args.loso_results, rejects=rejects, progress=not args.quiet, name=out.name,
+                          args.heldout, args.loso_results, rejects=rejects, progress=not args.quiet, out=out,
                           command=_fit_command(args))
     run.kept.save(out, files=run.files)
     tr = run.kept.training

@@ -117,9 +117,13 @@ def card_notes(table: pd.DataFrame) -> list[str]:
 def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognizer: str | None = None, seed: int | None = None,
                     calibration: str = "none", calibration_folds: int = 5, synthetic: Sequence[str | Path] = (),
                     heldout: bool = False, loso_results: str | Path | None = None, work: str | Path | None = None,
-                    rejects: RejectLog | None = None, progress: bool = True, name: str = "", command: str = "") -> FitRun:
+                    rejects: RejectLog | None = None, progress: bool = True, out: str | Path | None = None,
+                    command: str = "") -> FitRun:
     """Fit one kept recognizer as the module docstring says. work: where a parametric stand-in set or
-    generated synthetic clips are written (default: the config's `out`, else runs/recog/fit)."""
+    generated synthetic clips are written (default: the config's `out`, else runs/recog/fit). out: the
+    model folder it will be saved to (its name and how to load it go on the card)."""
+    from .kept import PRETRAINED_DIR
+
     from .experiment import build_model, load_config, load_real, load_synthetic, model_feature
     from .leakage import check_training_rows
     from .loso import default_feature
@@ -150,7 +154,9 @@ def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognize
     kept = fit_kept(samples, template, feature, seed, calibration, calibration_folds, align=data.get("align"), progress=progress)
     run = FitRun(kept, samples)
     tr = kept.training
-    tr.update(name=name or rec_name, recognizer=rec_name, config=str(cfg["_path"]), overrides=list(overrides), command=command,
+    shipped = out is not None and Path(out).resolve().parent == PRETRAINED_DIR.resolve()
+    tr.update(name=Path(out).name if out else rec_name, use_name=(Path(out).name if shipped else str(out)) if out else "",
+              recognizer=rec_name, config=str(cfg["_path"]), overrides=list(overrides), command=command,
               recipe={k: v for k, v in cfg.items() if not k.startswith("_")}, card_notes=card_notes(samples.table),
               rejected_rows=len(rejects))
     if data.get("cache"):
