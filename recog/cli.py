@@ -210,11 +210,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from mexkit.path_checks import check_input_folder, check_output_folder
 
     from .experiment import load_config
-    from .kept_fit import fit_from_config
+    from .kept_fit import choose_model, fit_from_config
     from .model_folder import CONFIG_FILE
 
     _threads(args)
     cfg = load_config(args.config, args.set)
+    choose_model(cfg, args.recognizer)
     args.synthetic = list(args.synthetic or [])
     _check_inputs(cfg, argparse.Namespace(synthetic=None) if not args.synthetic else argparse.Namespace())
     for s in args.synthetic:

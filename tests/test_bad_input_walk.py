@@ -3,6 +3,7 @@ file at fault and the fix, no traceback, and nothing written — checked up fron
 A garbage line in a manifest is rejected (or refused) by manifest file and line number."""
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -106,6 +107,26 @@ CASES = [
                                            "--set", "data.manifest={tmp}/no.csv", "--out", "{tmp}/l", "--quiet"], "{tmp}/no.csv"),
     ("recog loso: unknown --set key", ["recog", "loso", "--config", "recog_ststnet_corpus", "--set", "bogus.key=1", "--out", "{tmp}/l"],
      "recog_ststnet_corpus.yaml"),
+    ("recog fit: missing --config", ["recog", "fit", "--config", "{tmp}/no.yaml", "--out", "{tmp}/m"], "{tmp}/no.yaml"),
+    ("recog fit: --out is a file", ["recog", "fit", "--config", "recog_mexkit_demo", "--out", "{file}", "--quiet"], "{file}"),
+    ("recog fit: --out under a file", ["recog", "fit", "--config", "recog_mexkit_demo", "--out", "{file}/sub/m", "--quiet"], "{file}"),
+    ("recog fit: --out is a folder that is not a model", ["recog", "fit", "--config", "recog_mexkit_demo", "--out", "{tmp}/garbage", "--quiet"],
+     "{tmp}/garbage: --out: exists and is not a model folder"),
+    ("recog fit: missing --synthetic", ["recog", "fit", "--config", "recog_mexkit_demo", "--out", "{tmp}/m", "--synthetic", "{tmp}/nosyn"],
+     "{tmp}/nosyn"),
+    ("recog fit: missing --loso-results", ["recog", "fit", "--config", "recog_mexkit_demo", "--out", "{tmp}/m", "--loso-results",
+                                           "{tmp}/noloso"], "{tmp}/noloso"),
+    ("recog fit: several recognizers, none chosen", ["recog", "fit", "--config", "recog_megc2019", "--out", "{tmp}/m"],
+     "recog_megc2019.yaml: the config has 3 recognizers"),
+    ("recog predict: missing --clips", ["recog", "predict", "--clips", "{tmp}/noclips", "--out", "{tmp}/p.csv"], "{tmp}/noclips"),
+    ("recog predict: --clips is not a manifest or a video", ["recog", "predict", "--clips", "{yaml}", "--out", "{tmp}/p.csv"], "{yaml}"),
+    ("recog predict: --clips is an empty folder", ["recog", "predict", "--clips", "{dir}", "--out", "{tmp}/p.csv"], "{dir}"),
+    ("recog predict: --out is a folder", ["recog", "predict", "--clips", "corpus", "--out", "{dir}"], "{dir}"),
+    ("recog predict: --out under a file", ["recog", "predict", "--clips", "corpus", "--out", "{file}/sub/p.csv"], "{file}"),
+    ("recog predict: missing --model", ["recog", "predict", "--model", "{tmp}/nomodel", "--clips", "corpus", "--out", "{tmp}/p.csv"],
+     "{tmp}/nomodel"),
+    ("recog predict: --model is not a model folder", ["recog", "predict", "--model", "{tmp}/garbage", "--clips", "corpus", "--out",
+                                                      "{tmp}/p.csv"], "{tmp}/garbage: not a model folder (no config.json)"),
     ("study: missing --config", ["study", "--config", "{tmp}/no.yaml"], "{tmp}/no.yaml"),
     ("study: missing --synthetic", ["study", "--config", "study_corpus_warp", "--synthetic", "{tmp}/nosyn", "--out", "{tmp}/st", "--quiet"], "{tmp}/nosyn"),
     ("study: --out is a file", ["study", "--config", "study_corpus_warp", "--out", "{file}", "--quiet"], "{file}"),
@@ -203,3 +224,45 @@ def test_a_garbage_manifest_line_is_rejected_by_file_and_line(bad):
     SampleSet.from_manifest(garbage, rejects=log)
     assert [(r["file"], r["reason"].split(":")[0]) for r in log.rows if r["stage"] == "manifest"] == [
         (str(garbage), "line 4"), (str(garbage), "line 5 (WolfgangLanger_Pexels_0085)")]
+
+
+def _model_folders(tmp: Path) -> dict[str, Path]:
+    """Broken copies of model folders: the shipped mexkit-demo with a pickle beside it or a label map that
+    disagrees with its model; an (untrained) STSTNet folder whose safetensors are cut in half."""
+    import shutil
+
+    from mexkit.recog.kept import KeptRecognizer, load_recognizer
+    from mexkit.recog.ststnet import STSTNet
+
+    demo = load_recognizer("mexkit-demo").path
+    shutil.copytree(demo, tmp / "pickled")
+    with open(tmp / "pickled" / "extra_weights.pkl", "wb") as f:
+        pickle.dump({"w": [1.0]}, f)
+    shutil.copytree(demo, tmp / "labels")
+    cfg = json.loads((tmp / "labels" / "config.json").read_text())
+    four = [*cfg["classes"], "others"]
+    cfg.update(classes=four, label_map={c: i for i, c in enumerate(four)})
+    cfg["heads"]["class"]["outputs"] = four
+    (tmp / "labels" / "config.json").write_text(json.dumps(cfg))
+    net = STSTNet()
+    info = {"class_path": "mexkit.recog.ststnet.STSTNet", "init_args": net.get_params(), "outputs": ["negative", "positive", "surprise"],
+            "score_kind": "softmax", "calibration": None}
+    KeptRecognizer(("negative", "positive", "surprise"), {"kind": "flow_strain", "size": 28, "method": "dis"}, {"class": net},
+                   {"class": info}, {"resolution": 128}).save(tmp / "truncated")
+    w = tmp / "truncated" / "class.safetensors"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
+    return {"pickled": tmp / "pickled", "labels": tmp / "labels", "truncated": tmp / "truncated"}
+
+
+@pytest.mark.parametrize("model,needle", [
+    ("pickled", "{pickled}/extra_weights.pkl: a pickle-based file in a model folder"),
+    ("labels", "{labels}/config.json: label map disagrees with the model"),
+    ("truncated", "{truncated}/class.safetensors: weights file does not match config.json"),
+], ids=["a pickle in the model folder", "label map disagrees with the model", "truncated safetensors"])
+def test_recog_predict_refuses_a_broken_model_folder(tmp_path, capsys, model, needle):
+    models = _model_folders(tmp_path / "models")
+    before = _listing(tmp_path)
+    assert _run(["recog", "predict", "--model", str(models[model]), "--clips", "corpus", "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert needle.format(**models) in err and "Fix:" in err and "Traceback" not in err, err
+    assert _listing(tmp_path) == before
