@@ -373,6 +373,11 @@ def run_demo(args: argparse.Namespace) -> int:
         t = time.time()
         does_augmentation_help(out, report)
         timings.append({"step": "does augmentation help (stand-in)", "seconds": time.time() - t})
+    from mexkit.recog.spotting.detect_demo import finding_micro_expressions
+
+    t = time.time()
+    finding_micro_expressions(out / "spotting", report)
+    timings.append({"step": "finding micro-expressions (insert, detect)", "seconds": time.time() - t})
     timings.append({"step": "total", "seconds": time.time() - t0})
     report.section("Timings").table(pd.DataFrame(timings).round(1))
     pd.DataFrame(timings).to_csv(out / "timings.csv", index=False)

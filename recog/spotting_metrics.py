@@ -87,11 +87,11 @@ def _key_parts(video: str) -> tuple[str, ...]:
 
 
 def video_mapping(pred_videos: Sequence[str], truth_videos: Sequence[str], pred_file: str | Path | None = None,
-                  truth_file: str | Path | None = None) -> dict[str, str]:
+                  truth_file: str | Path | None = None, what: str = "predictions") -> dict[str, str]:
     """Prediction video id → truth video id. Equal ids match; otherwise a prediction id matches the truth id
     that is a trailing path of it, or of which it is a trailing path ("/data/rawpic/s15/15_0101x" ↔
     "s15/15_0101x"; "15_0101x" alone is ambiguous only if two truth videos end with it). A prediction video
-    with no (or no unique) truth video → MexkitInputError listing both sets of videos."""
+    with no (or no unique) truth video → MexkitInputError listing both sets of videos (`what` names the first set)."""
     truth_set = sorted(set(map(str, truth_videos)))
     parts = {t: _key_parts(t) for t in truth_set}
     out, unmatched = {}, []
@@ -108,8 +108,8 @@ def video_mapping(pred_videos: Sequence[str], truth_videos: Sequence[str], pred_
     if unmatched:
         def show(xs):
             return ", ".join(xs[:20]) + (f" … ({len(xs)} in all)" if len(xs) > 20 else "")
-        raise MexkitInputError(pred_file, f"predictions name video(s) the truth does not hold: {show(unmatched)}; "
-                               f"videos in the predictions: {show(sorted(set(map(str, pred_videos))))}; videos in the truth{f' ({Path(truth_file).name})' if truth_file else ''}: {show(truth_set)}",
+        raise MexkitInputError(pred_file, f"{what} name video(s) the truth does not hold: {show(unmatched)}; "
+                               f"videos in the {what}: {show(sorted(set(map(str, pred_videos))))}; videos in the truth{f' ({Path(truth_file).name})' if truth_file else ''}: {show(truth_set)}",
                                "score predictions against the truth of the same videos (spot with --root at the dataset's frames root so "
                                "the video ids match truth.csv)", stage="score")
     return out

@@ -42,7 +42,10 @@ def bad(tmp_path):
         pickle.dump({"net": object}, f)
     (tmp_path / "broken.yaml").write_text("data: {corpus: true\n  model: [\n")
     _garbage_manifest(tmp_path / "garbage")
-    return {"tmp": tmp_path, "file": tmp_path / "afile.txt", "dir": tmp_path / "adir", "pkl": tmp_path / "model.pkl",
+    (tmp_path / "truth.csv").write_text("dataset,video,subject,onset,apex,offset,type,emotion\nd,other_video,,0,1,2,ME,\n")
+    (tmp_path / "pred.csv").write_text("video,subject,onset,apex,offset,type,score\nsingle_face,,0,1,2,ME,0.5\n")
+    (tmp_path / "garbage_pred.csv").write_text("video,subject,onset,apex,offset,type,score\nsingle_face,,0,1,2,ME,0.5\nsingle_face,0,1\n")
+    return {"truth": tmp_path / "truth.csv", "pred": tmp_path / "pred.csv", "garbage_pred": tmp_path / "garbage_pred.csv","tmp": tmp_path, "file": tmp_path / "afile.txt", "dir": tmp_path / "adir", "pkl": tmp_path / "model.pkl",
             "yaml": tmp_path / "broken.yaml", "garbage": tmp_path / "garbage" / "manifest.csv",
             "face": FACE, "clip": CLIP, "corpus": CORPUS, "manifest": MANIFEST}
 
@@ -135,6 +138,22 @@ CASES = [
     ("spot: --out is a file", ["spot", "{corpus}/media/single_face.mp4", "--out", "{file}"], "{file}"),
     ("spot: not a video", ["spot", "{file}", "--out", "{tmp}/s"], "{file}"),
     ("spot: a video without any face", ["spot", "{corpus}/media/no_face.mp4", "--out", "{tmp}/s"], "no_face.mp4: no face found in any of its"),
+    ("detect: missing input", ["detect", "{tmp}/nosuch.mp4", "--out", "{tmp}/d"], "{tmp}/nosuch.mp4"),
+    ("detect: frame folder without --fps", ["detect", "{dir}", "--out", "{tmp}/d"], "{dir}: a folder of frames has no frame rate"),
+    ("detect: --out is a file", ["detect", "{corpus}/media/single_face.mp4", "--out", "{file}"], "{file}"),
+    ("detect: missing --model", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--model", "{tmp}/nomodel"], "{tmp}/nomodel"),
+    ("detect: missing --truth", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--truth", "{tmp}/no_truth.csv"], "{tmp}/no_truth.csv"),
+    ("detect: --truth is not a truth.csv", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--truth", "{manifest}"],
+     "{manifest}: not a truth.csv: no video, type column"),
+    ("detect: --truth names other videos", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--truth", "{truth}"],
+     "{truth}: inputs name video(s) the truth does not hold: single_face; videos in the inputs: single_face; videos in the truth (truth.csv): other_video"),
+    ("detect: a video without any face", ["detect", "{corpus}/media/no_face.mp4", "--out", "{tmp}/d"], "no_face.mp4: no face found in any of its"),
+    ("spot score: missing --pred", ["spot", "score", "--pred", "{tmp}/no.csv", "--truth", "{truth}"], "{tmp}/no.csv"),
+    ("spot score: --truth is a folder", ["spot", "score", "--pred", "{pred}", "--truth", "{dir}"], "{dir}: --truth: a folder"),
+    ("spot score: predictions and truth name different videos", ["spot", "score", "--pred", "{pred}", "--truth", "{truth}"],
+     "videos in the predictions: single_face; videos in the truth (truth.csv): other_video"),
+    ("spot score: garbage line", ["spot", "score", "--pred", "{garbage_pred}", "--truth", "{truth}"], "{garbage_pred}: line 3"),
+    ("spot score: --out is a folder", ["spot", "score", "--pred", "{pred}", "--truth", "{truth}", "--out", "{dir}"], "{dir}"),
     ("insert: missing video", ["insert", "{tmp}/nosuch.mp4", "--out", "{tmp}/i"], "{tmp}/nosuch.mp4"),
     ("insert: not a video", ["insert", "{file}", "--out", "{tmp}/i"], "{file}"),
     ("insert: a folder as the video", ["insert", "{dir}", "--out", "{tmp}/i"], "{dir}"),
@@ -182,7 +201,8 @@ def test_bad_input_is_exit_2_with_the_file_and_the_fix(bad, capsys, argv, needle
     [*EVAL, "--report", "{ro}/r.html"],
     ["datasets", "manifest", *GENERIC, "--out", "{ro}/m.csv"],
     ["insert", str(CORPUS / "media" / "single_face.mp4"), "--out", "{ro}/out"],
-], ids=["align", "eval", "datasets manifest", "insert"])
+    ["detect", str(CORPUS / "media" / "single_face.mp4"), "--out", "{ro}/out"],
+], ids=["align", "eval", "datasets manifest", "insert", "detect"])
 def test_an_unwritable_output_folder_is_exit_2(bad, capsys, argv):
     ro = bad["tmp"] / "ro"
     ro.mkdir()

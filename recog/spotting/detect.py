@@ -29,8 +29,8 @@ from mexkit.atomic import atomic_path, atomic_write_text
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .detect_clips import FaceBoxRecorder, cut_clips
-from .magnify import ALPHA, SLOWDOWN, magnify, slow_motion
+from .detect_clips import FaceBoxRecorder, iter_cut_clips
+from .magnify import ALPHA, SLOWDOWN, gif_bytes, magnify, slow_motion
 from .spot_video import SpotResult, spot_stream, video_name
 
 # MEGC submission columns first (subject, video, onset, offset, emotion = the predicted class), then the rest.
@@ -53,13 +53,19 @@ def timeline_signal(columns: Sequence[str], spotter: str) -> str | None:
 
 @dataclass
 class Card:
-    """What the report shows of one interval: aligned onset and apex crops (uint8 (S, S, 3)) and the
-    magnified, slowed clip (uint8 (T, S, S, 3)) with its GIF playback rate."""
+    """What the report shows of one interval, encoded as soon as the clip is cut (its frames are not kept):
+    the aligned onset and apex crops as PNG bytes and the magnified, slowed clip as GIF bytes."""
 
-    onset: np.ndarray
-    apex: np.ndarray
-    gif_frames: np.ndarray
-    gif_fps: float
+    onset: bytes
+    apex: bytes
+    gif: bytes
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB uint8 (H, W, 3) image as PNG bytes."""
+    import cv2
+
+    return cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))[1].tobytes()
 
 
 @dataclass
@@ -101,34 +107,44 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
         pipeline = FacePipeline("mediapipe", resolution=resolution if resolution in (64, 128, 256) else 128)
     iv = spot.intervals.reset_index(drop=True)
     ids = [f"{spot.info['video']}#{int(r.face_id)}:{int(r.onset)}-{int(r.offset)}" for r in iv.itertuples()]
-    cuts = cut_clips(VideoStream(source, fps), iv, boxes.signals, resolution=resolution, pipeline=pipeline, sample_ids=ids,
-                     fps=stream.fps, all_faces=all_faces)
     rejects = RejectLog()
-    table = recognizer.predict_clips([c.clip for c in cuts], rejects=rejects) if cuts else pd.DataFrame(columns=recognizer.columns)
-    by_id = table.set_index("sample_id") if len(table) else None
+    feats, cuts, cards = {}, {}, {}
+    for cut in iter_cut_clips(VideoStream(source, fps), iv, boxes.signals, resolution=resolution, pipeline=pipeline, sample_ids=ids,
+                              fps=stream.fps, all_faces=all_faces):  # as each interval ends: feature, card; its frames dropped
+        try:
+            feats[cut.row] = recognizer.clip_feature(cut.clip)
+        except (MexkitInputError, ValueError) as err:
+            rejects.add_error(cut.clip.source, err, stage="features")
+        frames = cut.clip.frames
+        gif, gif_fps = slow_motion(magnify(frames, alpha), stream.fps, slowdown)
+        cards[cut.row] = Card(png_bytes(frames[0]), png_bytes(frames[cut.clip.apex]), gif_bytes(gif, gif_fps))
+        cuts[cut.row] = (cut.alignment, cut.missing_frames, cut.clip.source)
+    named_rows = sorted(feats)
+    table = recognizer.predict_features(np.stack([feats[i] for i in named_rows]), [ids[i] for i in named_rows]) if named_rows \
+        else pd.DataFrame(columns=recognizer.columns)
+    by_id = table.set_index("sample_id")
     times = spot.signals.drop_duplicates("frame").set_index("frame")["time_s"] if len(spot.signals) else pd.Series(dtype=float)
     rec_cols = _recognizer_columns(recognizer)
-    rows, cards = [], []
     reasons = {r["file"]: r["reason"] for r in rejects.rows}
-    for cut, sid in zip(cuts, ids):
-        r = iv.loc[cut.row]
+    rows = []
+    for i in sorted(cuts):
+        r, sid = iv.loc[i], ids[i]
+        alignment, missing, source = cuts[i]
         t0 = float(times.get(int(r["onset"]), int(r["onset"]) / stream.fps))
         t1 = float(times.get(int(r["offset"]), int(r["offset"]) / stream.fps))
-        named = by_id is not None and sid in by_id.index
-        note = "" if named else f"not named: {reasons.get(cut.clip.source, 'the recognizer could not use the clip')}"
-        if cut.missing_frames:
-            note = "; ".join(x for x in (note, f"{len(cut.missing_frames)} frame(s) did not decode") if x)
+        named = sid in by_id.index
+        note = "" if named else f"not named: {reasons.get(source, 'the recognizer could not use the clip')}"
+        if missing:
+            note = "; ".join(x for x in (note, f"{len(missing)} frame(s) did not decode") if x)
         row = {"subject": r["subject"], "video": r["video"], "onset": int(r["onset"]), "offset": int(r["offset"]),
                "emotion": by_id.loc[sid, "predicted"] if named else "", "apex": int(r["apex"]), "type": r["type"],
                "score": float(r["score"]), "face_id": int(r["face_id"]), "onset_s": round(t0, 4), "offset_s": round(t1, 4),
                "duration_ms": round((t1 - t0 + 1.0 / stream.fps) * 1000.0, 1), "predicted": by_id.loc[sid, "predicted"] if named else "",
-               "sample_id": sid, "alignment": cut.alignment, "note": note}
+               "sample_id": sid, "alignment": alignment, "note": note}
         for c in rec_cols:
             row[c] = by_id.loc[sid, c] if named else ("" if c == "aus_predicted" else np.nan)
         rows.append(row)
-        frames = cut.clip.frames
-        gif, gif_fps = slow_motion(magnify(frames, alpha), stream.fps, slowdown)
-        cards.append(Card(frames[0], frames[cut.clip.apex], gif, gif_fps))
+    cards = [cards[i] for i in sorted(cuts)]
     intervals = pd.DataFrame(rows, columns=DETECT_BASE_COLUMNS + rec_cols)
     info = {**spot.info, "recognizer": str(recognizer.path or ""), "classes": list(recognizer.classes), "score_kind": recognizer.score_kind,
             "aus": list(recognizer.au_names), "resolution": resolution, "magnification": {"alpha": alpha, "sigma_px": 2.0, "slowdown": slowdown},
@@ -147,13 +163,6 @@ def _request(path: Path, spotter: str, all_faces: bool, fps: float | None, recog
 
 def save_detection(folder: Path, res: DetectResult, request: dict) -> None:
     """One video's detections as an atomic folder (see the module docstring)."""
-    import cv2
-
-    from .magnify import gif_bytes
-
-    def png_bytes(image):
-        return cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))[1].tobytes()
-
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         (tmp / "cards").mkdir()
@@ -161,9 +170,9 @@ def save_detection(folder: Path, res: DetectResult, request: dict) -> None:
         res.spot.signals.to_parquet(tmp / "signals.parquet", index=False)
         res.spot.gaps.to_csv(tmp / "gaps.csv", index=False)
         for k, card in enumerate(res.cards):
-            (tmp / "cards" / f"{k:04d}_onset.png").write_bytes(png_bytes(card.onset))
-            (tmp / "cards" / f"{k:04d}_apex.png").write_bytes(png_bytes(card.apex))
-            (tmp / "cards" / f"{k:04d}_magnified.gif").write_bytes(gif_bytes(card.gif_frames, card.gif_fps))
+            (tmp / "cards" / f"{k:04d}_onset.png").write_bytes(card.onset)
+            (tmp / "cards" / f"{k:04d}_apex.png").write_bytes(card.apex)
+            (tmp / "cards" / f"{k:04d}_magnified.gif").write_bytes(card.gif)
         (tmp / "rejects.csv").write_text(pd.DataFrame(res.rejects.rows, columns=["file", "stage", "reason"]).to_csv(index=False))
         (tmp / "info.json").write_text(json.dumps({"request": request, "info": res.info}, indent=1, default=str))
 
@@ -246,7 +255,7 @@ def detect_videos(inputs: Sequence[str | Path], out: str | Path, recognizer, tru
         from mexkit.recog.spotting_metrics import score_spotting, video_mapping
 
         done = [d.info["video"] for d in stored]
-        vmap = video_mapping(done, truth["video"].astype(str).tolist(), out / "intervals.csv", truth_file)
+        vmap = video_mapping(done, truth["video"].astype(str).tolist(), truth_file, truth_file, what="inputs")
         sub = truth[truth["video"].astype(str).isin(set(vmap.values()))]
         scores = score_spotting(intervals, sub, pred_file=out / "intervals.csv", truth_file=truth_file)
         atomic_write_text(out / "scores.csv", scores.scores.to_csv(index=False))

@@ -61,7 +61,7 @@ def run_detect(args) -> int:
         if missing:
             raise MexkitInputError(args.truth, f"not a truth.csv: no {', '.join(missing)} column", "give truth.csv written by mexkit "
                                    "insert or mexkit datasets manifest", stage="score")
-        video_mapping(names, truth["video"].astype(str).tolist(), "the inputs", args.truth)  # before any work: exit 2 with both lists
+        video_mapping(names, truth["video"].astype(str).tolist(), args.truth, args.truth, what="inputs")  # before any work: both lists
     recognizer = load_recognizer(args.model)
     rejects = RejectLog()
     res = detect_videos(args.inputs, out, recognizer, truth=truth, spotter=args.spotter, fps=args.fps, all_faces=args.all_faces,

@@ -15,6 +15,7 @@ Two pieces, so a long video is never held in memory:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -89,13 +90,20 @@ def _onset_affine(image: np.ndarray, tracked: pd.Series | None, pipeline, size: 
 
 def cut_clips(stream, intervals: pd.DataFrame, boxes: pd.DataFrame | None, resolution: int = 128, pipeline=None,
               sample_ids: list[str] | None = None, fps: float | None = None, all_faces: bool = False) -> list[CutClip]:
+    """`iter_cut_clips` as a list in interval order (for a few intervals; a long video's are consumed as they come)."""
+    return sorted(iter_cut_clips(stream, intervals, boxes, resolution, pipeline, sample_ids, fps, all_faces), key=lambda c: c.row)
+
+
+def iter_cut_clips(stream, intervals: pd.DataFrame, boxes: pd.DataFrame | None, resolution: int = 128, pipeline=None,
+                   sample_ids: list[str] | None = None, fps: float | None = None, all_faces: bool = False) -> Iterator[CutClip]:
     """Aligned clips of `intervals` (rows with onset, apex, offset, face_id; 0-based decoded frames) from a
     second pass over `stream` (a VideoStream). boxes: the FaceBoxRecorder signals (frame, face_id,
     BOX_COLUMNS) or None (then the largest face the pipeline finds in each onset frame). pipeline: a
     FacePipeline (None: the tracker's eye centres only); all_faces: let it find every face of the onset
-    frame (group shots), not only its usual largest ones. Returns one CutClip per interval row, in order."""
+    frame (group shots), not only its usual largest ones. Yields one CutClip per interval row as soon as its
+    offset frame has gone by (CutClip.row says which), so only the clips under way are in memory."""
     if len(intervals) == 0:
-        return []
+        return
     fps = fps or stream.fps
     iv = intervals.reset_index(drop=True)
     ids = sample_ids or [f"interval_{i}" for i in range(len(iv))]
@@ -111,7 +119,6 @@ def cut_clips(stream, intervals: pd.DataFrame, boxes: pd.DataFrame | None, resol
         starts.setdefault(int(r["onset"]), []).append(i)
     last = int(iv["offset"].max())
     active: dict[int, dict] = {}
-    done: dict[int, CutClip] = {}
     expected = 0
     for frame in stream:
         if frame.index > last and not active:
@@ -128,11 +135,10 @@ def cut_clips(stream, intervals: pd.DataFrame, boxes: pd.DataFrame | None, resol
         for i, st in list(active.items()):
             st["crops"].append(warp_to_crop(frame.image, st["affine"], resolution))
             if frame.index >= st["offset"]:
-                done[i] = _finish(i, iv.loc[i], st, ids[i], fps)
                 del active[i]
-    for i, st in active.items():  # the video ended inside an interval (a truncated file): keep what there is
-        done[i] = _finish(i, iv.loc[i], st, ids[i], fps)
-    return [done[i] for i in sorted(done)]
+                yield _finish(i, iv.loc[i], st, ids[i], fps)
+    for i, st in sorted(active.items()):  # the video ended inside an interval (a truncated file): keep what there is
+        yield _finish(i, iv.loc[i], st, ids[i], fps)
 
 
 def _finish(i: int, r: pd.Series, st: dict, sample_id: str, fps: float) -> CutClip:

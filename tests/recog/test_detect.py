@@ -17,20 +17,11 @@ VIDEO = MEDIA / "single_face.mp4"  # 72 frames, 30 fps, neutral → smile
 
 
 @pytest.fixture(scope="module")
-def recognizer(tmp_path_factory):
-    """A kept recognizer (flow + LDA, the three MEGC classes) fitted on real corpus faces' labelled warps."""
-    from mexkit.datasets import load_corpus
-    from mexkit.recog.flow_lda import FlowLDA
-    from mexkit.recog.kept import fit_kept, load_recognizer
-    from mexkit.recog.parametric_set import parametric_clips
-    from mexkit.recog.samples import SampleSet
+def recognizer():
+    """The shipped kept recognizer, the default of `mexkit detect --model`."""
+    from mexkit.recog.kept import load_recognizer
 
-    clips = parametric_clips(load_corpus().faces, num_subjects=6, counts={"negative": 8, "positive": 8, "surprise": 8}, size=64,
-                             num_frames=7, noise_px=0.3, head_px=0.3, intensity=(0.5, 1.0), seed=3)
-    rec = fit_kept(SampleSet.from_clips(clips), FlowLDA(), {"kind": "flow_strain", "size": 8, "method": "dis"})
-    folder = tmp_path_factory.mktemp("model") / "rec"
-    rec.save(folder)
-    return load_recognizer(folder)
+    return load_recognizer("mexkit-demo")
 
 
 def test_magnify_amplifies_the_change_since_onset(corpus):
@@ -71,7 +62,7 @@ def test_clips_are_aligned_once_on_the_onset_frame():
 
 
 @pytest.fixture(scope="module")
-def run(recognizer, tmp_path_factory):
+def run(tmp_path_factory):
     """One detect run over single_face.mp4 with a truth.csv holding its smile (and a missed second interval)."""
     out = tmp_path_factory.mktemp("detect") / "out"
     truth = out.parent / "truth.csv"
@@ -82,7 +73,7 @@ def run(recognizer, tmp_path_factory):
              "emotion": "surprise", "aus": "", "intensity": "", "generator": "none", "train_subjects": "none", "seed": "",
              "fps": 30.0, "source": "single_face.mp4"}]
     pd.DataFrame(rows, columns=SPOT_TRUTH_COLUMNS).to_csv(truth, index=False)
-    code = main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)])
+    code = main(["detect", str(VIDEO), "--out", str(out), "--truth", str(truth)])  # the default model: mexkit-demo
     return out, truth, code
 
 
@@ -112,24 +103,78 @@ def test_detect_writes_intervals_scores_and_report(run, recognizer):
     assert card.stat().st_size > 0
 
 
-def test_rerun_reuses_the_finished_video(run, recognizer, capsys):
+def test_rerun_reuses_the_finished_video(run):
     out, truth, _ = run
     before = (out / "videos" / "single_face" / "info.json").stat().st_mtime_ns
     rows = (out / "intervals.csv").read_text()
-    assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)]) == 0
+    assert main(["detect", str(VIDEO), "--out", str(out), "--model", "mexkit-demo", "--truth", str(truth)]) == 0
     assert (out / "videos" / "single_face" / "info.json").stat().st_mtime_ns == before
     assert (out / "intervals.csv").read_text() == rows
 
 
-def test_bad_input_is_exit_2_and_writes_nothing(recognizer, tmp_path, capsys):
+def test_bad_input_is_exit_2_and_writes_nothing(tmp_path, capsys):
     truth = tmp_path / "truth.csv"
     pd.DataFrame([{"dataset": "d", "video": "other_video", "onset": 0, "apex": 1, "offset": 2, "type": "ME"}]).to_csv(truth, index=False)
     out = tmp_path / "out"
-    assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(recognizer.path), "--truth", str(truth)]) == 2
+    assert main(["detect", str(VIDEO), "--out", str(out), "--truth", str(truth)]) == 2
     err = capsys.readouterr().err
-    assert "the truth does not hold: single_face" in err and "videos in the truth (truth.csv): other_video" in err
+    assert f"{truth}: inputs name video(s) the truth does not hold: single_face" in err and "videos in the truth (truth.csv): other_video" in err
     assert main(["detect", str(VIDEO), "--out", str(out), "--model", str(tmp_path / "no_model")]) == 2
     assert "model folder not found" in capsys.readouterr().err
-    assert main(["detect", str(MEDIA / "no_face.mp4"), "--out", str(out), "--model", str(recognizer.path)]) == 2
+    assert main(["detect", str(MEDIA / "no_face.mp4"), "--out", str(out)]) == 2
     assert "no face found" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def two_faces(tmp_path_factory) -> Path:
+    """The first 45 frames of single_face.mp4 (its smile) beside their mirror image, at 3/4 size: two people
+    smiling at once (960×270, FFV1)."""
+    import av
+    import cv2
+
+    from mexkit.video_stream import VideoStream
+
+    path = tmp_path_factory.mktemp("two") / "two_faces.mkv"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("ffv1", rate=30)
+        st.width, st.height, st.pix_fmt = 960, 270, "yuv444p"
+        for f in VideoStream(VIDEO):
+            if f.index >= 45:
+                break
+            img = cv2.resize(f.image, (480, 270), interpolation=cv2.INTER_AREA)
+            both = np.ascontiguousarray(np.concatenate([img, img[:, ::-1]], axis=1))
+            for p in st.encode(av.VideoFrame.from_ndarray(both, format="rgb24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    return path
+
+
+def test_all_faces_each_clip_is_aligned_on_its_own_face(two_faces, tmp_path):
+    from mexkit.face.align import invert_affine, transform_points
+    from mexkit.face.pipeline import FacePipeline
+    from mexkit.recog.spotting.detect_clips import FaceBoxRecorder, cut_clips
+    from mexkit.recog.spotting.spot_video import spot_stream
+    from mexkit.recog.spotting.spotter import make_spotter
+    from mexkit.video_stream import VideoStream
+
+    stream = VideoStream(two_faces)
+    _, boxes = spot_stream(stream, [make_spotter("default", stream.fps), FaceBoxRecorder(stream.fps)], all_faces=True, progress=False)
+    b = boxes.signals
+    assert set(b["face_id"]) == {0, 1}
+    iv = pd.DataFrame([{"video": "two", "subject": "", "onset": 20, "apex": 28, "offset": 34, "face_id": fid} for fid in (0, 1)])
+    cuts = cut_clips(VideoStream(two_faces), iv, b, resolution=64, pipeline=FacePipeline("mediapipe", resolution=64), all_faces=True)
+    for cut, fid in zip(cuts, (0, 1)):
+        box = b[(b["face_id"] == fid) & (b["frame"] == 20)].iloc[0]
+        cx, cy = transform_points(np.array([[32.0, 32.0]]), invert_affine(cut.clip.affine))[0]
+        assert box["box_x0"] <= cx <= box["box_x1"] and box["box_y0"] <= cy <= box["box_y1"], (fid, cx, cy)
+        assert cut.alignment == "face pipeline"
+    # the two faces are one another's mirror image: so are their aligned crops (not the same crop twice)
+    a, m = cuts[0].clip.frames[0].astype(float), cuts[1].clip.frames[0][:, ::-1].astype(float)
+    assert np.abs(a - m).mean() < 0.5 * np.abs(a - cuts[1].clip.frames[0]).mean()
+
+    out = tmp_path / "out"
+    assert main(["detect", str(two_faces), "--out", str(out), "--all-faces"]) == 0
+    iv = pd.read_csv(out / "intervals.csv", keep_default_na=False)
+    assert set(iv["face_id"]) == {0, 1}
