@@ -56,7 +56,7 @@ def finding_micro_expressions(out: str | Path, report, seed: int = 0) -> pd.Data
     rows = insert_video(clip, out / "inserted", load_generator("warp"), request, subject=WEBCAM_SUBJECT)
     truth = pd.DataFrame(rows["truth"])
     video = out / "inserted" / f"{clip.stem}.mkv"
-    report.section("Finding micro-expressions in a video",
+    report.section("6. Finding micro-expressions in a video",
                    f"{DEMO_EVENTS} micro-expressions ({request.duration_ms:.0f} ms, intensity {DEMO_INTENSITY[0]}–{DEMO_INTENSITY[1]}, "
                    f"seed {seed}) inserted by `mexkit insert` (warp generator) into the first {DEMO_SECONDS:g} s of {src.name}, a man "
                    "talking; then `mexkit detect` spots and names what it finds. The timeline shows the spotter's signal, the "
