@@ -5,9 +5,17 @@ import argparse
 from pathlib import Path
 
 from mexkit.errors import MexkitInputError
-from mexkit.path_checks import check_input_folder, check_output_file, check_output_folder
+from mexkit.path_checks import check_input_folder, check_output_file, check_output_folder, csv_with_columns, text_with_marker
 
 from .adapters import adapter_names
+
+# An existing --out / --rejects file is replaced only when it is what these commands write (issue 26).
+REJECTS_FILE = csv_with_columns("file", "stage", "reason")
+
+
+def is_manifest_file(path: Path) -> bool:
+    """A manifest (sample_id, subject) or a long-video truth table (video, onset, type) — an earlier run's output."""
+    return csv_with_columns("sample_id", "subject")(path) or csv_with_columns("video", "onset", "type")(path)
 
 
 def _adapter_args(p: argparse.ArgumentParser) -> None:
@@ -30,6 +38,9 @@ def _errata_kwargs(dataset: str, no_errata: bool) -> dict:
 def _adapter(args):
     from .adapters import make_adapter
 
+    if Path(args.root).is_file():  # a missing root is the adapter's to name; a file is said here
+        check_input_folder(args.root, "--root", "pass the folder that holds the released dataset, not a file in it", stage="dataset")
+
     try:
         return make_adapter(args.dataset, args.root, annotations=args.annotations, frames_dir=args.frames_dir,
                             **_errata_kwargs(args.dataset, getattr(args, "no_errata", False)))
@@ -43,7 +54,7 @@ def cmd_check(args) -> int:
     from mexkit.atomic import atomic_path
 
     if args.rejects:
-        check_output_file(args.rejects, "--rejects")
+        check_output_file(args.rejects, "--rejects", own=REJECTS_FILE)
     check = _adapter(args).check(decode=not args.quick, progress=True)
     print(check.format())
     if args.rejects:
@@ -61,8 +72,8 @@ def cmd_manifest(args) -> int:
 
     from .label_maps import map_labels
 
-    out = check_output_file(args.out, "--out")
-    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
+    out = check_output_file(args.out, "--out", own=is_manifest_file)
+    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)", own=REJECTS_FILE)
     adapter = _adapter(args)  # a missing --root or sheet is reported before anything is written
     truth = getattr(adapter, "writes_truth", False)  # long videos: ground-truth intervals (truth.csv columns), not clips
     if truth and args.label_map != "native":
@@ -102,8 +113,8 @@ def cmd_composite(args) -> int:
     from .label_maps import MEGC_CLASSES, composite_counts, megc2019_composite
     from .megc2019_list import compare_with_list, format_difference
 
-    out = check_output_file(args.out, "--out")
-    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)")
+    out = check_output_file(args.out, "--out", own=is_manifest_file)
+    check_output_file(out.with_name("rejects.csv"), "--out (its rejects.csv)", own=REJECTS_FILE)
     if not (args.smic or args.casme2 or args.samm):
         raise MexkitInputError(None, "no dataset given", "pass --smic, --casme2 and/or --samm roots", stage="dataset")
     for option, root in (("--smic", args.smic), ("--casme2", args.casme2), ("--samm", args.samm)):
@@ -137,11 +148,11 @@ def cmd_composite(args) -> int:
 
 
 def cmd_splits(args) -> int:
-    from .splits import holdout_subject_split, kfold_subject_splits, loso_splits
+    from .splits import SPLIT_FORMAT, holdout_subject_split, kfold_subject_splits, loso_splits
 
     from .manifest_csv import read_manifest_csv
 
-    check_output_file(args.out, "--out")
+    check_output_file(args.out, "--out", own=text_with_marker(f'"format": "{SPLIT_FORMAT}"'))
     read = read_manifest_csv(args.manifest, dtype={"subject": str, "sample_id": str})
     if read.bad:  # splits of a damaged manifest would silently leave samples out (or invent subjects)
         first = read.bad[0]
@@ -225,12 +236,13 @@ def cmd_prepare(args) -> int:
     cache = PreprocessCache(args.out, config)
     report = cache.prepare(sources, workers=args.workers, progress=not args.no_progress, retry_rejected=args.retry_rejected,
                            rehash=args.rehash)
-    for r in pre_rejects.rows:  # rows the adapter rejected before preprocessing
+    for r in pre_rejects.rows:  # rows the manifest or adapter rejected before preprocessing: in the summary's count too
         report.rejects.add(r["file"], r["stage"], r["reason"])
+    report.rejected += len(pre_rejects)
     print(report.summary())
     print(f"cache: {Path(args.out)} (flow requested {config.flow}, used {config.resolved()['flow_used']})")
     print(report.rejects.summary())
-    return 0
+    return 0 if report.computed + report.cached or not (len(sources) + len(pre_rejects)) else 1
 
 
 def register(subparsers) -> None:

@@ -85,6 +85,12 @@ def read_manifest_csv(path: str | Path, **read_csv_kwargs) -> ManifestTable:
     if len(keep) < len(table):
         out.table = table.iloc[keep].reset_index(drop=True)
         out.lines = [lines[p] for p in keep]
+        for col in NUMBER_COLUMNS:  # a dropped row's text ('fast') left its column as strings: numbers again, as without it
+            if col in out.table.columns and not pd.api.types.is_numeric_dtype(out.table[col]):
+                try:
+                    out.table[col] = pd.to_numeric(out.table[col])
+                except (TypeError, ValueError):  # unknown cells ('/') stay text, as pandas reads them
+                    pass
     bad.sort(key=lambda b: b[0])
     out.bad_lines, out.bad = [n for n, _ in bad], [e for _, e in bad]
     return out

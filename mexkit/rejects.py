@@ -36,8 +36,8 @@ class RejectLog:
         self.rows.append(row)
         if self.path is not None:
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="").writerow([row[c] for c in REJECT_COLUMNS])
-            atomic_append_line(self.path, buf.getvalue())
+            csv.writer(buf, lineterminator="\r\n").writerow([row[c] for c in REJECT_COLUMNS])  # a cell with a line break is quoted
+            atomic_append_line(self.path, buf.getvalue()[:-2])
 
     def save(self, path: str | Path) -> None:
         """Write every row to `path` in one atomic write (replacing what is there); later rows append to it."""
