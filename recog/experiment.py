@@ -184,6 +184,9 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, An
     ns.pop("config", None)
     cfg = ns.as_dict()
     cfg["_path"] = str(p)
+    from .features import check_experiment_features
+
+    check_experiment_features(cfg, str(p))  # a bad feature key or value: said before any data is read (issue 26)
     return cfg
 
 

@@ -13,7 +13,9 @@ and is fitted inside a LOSO fold on that fold's training rows only.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import difflib
+import inspect
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -21,6 +23,7 @@ from skimage.feature import local_binary_pattern
 from tqdm.auto import tqdm
 
 from mexkit.clip import Clip
+from mexkit.errors import MexkitInputError
 from mexkit.optical_flow import compute_flow, optical_strain, resolve_method
 
 LBP_POINTS = 8
@@ -151,3 +154,43 @@ def compute_features(clips: Sequence[Clip], kind: str, progress: bool = False, *
     fn = FEATURES[kind]
     out = [fn(c, **params) for c in tqdm(clips, desc=f"features ({kind})", unit="clip", disable=not progress)]
     return np.stack(out) if out else np.zeros((0,), np.float32)
+
+
+# What each feature parameter may be: (test, what it must be). Checked before any work (`check_feature`).
+_POSITIVE_INT = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number ≥ 1")
+FEATURE_PARAMS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "size": _POSITIVE_INT, "num_frames": _POSITIVE_INT, "grid": _POSITIVE_INT, "radius": _POSITIVE_INT,
+    "flow_size": (lambda v: v is None or _POSITIVE_INT[0](v), "a whole number ≥ 1 (or null)"),
+    "method": (lambda v: v in ("tvl1", "dis", "farneback"), "one of tvl1, dis, farneback"),
+    "norm": (lambda v: v in FLOW_NORMS, f"one of {', '.join(FLOW_NORMS)}"),
+    "gray": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def check_feature(feature: dict | None, where: str, section: str = "feature") -> None:
+    """A feature spec ({kind, ...params}) as a config gives it, checked before any work: a known kind, only that
+    kind's parameters, each of a usable value — else a MexkitInputError naming the config (`where`), the key and
+    the fix. None (the model's own input) passes."""
+    if not feature:
+        return
+    feature = dict(feature)
+    kind = feature.pop("kind", None)
+    if kind not in FEATURES:
+        raise MexkitInputError(where, f"{section}: {'no kind' if kind is None else f'unknown kind {kind!r}'}",
+                               f"give kind: one of {', '.join(sorted(FEATURES))}", stage="config")
+    takes = [n for n in inspect.signature(FEATURES[kind]).parameters if n != "clip"]
+    for key, value in feature.items():
+        if key not in takes:
+            close = difflib.get_close_matches(str(key), takes, n=1)
+            raise MexkitInputError(where, f"{section}: unknown key {key!r} for kind {kind}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                                   f"use only {', '.join(takes)}", stage="config")
+        test, must = FEATURE_PARAMS.get(key, (lambda v: True, ""))
+        if not test(value):
+            raise MexkitInputError(where, f"{section}.{key}: {value!r} is not usable", f"give {key} as {must}", stage="config")
+
+
+def check_experiment_features(cfg: dict, where: str) -> None:
+    """Every feature of an experiment config (`feature`, and each `models.<name>.feature`) through `check_feature`."""
+    check_feature(cfg.get("feature"), where)
+    for name, entry in (cfg.get("models") or {}).items():
+        check_feature((entry or {}).get("feature") if isinstance(entry, dict) else None, where, f"models.{name}.feature")
