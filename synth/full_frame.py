@@ -179,7 +179,7 @@ def motion_in_image(region: FaceRegion, flow: np.ndarray, residual: np.ndarray |
     f = _sample_crop_field(flow, region.crop_xy)  # (T, 2, h, w) crop pixels
     minv = torch.from_numpy(region.inverse_linear.astype(np.float32))
     m = torch.from_numpy(region.mask)
-    disp = (torch.einsum("ij,tjhw->thwi", minv, f) * m[None, :, :, None]).numpy()
+    disp = ((f.permute(0, 2, 3, 1) @ minv.T) * m[None, :, :, None]).numpy()
     res = None
     if residual is not None:
         res = (_sample_crop_field(np.asarray(residual, np.float32), region.crop_xy).permute(0, 2, 3, 1) * m[None, :, :, None]).numpy()
@@ -212,29 +212,133 @@ def apply_motion(image: np.ndarray, region: FaceRegion, disp: np.ndarray, residu
     return out
 
 
-def iter_full_frames(image: np.ndarray, faces: Sequence[tuple[GeneratorOutput, NeutralFace]],
-                     regions: Sequence[FaceRegion] | None = None) -> Iterator[np.ndarray]:
-    """Frames (H, W, 3) uint8 of several faces animated in the same image, one at a time.
+def _clusters(regions: Sequence[FaceRegion]) -> list[list[int]]:
+    """Indices of regions grouped so that regions whose boxes overlap share a group (their motions add)."""
+    groups: list[list[int]] = []
+    boxes: list[list[int]] = []
+    for i, r in enumerate(regions):
+        box = list(r.box)
+        hit = [g for g, b in enumerate(boxes) if box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]]
+        members = [i]
+        for g in sorted(hit, reverse=True):
+            b = boxes.pop(g)
+            members = groups.pop(g) + members
+            box = [min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3])]
+        groups.append(members)
+        boxes.append(box)
+    return groups
 
-    faces: (output, face) pairs, each face prepared from `image` (meta["affine"]); every output must have
-    the same frame count. Faces are applied in turn (a later face's mask overlapping an earlier one warps
-    its pixels again). regions: precomputed `FaceRegion`s (default `region_of` each face).
+
+def _point_motion(region: FaceRegion, flow: np.ndarray, residual: np.ndarray | None, ys: np.ndarray,
+                  xs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The rule at given box pixels only: (T, N, 2) masked image displacement and (T, N, 3) masked residual."""
+    t, s = flow.shape[0], flow.shape[1]
+    crop = torch.from_numpy((region.crop_xy[ys, xs] + 0.5) * (2.0 / s) - 1.0)[None, None].expand(t, 1, -1, -1)
+    m = torch.from_numpy(region.mask[ys, xs])[None, :, None]
+
+    def sample(field: np.ndarray) -> torch.Tensor:
+        src = torch.from_numpy(np.ascontiguousarray(np.asarray(field, np.float32).transpose(0, 3, 1, 2)))
+        return F.grid_sample(src, crop, mode="bicubic", padding_mode="border", align_corners=False)[:, :, 0].permute(0, 2, 1)
+
+    f = sample(flow)
+    minv = torch.from_numpy(region.inverse_linear.astype(np.float32))
+    disp = (f @ minv.T) * m
+    res = sample(residual) * m if residual is not None else None
+    return disp, res
+
+
+@dataclass
+class _Paste:
+    """One group of overlapping face regions, prepared once for every frame: the pixels inside any mask
+    (flat indices into the image), where each samples the photo per frame (grid units of `src`), the summed
+    residual, and the photo's pixels around them as floats."""
+
+    flat: np.ndarray
+    grid: torch.Tensor
+    res: torch.Tensor | None
+    src: torch.Tensor
+
+
+def _prepare(image: np.ndarray, regions: Sequence[FaceRegion], flows: Sequence[np.ndarray],
+             residuals: Sequence[np.ndarray | None]) -> list[_Paste]:
+    pastes = []
+    width = image.shape[1]
+    for group in _clusters(regions):
+        keys, parts = [], []
+        for i in group:
+            r = regions[i] if flows[i].shape[1] == regions[i].resolution else regions[i].at_resolution(flows[i].shape[1])
+            ys, xs = np.nonzero(r.mask > 0)
+            if len(ys):
+                parts.append((r, flows[i], residuals[i], ys, xs))
+                keys.append((ys + r.box[1]).astype(np.int64) * width + (xs + r.box[0]))
+        if not parts:
+            continue
+        flat, where = np.unique(np.concatenate(keys), return_inverse=True)
+        n, t = len(flat), len(flows[group[0]])
+        disp = torch.zeros(t, n, 2)
+        res = torch.zeros(t, n, 3) if any(p[2] is not None for p in parts) else None
+        offset = 0
+        for r, flow, residual, ys, xs in parts:
+            d, rr = _point_motion(r, flow, residual, ys, xs)
+            idx = torch.from_numpy(where[offset:offset + len(ys)])
+            disp.index_add_(1, idx, d)
+            if rr is not None:
+                res.index_add_(1, idx, rr)
+            offset += len(ys)
+        ys_p, xs_p = flat // width, flat % width
+        reach = int(np.ceil(float(disp.abs().max()))) + 2
+        sy0, sx0 = max(int(ys_p.min()) - reach, 0), max(int(xs_p.min()) - reach, 0)
+        sy1, sx1 = min(int(ys_p.max()) + 1 + reach, image.shape[0]), min(int(xs_p.max()) + 1 + reach, width)
+        src = torch.from_numpy(np.ascontiguousarray(image[sy0:sy1, sx0:sx1])).permute(2, 0, 1)[None].float()
+        scale = torch.tensor([2.0 / (sx1 - sx0), 2.0 / (sy1 - sy0)])
+        base = torch.from_numpy(np.stack([xs_p - sx0, ys_p - sy0], -1).astype(np.float32))
+        grid = (base + 0.5 + disp) * scale - 1.0  # (T, N, 2): where each pixel samples the photo, frame by frame
+        pastes.append(_Paste(flat, grid, None if res is None else res * 255.0, src))
+    return pastes
+
+
+def _write(frame: np.ndarray, paste: _Paste, t: int) -> None:
+    """Frame t of one group: the photo sampled (bilinear) at x + D(x), plus 255·R(x), on the mask's pixels only."""
+    vals = F.grid_sample(paste.src, paste.grid[t][None, None], mode="bilinear", padding_mode="border", align_corners=False)[0, :, 0]
+    if paste.res is not None:
+        vals += paste.res[t].T
+    frame.reshape(-1, 3)[paste.flat] = vals.round_().clamp_(0, 255).to(torch.uint8).T.numpy()
+
+
+def render_motion(image: np.ndarray, regions: Sequence[FaceRegion], flows: Sequence[np.ndarray],
+                  residuals: Sequence[np.ndarray | None] | None = None) -> Iterator[np.ndarray]:
+    """The rule for several faces of one image: frames (H, W, 3) uint8, one per flow frame, lazily.
+
+    regions[i] places flows[i] (T, S, S, 2) and residuals[i] (T, S, S, 3) or None; every flow has the same T.
+    Where the masks of two faces overlap their displacements and residuals add (one sample of the image per
+    pixel: no edge where one face's mask ends inside another's). Pixels outside every mask keep their bytes.
     """
     image = np.ascontiguousarray(image)
-    if not faces:
-        raise ValueError("no face to render")
-    counts = {len(out.flow) for out, _ in faces if out.flow is not None}
-    if any(out.flow is None for out, _ in faces):
-        raise ValueError("full-frame rendering needs the generator's flow (GeneratorOutput.flow)")
+    residuals = list(residuals) if residuals is not None else [None] * len(flows)
+    counts = {len(f) for f in flows}
     if len(counts) != 1:
         raise ValueError(f"faces rendered into the same frames need one frame count, got {sorted(counts)}")
-    regions = list(regions) if regions is not None else [region_of(face, image.shape) for _, face in faces]
-    motions = [motion_in_image(region, out.flow, out.residual) for (out, _), region in zip(faces, regions)]
+    pastes = _prepare(image, regions, flows, residuals)
     for t in range(counts.pop()):
         frame = image.copy()
-        for region, (disp, res) in zip(regions, motions):
-            apply_motion(frame, region, disp[t], None if res is None else res[t], out=frame)
+        for paste in pastes:
+            _write(frame, paste, t)
         yield frame
+
+
+def iter_full_frames(image: np.ndarray, faces: Sequence[tuple[GeneratorOutput, NeutralFace]],
+                     regions: Sequence[FaceRegion] | None = None) -> Iterator[np.ndarray]:
+    """Frames (H, W, 3) uint8 of several faces animated in the same image, one at a time (`render_motion`).
+
+    faces: (output, face) pairs, each face prepared from `image` (meta["affine"]); every output must have
+    the same frame count. regions: precomputed `FaceRegion`s (default `region_of` each face).
+    """
+    if not faces:
+        raise ValueError("no face to render")
+    if any(out.flow is None for out, _ in faces):
+        raise ValueError("full-frame rendering needs the generator's flow (GeneratorOutput.flow)")
+    regions = list(regions) if regions is not None else [region_of(face, image.shape) for _, face in faces]
+    return render_motion(image, regions, [out.flow for out, _ in faces], [out.residual for out, _ in faces])
 
 
 def render_full_frame(output: GeneratorOutput, face: NeutralFace, image: np.ndarray) -> np.ndarray:

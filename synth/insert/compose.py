@@ -22,7 +22,7 @@ import numpy as np
 from mexkit.face.align import eye_affine
 from mexkit.face.landmark_schemes import eye_centers68
 
-from ..full_frame import apply_motion, face_region, motion_in_image
+from ..full_frame import face_region, render_motion
 from ..output import GeneratorOutput
 
 
@@ -56,5 +56,4 @@ def compose_frame(image: np.ndarray, face: FrameFace, output: GeneratorOutput, t
     flow, res = motion_at(output, tau_s, fps)
     size = flow.shape[0]
     region = face_region(face.landmarks68, face.affine(size), image.shape, size)
-    disp, r = motion_in_image(region, flow[None], None if res is None else res[None])
-    return apply_motion(image, region, disp[0], None if r is None else r[0])
+    return next(render_motion(image, [region], [flow[None]], [None if res is None else res[None]]))

@@ -178,3 +178,17 @@ def _landmarks(face):
     from mexkit.face.align import invert_affine, transform_points
 
     return transform_points(face.landmarks, invert_affine(np.asarray(face.meta["affine"]))).astype(np.float64)
+
+
+def test_overlapping_faces_add_their_motions(photo):
+    """Two masks over the same pixels: one sample of the photo at the summed displacement (no edge where one
+    mask ends inside the other) — the same face twice with flow f equals it once with flow 2f."""
+    from mexkit.synth.full_frame import render_motion
+
+    image, faces = photo
+    region = region_of(faces[1], image.shape)
+    flow = np.zeros((2, 128, 128, 2), np.float32)
+    flow[1, ..., 0] = np.linspace(-1.5, 1.5, 128)[None, :]
+    twice = list(render_motion(image, [region, region], [flow, flow]))
+    double = list(render_motion(image, [region], [2 * flow]))
+    assert np.array_equal(twice[1], double[1]) and not np.array_equal(twice[1], image)
