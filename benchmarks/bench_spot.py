@@ -223,6 +223,7 @@ def accuracy(out_dir: Path) -> list[dict]:
     # 2. inserted micro-expressions
     tmp = Path(tempfile.mkdtemp(prefix="bench_spot_ins_"))
     events = []
+    counts: dict[tuple[str, str], np.ndarray] = {}  # (spotter, split) → pooled ME tp, fp, fn
     seeds = (0,) if QUICK else (0, 1, 2)
     for clip in ("cap12_edit", "cap13_edit2"):
         split = "tune" if clip == "cap12_edit" else "report"
@@ -231,7 +232,9 @@ def accuracy(out_dir: Path) -> list[dict]:
             truth = insert_events(WEBCAM / f"{clip}.mp4", vid, seed)
             res = _run_all(vid)
             for name, r in res.items():
-                _, s = _scores(r.intervals, truth)
+                sc, s = _scores(r.intervals, truth)
+                me = sc["ME"]
+                counts[(name, split)] = counts.get((name, split), np.zeros(3)) + [me["tp"], me["fp"], me["fn"]]
                 t = s.truth.assign(spotter=name, split=split, clip=clip, seed=seed)
                 # a looser reading beside MEGC's: any predicted interval overlapping the event
                 t["overlap"] = [bool(((r.intervals["onset"] <= row.offset) & (r.intervals["offset"] >= row.onset)).any())
@@ -243,6 +246,10 @@ def accuracy(out_dir: Path) -> list[dict]:
         for name in SPOTTERS:
             for split in ("tune", "report"):
                 e = ev[(ev["spotter"] == name) & (ev["split"] == split)]
+                tp, fp, fn = counts[(name, split)]
+                p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+                rows.append({"name": f"inserted ME F1 (MEGC), {name}, {split}", "value": 2 * p * r / (p + r) if p + r else 0.0,
+                             "unit": "F1", "note": f"P {p:.2f} R {r:.2f} (TP {tp:.0f} FP {fp:.0f} FN {fn:.0f}; FP include speech)"})
                 rows.append({"name": f"inserted ME recall (MEGC IoU≥0.5), {name}, {split}", "value": float(e["hit"].mean()),
                              "unit": "fraction", "note": f"{int(e['hit'].sum())}/{len(e)} events"})
                 by = e.groupby("intensity").agg(hit=("hit", "mean"), overlap=("overlap", "mean"), iod=("peak_iod", "mean"), n=("hit", "size"))
