@@ -289,7 +289,7 @@ class LongVideoCheck:
         """How many rows each recorded rule touched (numbers stripped, so one rule counts once)."""
         import re
 
-        notes = [re.sub(r"-?\d+(\.\d+)?", "N", n) for cell in self.truth["notes"] for n in str(cell).split(NOTE_SEP) if n]
+        notes = [re.sub(r"(?<![A-Za-z\d])-?\d+(\.\d+)?(?![A-Za-z\d])", "N", n) for cell in self.truth["notes"] for n in str(cell).split(NOTE_SEP) if n]
         return pd.Series(notes, dtype=object).value_counts() if notes else pd.Series(dtype=int)
 
     def format(self) -> str:
