@@ -24,10 +24,12 @@ def register(subparsers) -> None:
                    help="align the clips of a set once on their onset frame first (for raw, unaligned dataset frames)")
     p.add_argument("--resolution", type=int, default=128, choices=[64, 128, 256], help="aligned crop size for --align (default 128)")
     p.add_argument("--identity-model", default="dlib", metavar="dlib|PATH",
-                   help="face embedder: dlib (default), a TorchScript .pt, a torch.export .pt2 or an .onnx file")
+                   help="dlib (default); an ArcFace .onnx file (e.g. InsightFace's w600k_mbf.onnx, user-supplied): CSIM reported "
+                        "beside dlib's cosine; a TorchScript .pt or torch.export .pt2 embedder: used instead of dlib")
     p.add_argument("--identity-stride", type=int, default=1, metavar="N", help="embed every N-th frame (plus the apex) for speed")
-    p.add_argument("--lpips-backbone", type=Path, default=None, metavar="PATH", help="ImageNet backbone weights for LPIPS (torchvision state dict); LPIPS is left out without it")
-    p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"])
+    p.add_argument("--lpips-backbone", type=Path, default=None, metavar="PATH", help="ImageNet backbone weights (torchvision state dict): standard LPIPS instead of the default ST-LPIPS (shipped weights)")
+    p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"],
+                   help="trunk of ST-LPIPS (alex, the default and the cheap one, or vgg) or of LPIPS with --lpips-backbone")
     p.add_argument("--cvvdp", action="store_true", help="add ColorVideoVDP (needs `pip install cvvdp`) to the perceptual family")
     p.add_argument("--flow", default="dis", choices=["dis", "farneback", "tvl1"], help="optical flow for temporal and feature metrics")
     p.add_argument("--no-occlusion", action="store_true", help="temporal family without the forward-backward occlusion check (half the flow work)")
@@ -95,7 +97,9 @@ def _run_eval(args: argparse.Namespace) -> int:
         fake = fake.aligned(args.resolution)
     if args.align in ("real", "both"):
         real = real.aligned(args.resolution)
-    suite = EvalSuite(families, identity_model=args.identity_model, identity_stride=args.identity_stride,
+    csim = str(args.identity_model).lower().endswith(".onnx")  # an ArcFace file: CSIM beside dlib's cosine
+    suite = EvalSuite(families, identity_model="dlib" if csim else args.identity_model, identity_stride=args.identity_stride,
+                      csim_model=args.identity_model if csim else None,
                       lpips_backbone=args.lpips_backbone, lpips_net=args.lpips_net, cvvdp=args.cvvdp, flow_method=args.flow, occlusion=not args.no_occlusion,
                       fer=not args.no_fer, progress=not args.no_progress, examples=args.examples,
                       workers=args.workers or "auto", threads=args.threads, fvd_model=args.fvd_model, fid_model=args.fid_model,

@@ -13,11 +13,14 @@ from .suite import EvalResult
 
 FAMILY_NOTES = {
     "identity": "Cosine similarity of face embeddings of every frame to the neutral input (higher = identity kept) "
-                "and ACD, the mean pairwise embedding distance within a clip (MoCoGAN; lower = steadier identity).",
-    "perceptual": "Against ground truth: LPIPS (lower is better), SSIM (higher), PSNR in dB (higher), cvvdp JOD (10 = identical).",
+                "and ACD, the mean pairwise embedding distance within a clip (MoCoGAN; lower = steadier identity); "
+                "csim_*: the same cosine in ArcFace's space (CSIM, when an ArcFace model was given).",
+    "perceptual": "Against ground truth: st_lpips, ST-LPIPS (shift-tolerant LPIPS; lpips when a backbone was given; lower is "
+                  "better), SSIM (higher), PSNR in dB (higher), cvvdp JOD (10 = identical).",
     "temporal": "warp_error: motion-compensated frame-to-frame error (×1 on [0,1] RGB, squared); flicker: low-frequency "
                 "luminance change after motion compensation (grey levels); jitter: RMS change of global motion (IODs per frame); "
-                "lpips_consecutive / tlpips when LPIPS is available. Lower is smoother.",
+                "st_lpips_consecutive: ST-LPIPS of consecutive frames, tst_lpips: tST-LPIPS against ground truth (lpips_consecutive / "
+                "tlpips with an LPIPS backbone). Lower is smoother.",
     "motion": "Landmark displacement from the onset frame (head motion removed), in inter-ocular distances: peak size, "
               "duration above half the peak, onset→apex time and unimodality (R² of the best rise-then-fall fit).",
     "expression": "Change from onset to apex of MediaPipe blendshape groups (bs_*) and of the fer mini-Xception's "
@@ -91,7 +94,8 @@ def build_eval_report(result: EvalResult, title: str = "mexkit evaluation", real
     n = {s: int((result.tables[next(iter(result.tables))]["set"] == s).sum()) if result.tables and not next(iter(result.tables.values())).empty else 0
          for s in ("real", "fake")}
     rep.text(f"Families: {', '.join(result.config.get('families', []))}. Clips scored — real: {n['real']}, synthetic: {n['fake']}. "
-             f"Identity model: {result.config.get('identity_model')}; LPIPS: {result.config.get('lpips') or 'not available'}; "
+             f"Identity model: {result.config.get('identity_model')}" + (f", CSIM: {result.config['csim_model']}" if result.config.get('csim_model') else "")
+             + f"; perceptual: {result.config.get('lpips') or 'none'}; "
              f"flow: {result.config.get('flow_method')}; recognizer features: {result.config.get('features')}.")
     for note in result.notes:
         rep.text("Note: " + note)

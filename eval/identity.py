@@ -1,8 +1,14 @@
-"""Identity metrics: embedding cosine to the neutral input (mean, min over frames) and ACD (MoCoGAN).
+"""Identity metrics: embedding cosine to the neutral input (mean, min over frames), ACD (MoCoGAN), and CSIM.
 
 Embedders take template-aligned crops (N, S, S, 3) uint8 and return (N, D) embeddings. The default is
 dlib's ResNet descriptor (offline, `mexkit.face.identity.DlibIdentity`); a user model can be given by
-path: TorchScript (.pt/.pth/.ts/.jit), torch.export (.pt2) or ONNX (.onnx, needs the optional onnxruntime).
+path: TorchScript (.pt/.pth/.ts/.jit), torch.export (.pt2) or ONNX (.onnx, run by onnxruntime).
+
+CSIM, the identity score of talking-head and reenactment papers, is the cosine of ArcFace embeddings:
+`csim=` an ArcFace ONNX file the user supplies (InsightFace's interface, e.g. w600k_mbf.onnx: 1×3×112×112
+RGB scaled (x − 127.5)/127.5 → 512; never shipped, docs/assets.md), reported beside dlib's cosine as
+csim_mean / csim_min / csim_apex. Each crop is first warped onto ArcFace's 112-px five-point template by
+the similarity that takes mexkit's template eyes to ArcFace's (`ArcFaceIdentity`).
 """
 from __future__ import annotations
 
@@ -100,6 +106,64 @@ class OnnxIdentity:
         return np.asarray(self.session.run(None, {self.input_name: x})[0], np.float32).reshape(len(x), -1)
 
 
+# InsightFace's 112×112 ArcFace template: eye centres (image left, image right)
+ARCFACE_EYES = ((38.2946, 51.6963), (73.5318, 51.5014))
+ARCFACE_SIZE = 112
+
+
+def arcface_affine(size: int) -> np.ndarray:
+    """2×3 similarity taking a mexkit template-aligned crop of `size` px onto ArcFace's 112-px template
+    (mexkit's eye centres onto ArcFace's)."""
+    from mexkit.face.align import template_eyes
+
+    s1, s2 = (complex(*p) for p in template_eyes(size))
+    d1, d2 = (complex(*p) for p in ARCFACE_EYES)
+    a = (d2 - d1) / (s2 - s1)
+    b = d1 - a * s1
+    return np.array([[a.real, -a.imag, b.real], [a.imag, a.real, b.imag]], np.float64)
+
+
+class ArcFaceIdentity:
+    """A user's ArcFace ONNX model (InsightFace interface: (N or 1, 3, 112, 112) float RGB, (x − 127.5)/127.5
+    → (N, 512)), fed mexkit-aligned crops warped onto ArcFace's template. A model with a fixed batch of 1
+    is run one crop at a time."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if not path.is_file():
+            raise MexkitInputError(path, "ArcFace model file not found", "pass the path of an ArcFace .onnx file (e.g. InsightFace's w600k_mbf.onnx)", stage="identity")
+        import onnxruntime as ort
+
+        try:
+            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as err:  # not an ONNX file, or one onnxruntime cannot run
+            raise MexkitInputError(path, f"not a runnable ONNX model ({str(err).splitlines()[0][:160] if str(err) else type(err).__name__})",
+                                   "give an ArcFace .onnx file (1×3×112×112 → 512)", stage="identity") from None
+        inp = self.session.get_inputs()[0]
+        if list(inp.shape[1:]) != [3, ARCFACE_SIZE, ARCFACE_SIZE]:
+            raise MexkitInputError(path, f"input shape {inp.shape} is not ArcFace's (N, 3, 112, 112)", "give an ArcFace .onnx file", stage="identity")
+        self.input_name = inp.name
+        self.one_at_a_time = isinstance(inp.shape[0], int) and inp.shape[0] == 1
+        self.name = f"arcface:{path.name}"
+
+    def inputs(self, crops: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 mexkit-aligned crops → (N, 3, 112, 112) float32 ArcFace inputs."""
+        crops = np.asarray(crops)
+        if crops.ndim == 3:
+            crops = crops[None]
+        m = arcface_affine(crops.shape[1])
+        x = np.stack([cv2.warpAffine(c, m, (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                      for c in crops]).astype(np.float32)
+        return np.ascontiguousarray(((x - 127.5) / 127.5).transpose(0, 3, 1, 2))
+
+    def embed_aligned(self, crops: np.ndarray) -> np.ndarray:
+        x = self.inputs(crops)
+        if self.one_at_a_time:
+            out = [self.session.run(None, {self.input_name: x[i:i + 1]})[0] for i in range(len(x))]
+            return np.concatenate(out).astype(np.float32).reshape(len(x), -1)
+        return np.asarray(self.session.run(None, {self.input_name: x})[0], np.float32).reshape(len(x), -1)
+
+
 def load_identity_model(model: str | Path | Embedder | None = None, **kwargs) -> Embedder:
     """None or "dlib" → dlib ResNet; a path → TorchScript (.pt/.pth/.ts/.jit), torch.export (.pt2) or ONNX (.onnx);
     an embedder object is returned as is. kwargs: input size/mean/std/bgr of a path model."""
@@ -135,48 +199,58 @@ def average_content_distance(emb: np.ndarray) -> float:
 class IdentityScorer:
     """Per-clip identity scores. `neutral`: the generator's input crop; default the clip's onset frame.
 
-    Returns id_cos_mean / id_cos_min (cosine of each frame's embedding to the neutral one; the neutral
-    frame itself is left out when it is taken from the clip) and acd. Embeddings of the neutral input
-    are cached per source, so many clips from one face embed it once.
+    Returns id_cos_mean / id_cos_min / id_cos_apex (cosine of each frame's embedding to the neutral one;
+    the neutral frame itself is left out when it is taken from the clip) and acd; with `csim` (an ArcFace
+    ONNX path or embedder) also csim_mean / csim_min / csim_apex, the same cosines in ArcFace's space.
+    Embeddings of the neutral input are cached per source, so many clips from one face embed it once.
     """
 
     family = "identity"
 
-    def __init__(self, model: str | Path | Embedder | None = None, frame_stride: int = 1):
+    def __init__(self, model: str | Path | Embedder | None = None, frame_stride: int = 1, csim: str | Path | Embedder | None = None):
         self.embedder = load_identity_model(model)
+        self.csim = ArcFaceIdentity(csim) if isinstance(csim, (str, Path)) else csim
         self.frame_stride = max(1, int(frame_stride))
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
 
-    def embed(self, crops: np.ndarray) -> np.ndarray:
-        return np.asarray(self.embedder.embed_aligned(np.asarray(crops)), np.float64)
+    def embed(self, crops: np.ndarray, embedder: Embedder | None = None) -> np.ndarray:
+        return np.asarray((embedder or self.embedder).embed_aligned(np.asarray(crops)), np.float64)
 
-    def _neutral_embedding(self, neutral: np.ndarray, key: str | None) -> np.ndarray:
-        if key and key in self._cache:
-            return self._cache[key]
-        e = self.embed(neutral[None])[0]
+    def _neutral_embedding(self, neutral: np.ndarray, key: str | None, embedder: Embedder) -> np.ndarray:
+        if key and (key, embedder.name) in self._cache:
+            return self._cache[(key, embedder.name)]
+        e = self.embed(neutral[None], embedder)[0]
         if key:
-            self._cache[key] = e
+            self._cache[(key, embedder.name)] = e
         return e
+
+    def _cosines(self, clip: Clip, idx: np.ndarray, neutral, neutral_key, embedder: Embedder) -> tuple[np.ndarray, float, np.ndarray]:
+        """(cosines of the frames to the neutral, the apex's cosine, the frames' embeddings) in `embedder`'s space."""
+        emb = self.embed(clip.frames[idx], embedder)
+        if neutral is None:
+            ref = emb[list(idx).index(clip.onset)] if clip.onset in idx else self.embed(clip.frames[clip.onset][None], embedder)[0]
+            others = emb[idx != clip.onset] if len(idx) > 1 else emb
+        else:
+            ref = self._neutral_embedding(self._fit(neutral, clip.size), neutral_key, embedder)
+            others = emb
+        return cosine_similarity(others, ref), float(cosine_similarity(emb[list(idx).index(clip.apex)], ref)), emb
 
     def __call__(self, clip: Clip, neutral: np.ndarray | None = None, neutral_key: str | None = None) -> dict[str, float]:
         idx = np.arange(0, clip.num_frames, self.frame_stride)
         if clip.apex not in idx:
             idx = np.sort(np.append(idx, clip.apex))
-        emb = self.embed(clip.frames[idx])
-        if neutral is None:
-            ref = emb[list(idx).index(clip.onset)] if clip.onset in idx else self.embed(clip.frames[clip.onset][None])[0]
-            others = emb[idx != clip.onset] if len(idx) > 1 else emb
-        else:
-            ref = self._neutral_embedding(self._fit(neutral, clip.size), neutral_key)
-            others = emb
-        cos = cosine_similarity(others, ref)
-        return {
+        cos, apex, emb = self._cosines(clip, idx, neutral, neutral_key, self.embedder)
+        row = {
             "id_cos_mean": float(cos.mean()),
             "id_cos_min": float(cos.min()),
-            "id_cos_apex": float(cosine_similarity(emb[list(idx).index(clip.apex)], ref)),
+            "id_cos_apex": apex,
             "acd": average_content_distance(emb),
             "id_frames": int(len(idx)),
         }
+        if self.csim is not None:
+            cos, apex, _ = self._cosines(clip, idx, neutral, neutral_key, self.csim)
+            row.update(csim_mean=float(cos.mean()), csim_min=float(cos.min()), csim_apex=apex)
+        return row
 
     @staticmethod
     def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -1,9 +1,14 @@
-"""Perceptual metrics against a reference clip: LPIPS (user-supplied backbone), SSIM, PSNR, optional cvvdp.
+"""Perceptual metrics against a reference clip: ST-LPIPS by default (or LPIPS with a user-supplied
+backbone), SSIM, PSNR, optional cvvdp.
 
-LPIPS needs ImageNet backbone weights that no package ships: pass `backbone=` the path of a torchvision
-AlexNet/VGG16/SqueezeNet-1.1 state dict (.pth or .safetensors; keys `features.N.*`, or a full lpips
-state dict). `random_backbone=True` builds a seeded random backbone (with lpips' shipped linear layers)
-— only for tests and wiring; its numbers are not LPIPS. Nothing is ever downloaded.
+ST-LPIPS (eval/stlpips.py) runs out of the box: stlpips-pytorch ships its trained trunk and linear
+layers. Standard LPIPS needs ImageNet backbone weights that no package ships: pass `backbone=` the path
+of a torchvision AlexNet/VGG16/SqueezeNet-1.1 state dict (.pth or .safetensors; keys `features.N.*`, or a
+full lpips state dict). `random_backbone=True` builds a seeded random backbone (with lpips' shipped
+linear layers) — only for tests and wiring; its numbers are not LPIPS. Nothing is ever downloaded.
+
+Both models name their metric (`metric`: "st_lpips" or "lpips"): the perceptual column, and the temporal
+family's `<metric>_consecutive` and `t<metric>` (tST-LPIPS, tLPIPS).
 """
 from __future__ import annotations
 
@@ -55,6 +60,9 @@ class LPIPS(torch.nn.Module):
     Call with uint8 frames (N, H, W, 3) ×2 → (N,) distances.
     """
 
+    metric = "lpips"
+    label = "LPIPS"
+
     def __init__(self, net: str = "alex", backbone: str | Path | None = None, random_backbone: bool = False, seed: int = 0):
         super().__init__()
         import lpips
@@ -80,6 +88,7 @@ class LPIPS(torch.nn.Module):
             self._load_backbone(model, Path(backbone))
         self.model = model.eval()
         self.net = net
+        self.description = f"LPIPS {net}:{self.backbone_name}"
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -118,6 +127,19 @@ class LPIPS(torch.nn.Module):
             x, y = to_tensor(a[i:i + batch_size]), to_tensor(b[i:i + batch_size])
             out.append(self.model(x, y, normalize=True).flatten())
         return torch.cat(out).numpy().astype(np.float64)
+
+
+def perceptual_model(net: str = "alex", backbone: str | Path | None = None):
+    """The perceptual distance of a run: ST-LPIPS (`net` alex or vgg, shipped weights) without a backbone,
+    standard LPIPS with the ImageNet `backbone` file of `net`."""
+    if backbone is not None:
+        return LPIPS(net, backbone=backbone)
+    from .stlpips import STLPIPS, STLPIPS_NETS
+
+    if net not in STLPIPS_NETS:
+        raise MexkitInputError(None, f"ST-LPIPS ships no {net!r} weights (only {', '.join(STLPIPS_NETS)})",
+                               f"use --lpips-net {' or '.join(STLPIPS_NETS)}, or give --lpips-backbone for standard LPIPS {net}", stage="perceptual")
+    return STLPIPS(net)
 
 
 def ssim_frames(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> np.ndarray:
@@ -168,11 +190,12 @@ def match_reference(clip: Clip, reference: Clip) -> np.ndarray:
 
 
 class PerceptualScorer:
-    """Per-clip LPIPS / SSIM / PSNR (and optional cvvdp JOD) of a clip against its ground truth."""
+    """Per-clip ST-LPIPS or LPIPS (column `lpips.metric`) / SSIM / PSNR (and optional cvvdp JOD) of a clip
+    against its ground truth."""
 
     family = "perceptual"
 
-    def __init__(self, lpips: LPIPS | None = None, cvvdp: "CvvdpScorer | None" = None):
+    def __init__(self, lpips: "LPIPS | STLPIPS | None" = None, cvvdp: "CvvdpScorer | None" = None):
         self.lpips = lpips
         self.cvvdp = cvvdp
 
@@ -180,7 +203,7 @@ class PerceptualScorer:
         ref = match_reference(clip, reference)
         row = {"ssim": float(ssim_frames(clip.frames, ref).mean()), "psnr": float(psnr_frames(clip.frames, ref).mean())}
         if self.lpips is not None:
-            row["lpips"] = float(self.lpips(clip.frames, ref).mean())
+            row[self.lpips.metric] = float(self.lpips(clip.frames, ref).mean())
         if self.cvvdp is not None:
             row["cvvdp_jod"] = self.cvvdp(clip.frames, ref, clip.fps)
         return row

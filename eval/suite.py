@@ -139,8 +139,10 @@ class EvalSuite:
     """Configure once, then `run(fake, real)`.
 
     families: any of FAMILIES (default all). identity_model: "dlib" (default), a TorchScript/ONNX path or
-    an embedder. lpips: an `LPIPS` instance, or lpips_backbone= a local backbone path (without either,
-    LPIPS and tLPIPS are left out and the report says so). cvvdp: add ColorVideoVDP to the perceptual
+    an embedder; csim_model: an ArcFace ONNX file whose cosine is reported as CSIM beside dlib's.
+    lpips: a perceptual model (`STLPIPS`, `LPIPS`; False: none), or lpips_backbone= a local ImageNet backbone
+    for standard LPIPS; without either, ST-LPIPS (`lpips_net` alex or vgg, shipped weights) gives the
+    perceptual distance and its temporal form (tST-LPIPS). cvvdp: add ColorVideoVDP to the perceptual
     family. occlusion: the forward–backward occlusion check of the temporal family (False: half the
     flow work). features: the recognizer feature function for the distribution family (default
     flow statistics); estimator: the scikit-learn classifier for CAS. workers: processes that score
@@ -152,12 +154,13 @@ class EvalSuite:
                  lpips_backbone: str | Path | None = None, lpips_net: str = "alex", cvvdp: bool = False,
                  flow_method: str = "dis", occlusion: bool = True, features: FeatureFn | None = None, estimator=None, pipeline=None,
                  fer: bool = True, progress: bool = True, examples: int = 4, workers: int | str = 1, threads: int = 1,
-                 fvd_model: str | Path | None = None, fid_model: str | Path | None = None, fid_stride: int = 1):
+                 fvd_model: str | Path | None = None, fid_model: str | Path | None = None, fid_stride: int = 1,
+                 csim_model: str | Path | None = None):
         self._spec = {"families": families, "identity_model": identity_model, "identity_stride": identity_stride, "lpips": lpips,
                       "lpips_backbone": lpips_backbone, "lpips_net": lpips_net, "cvvdp": cvvdp, "flow_method": flow_method,
                       "occlusion": occlusion, "features": features, "estimator": estimator, "pipeline": pipeline, "fer": fer,
                       "progress": False, "examples": 0, "fvd_model": fvd_model, "fid_model": fid_model,
-                      "fid_stride": fid_stride}
+                      "fid_stride": fid_stride, "csim_model": csim_model}
         self.workers, self.threads = workers if workers == "auto" else max(1, int(workers)), max(1, int(threads))
         families = check_families(families or FAMILIES)
         for fam, model, flag in (("fvd", fvd_model, "--fvd-model"), ("fid", fid_model, "--fid-model")):
@@ -179,20 +182,19 @@ class EvalSuite:
             self.inception = InceptionFeatures(fid_model)
         self.families = families
         self.notes: list[str] = []
-        if lpips is None and lpips_backbone is not None:
-            from .perceptual import LPIPS
+        if lpips is None and (lpips_backbone is not None or ({"perceptual", "temporal"} & set(families))):
+            from .perceptual import perceptual_model
 
-            lpips = LPIPS(lpips_net, backbone=lpips_backbone)
-        if lpips is None and ({"perceptual", "temporal"} & set(families)):
-            self.notes.append("LPIPS and tLPIPS left out: no LPIPS backbone given (--lpips-backbone PATH).")
-        elif lpips is not None and lpips.backbone_name == "random":
+            lpips = perceptual_model(lpips_net, lpips_backbone)  # ST-LPIPS unless an LPIPS backbone is given
+        lpips = lpips or None  # False: no perceptual model
+        if lpips is not None and lpips.backbone_name == "random":
             self.notes.append("LPIPS uses a RANDOM backbone (test mode): its numbers are not LPIPS.")
         self.lpips = lpips
         self.scorers: dict[str, Callable] = {}
         if "identity" in families:
             from .identity import IdentityScorer
 
-            self.scorers["identity"] = IdentityScorer(identity_model, frame_stride=identity_stride)
+            self.scorers["identity"] = IdentityScorer(identity_model, frame_stride=identity_stride, csim=csim_model)
         if "perceptual" in families:
             from .perceptual import CvvdpScorer, PerceptualScorer
 
@@ -212,13 +214,19 @@ class EvalSuite:
         self.progress = progress
         self.n_examples = examples
         self.config = {"families": list(families), "identity_model": str(identity_model or "dlib"), "identity_stride": identity_stride,
-                       "lpips": None if lpips is None else f"{lpips.net}:{lpips.backbone_name}", "cvvdp": cvvdp,
+                       "lpips": None if lpips is None else lpips.description, "cvvdp": cvvdp,
                        "flow_method": flow_method, "occlusion_check": occlusion, "features": getattr(features, "__name__", "flow_statistics_features") if features else "flow_statistics_features"}
+        if csim_model is not None and "identity" in self.scorers:
+            self.config["csim_model"] = self.scorers["identity"].csim.name
         if self.i3d is not None:
             self.config["fvd_model"] = self.i3d.name
         if self.inception is not None:
             self.config["fid_model"] = self.inception.name
             self.config["fid_stride"] = self.fid_stride
+
+    @property
+    def _perceptual_label(self) -> str:
+        return getattr(self.lpips, "label", "LPIPS")
 
     # ------------------------------------------------------------------ one clip
     def score_clip(self, set_name: str, index: int, clip: Clip, neutral: np.ndarray | None, neutral_key: str | None,
@@ -449,9 +457,9 @@ class EvalSuite:
         missing = [r["missing_ref"] for r in fake_recs if r.get("missing_ref")]
         if missing:
             notes.append(f"{len(missing)} synthetic clips name a ground truth that is not in the real set "
-                         f"(e.g. {missing[0]!r}); their perceptual metrics and tLPIPS are left out.")
+                         f"(e.g. {missing[0]!r}); their perceptual metrics and t{self._perceptual_label} are left out.")
         if "perceptual" in tables and tables["perceptual"].empty:
-            notes.append("Perceptual metrics (LPIPS/SSIM/PSNR) need ground truth: no synthetic clip named a real clip "
+            notes.append(f"Perceptual metrics ({self._perceptual_label}/SSIM/PSNR) need ground truth: no synthetic clip named a real clip "
                          "(manifest column reference_id, or the same sample_id) — left out.")
         if "motion" in tables and not tables["motion"].empty and sets[0][0] == "real":
             self._mark_real_range(tables["motion"])

@@ -1,4 +1,4 @@
-"""Temporal metrics of a clip: warping error, flicker, jitter and tLPIPS.
+"""Temporal metrics of a clip: warping error, flicker, jitter and tST-LPIPS (or tLPIPS).
 
 - warp_error (Lai et al., ECCV 2018): frame t warped onto t+1 by the optical flow t+1 → t; mean squared
   RGB error (values in [0, 1]) over the non-occluded pixels, averaged over frame pairs. As in Lai et al.
@@ -9,8 +9,9 @@
   mean absolute difference ×255 (grey levels) — brightness pumping that motion cannot explain.
 - jitter: RMS change of the global (median) frame-to-frame displacement, in inter-ocular distances
   (the template IOD of an aligned crop) — shake that a smooth expression does not have.
-- lpips_consecutive: mean LPIPS between consecutive frames; tlpips (TecoGAN, Chu et al. 2020): mean
-  |LPIPS(g_t, g_t+1) − LPIPS(r_t, r_t+1)| against a reference clip. Both need an `LPIPS` instance.
+- <m>_consecutive: mean perceptual distance between consecutive frames; t<m> (tLPIPS of TecoGAN, Chu et
+  al. 2020): mean |D(g_t, g_t+1) − D(r_t, r_t+1)| against a reference clip. D is the suite's perceptual
+  model, <m> its metric: st_lpips (ST-LPIPS, the default: st_lpips_consecutive, tst_lpips) or lpips.
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def temporal_scores(frames: np.ndarray, flow_method: str = "dis", occlusion: boo
 
 
 class TemporalScorer:
-    """Per-clip temporal scores (see the module docstring); tLPIPS when an `LPIPS` is given."""
+    """Per-clip temporal scores (see the module docstring); tST-LPIPS / tLPIPS when a perceptual model is given."""
 
     family = "temporal"
 
@@ -138,12 +139,19 @@ class TemporalScorer:
     def __call__(self, clip: Clip, reference: Clip | None = None) -> dict[str, float]:
         row = temporal_scores(clip.frames, self.flow_method, self.occlusion)
         if self.lpips is not None:
-            g = self.lpips(clip.frames[:-1], clip.frames[1:])
-            row["lpips_consecutive"] = float(g.mean())
+            m = getattr(self.lpips, "metric", "lpips")
+            g = self._consecutive(clip.frames)
+            row[f"{m}_consecutive"] = float(g.mean())
             if reference is not None:
                 from .perceptual import match_reference
 
                 ref = match_reference(clip, reference)
-                row["tlpips"] = float(np.abs(g - self.lpips(ref[:-1], ref[1:])).mean())
+                row[f"t{m}"] = float(np.abs(g - self._consecutive(ref)).mean())
         row["flow_method"] = self.flow_method
         return row
+
+    def _consecutive(self, frames: np.ndarray) -> np.ndarray:
+        """(T-1,) distances of consecutive frames (each frame's features once, where the model can)."""
+        if hasattr(self.lpips, "consecutive"):
+            return self.lpips.consecutive(frames)
+        return self.lpips(frames[:-1], frames[1:])

@@ -46,7 +46,7 @@ def test_report_says_why_a_family_is_missing(corpus, tmp_path):
     res = EvalSuite(["perceptual", "distribution"], progress=False, examples=0).run(one_class, one_class)
     html = build_eval_report(res).save(tmp_path / "r.html").read_text()
     assert "CAS needs labelled synthetic clips of ≥ 2 classes" in html
-    assert "LPIPS and tLPIPS left out" in html
+    assert "st_lpips" in html and "ST-LPIPS" in html  # the default perceptual distance, named as such
 
 
 @pytest.mark.parametrize("width", [1280, 1400])
