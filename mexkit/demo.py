@@ -365,6 +365,11 @@ def run_demo(args: argparse.Namespace) -> int:
         t = time.time()
         evaluate_all(sets, out, report)
         timings.append({"step": "evaluate", "seconds": time.time() - t})
+    t = time.time()
+    from mexkit.synth.full_frame_demo import full_frame_section  # the whole photo animated; one event inserted into a video
+
+    full_frame_section(report, out)
+    timings.append({"step": "full frame + insertion", "seconds": time.time() - t})
     if not args.no_study and "warp" in sets:
         t = time.time()
         augmentation_study(sets["warp"], out, report)
