@@ -30,13 +30,14 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .detect_clips import FaceBoxRecorder, iter_cut_clips
-from .magnify import ALPHA, SLOWDOWN, gif_bytes, magnify, slow_motion
+from .magnify import ALPHA, SLOWDOWN, gif_bytes, magnify, magnify_alpha, slow_motion
 from .spot_video import SpotResult, spot_stream, video_name
 
 # MEGC submission columns first (subject, video, onset, offset, emotion = the predicted class), then the rest.
 SUBMISSION_COLUMNS = ["subject", "video", "onset", "offset", "emotion"]
 DETECT_BASE_COLUMNS = [*SUBMISSION_COLUMNS, "apex", "type", "score", "face_id", "onset_s", "offset_s", "duration_ms",
-                       "predicted", "sample_id", "alignment", "note"]
+                       "predicted", "sample_id", "alignment", "magnification", "note"]
+TEXT_COLUMNS = {"subject", "video", "emotion", "type", "predicted", "sample_id", "alignment", "note", "aus_predicted"}
 # The spotter's signal drawn on the timeline (its activity / contrast); others: its last column.
 TIMELINE_SIGNAL = {"blendshapes": "bs_activity", "mdmd": "mdmd_C_me", "roi-flow": "roi_a_me", "roi_flow": "roi_a_me"}
 
@@ -116,9 +117,10 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
         except (MexkitInputError, ValueError) as err:
             rejects.add_error(cut.clip.source, err, stage="features")
         frames = cut.clip.frames
-        gif, gif_fps = slow_motion(magnify(frames, alpha), stream.fps, slowdown)
+        a = magnify_alpha(frames, alpha)
+        gif, gif_fps = slow_motion(magnify(frames, a), stream.fps, slowdown)
         cards[cut.row] = Card(png_bytes(frames[0]), png_bytes(frames[cut.clip.apex]), gif_bytes(gif, gif_fps))
-        cuts[cut.row] = (cut.alignment, cut.missing_frames, cut.clip.source)
+        cuts[cut.row] = (cut.alignment, cut.missing_frames, cut.clip.source, round(1.0 + a, 2))
     named_rows = sorted(feats)
     table = recognizer.predict_features(np.stack([feats[i] for i in named_rows]), [ids[i] for i in named_rows]) if named_rows \
         else pd.DataFrame(columns=recognizer.columns)
@@ -129,7 +131,7 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
     rows = []
     for i in sorted(cuts):
         r, sid = iv.loc[i], ids[i]
-        alignment, missing, source = cuts[i]
+        alignment, missing, source, magnification = cuts[i]
         t0 = float(times.get(int(r["onset"]), int(r["onset"]) / stream.fps))
         t1 = float(times.get(int(r["offset"]), int(r["offset"]) / stream.fps))
         named = sid in by_id.index
@@ -140,7 +142,7 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
                "emotion": by_id.loc[sid, "predicted"] if named else "", "apex": int(r["apex"]), "type": r["type"],
                "score": float(r["score"]), "face_id": int(r["face_id"]), "onset_s": round(t0, 4), "offset_s": round(t1, 4),
                "duration_ms": round((t1 - t0 + 1.0 / stream.fps) * 1000.0, 1), "predicted": by_id.loc[sid, "predicted"] if named else "",
-               "sample_id": sid, "alignment": alignment, "note": note}
+               "sample_id": sid, "alignment": alignment, "magnification": magnification, "note": note}
         for c in rec_cols:
             row[c] = by_id.loc[sid, c] if named else ("" if c == "aus_predicted" else np.nan)
         rows.append(row)
@@ -200,8 +202,10 @@ def load_detection(folder: Path, request: dict | None = None) -> StoredDetection
         return None
     if request is not None and json.loads(json.dumps(request, default=str)) != meta.get("request"):
         return None
-    iv = pd.read_csv(folder / "detections.csv", dtype={"video": str, "subject": str, "emotion": str, "predicted": str}, keep_default_na=False,
-                     na_values={c: [""] for c in ("onset_s", "offset_s", "duration_ms", "score")})
+    iv = pd.read_csv(folder / "detections.csv", dtype=str, keep_default_na=False)
+    for c in iv.columns:  # numbers back to numbers ("" → NaN: a clip the recognizer could not name has no scores)
+        if c not in TEXT_COLUMNS:
+            iv[c] = pd.to_numeric(iv[c], errors="coerce")
     cards = []
     for k in range(len(iv)):
         paths = [folder / "cards" / f"{k:04d}_{n}" for n in ("onset.png", "apex.png", "magnified.gif")]

@@ -131,8 +131,9 @@ def _card(rep: HtmlReport, k: int, r: pd.Series, card: tuple[bytes, bytes, bytes
     rep.subsection(f"#{k + 1} {r['type']} at {r['onset_s']:.2f}–{r['offset_s']:.2f} s{face}: {name}")
     mag = info.get("magnification", {})
     onset, apex, gif, gif_fps = _decode_card(card)
+    factor = r.get("magnification", 1 + mag.get("alpha", 6))
     rep.gif_grid([[("onset", onset, 1.0), ("apex", apex, 1.0),
-                   (f"{mag.get('slowdown', 4):g}× slower, motion ×{1 + mag.get('alpha', 6):g}", gif, gif_fps)]], width=160)
+                   (f"{mag.get('slowdown', 4):g}× slower, motion ×{float(factor):.3g}", gif, gif_fps)]], width=160)
     kind = info.get("score_kind", "score")
     facts = {"class": name, "duration (ms)": r["duration_ms"], "frames": f"{int(r['onset'])}–{int(r['offset'])} (apex {int(r['apex'])})",
              "spotting score": r["score"]}
@@ -152,8 +153,8 @@ def detect_report(detections, scores=None, truth: pd.DataFrame | None = None, ti
     info0 = detections[0].info if detections else {}
     rep.text(f"Spotter: {info0.get('spotter', '')}; recognizer: {info0.get('recognizer', '')} ({', '.join(info0.get('classes', []))}; "
              f"scores are {info0.get('score_kind', '')}). Each interval's clip is aligned once on its onset frame; the GIFs "
-             "magnify the change since the onset (linear Eulerian-style: the low-passed intensity difference × α) and play "
-             "slowed down — micro-expressions are invisible at real speed. Frames are 0-based positions in the decoded video.")
+             "magnify the change since the onset (linear Eulerian-style: the low-passed intensity difference × α, α lowered for "
+             "large motions so they do not saturate) and play slowed down — micro-expressions are invisible at real speed. Frames are 0-based positions in the decoded video.")
     rep.section("Counts").table(counts_table(detections))
     if scores is not None:
         rep.section("Scores against the ground truth", "MEGC rules: inclusive frames, IoU ≥ 0.5, same type, one hit per interval "

@@ -25,7 +25,9 @@ def recognizer():
 
 
 def test_magnify_amplifies_the_change_since_onset(corpus):
-    from mexkit.recog.spotting.magnify import magnify, slow_motion
+    import cv2
+
+    from mexkit.recog.spotting.magnify import magnify, magnify_alpha, slow_motion
 
     clip = max(corpus.clips, key=lambda c: c.num_frames)
     frames = clip.frames[clip.onset:clip.apex + 1]
@@ -36,6 +38,11 @@ def test_magnify_amplifies_the_change_since_onset(corpus):
     d_in = np.abs(frames[-1].astype(float) - frames[0]).mean()
     d_out = np.abs(mag[-1].astype(float) - mag[0]).mean()
     assert d_out > 2.5 * d_in  # (1 + α) = 5 on the low-passed change; clipping and the blur take some of it
+    # a large motion is magnified less, so it does not saturate; a small one gets the full factor
+    assert magnify_alpha(frames, 6.0, max_change=48.0) < 6.0 <= magnify_alpha(frames, 6.0, max_change=1e6)
+    a = magnify_alpha(frames, 6.0, max_change=20.0)
+    d = np.stack([cv2.GaussianBlur(f.astype(np.float32) - frames[0], (0, 0), 2.0) for f in frames])
+    assert np.percentile(np.abs(a * d), 99, axis=(1, 2, 3)).max() == pytest.approx(20.0, rel=0.01)
     g, fps = slow_motion(np.zeros((30, 4, 4, 3), np.uint8), 30.0, slowdown=4.0)
     assert len(g) / fps == pytest.approx(4.0, rel=0.05)  # 1 s of video plays in 4 s
     g, fps = slow_motion(np.zeros((400, 4, 4, 3), np.uint8), 200.0, slowdown=4.0, max_frames=48)
@@ -84,7 +91,8 @@ def test_detect_writes_intervals_scores_and_report(run, recognizer):
     assert code == 0
     iv = pd.read_csv(out / "intervals.csv", keep_default_na=False)
     assert list(iv.columns[:5]) == ["subject", "video", "onset", "offset", "emotion"]
-    assert {"apex", "type", "score", "duration_ms", "predicted"} <= set(iv.columns)
+    assert {"apex", "type", "score", "duration_ms", "predicted", "magnification"} <= set(iv.columns)
+    assert ((iv["magnification"] > 1.0) & (iv["magnification"] <= 7.0)).all()
     assert all(f"{recognizer.score_kind}_{c}" in iv.columns for c in recognizer.classes)
     assert len(iv) >= 1 and set(iv["type"]) <= {"ME", "MaE"}
     named = iv[iv["predicted"] != ""]
