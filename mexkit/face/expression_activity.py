@@ -26,7 +26,7 @@ EXPRESSION_BLENDSHAPES = (
     "noseSneerLeft", "noseSneerRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
     "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthPressLeft", "mouthPressRight",
 )
-BASELINE_S = 6.0
+BASELINE_S = 2.0  # the blendshape spotter's baseline window (recog/spotting/blendshape_spotter.py)
 BLOCK_S = 0.5
 # Below this activity a face shows no expression of its own: the blendshape spotter's "on" level
 # (an expression interval starts where activity exceeds 0.10).
