@@ -127,6 +127,12 @@ class HtmlReport:
         self._parts.append(f'<p class="callout {kind}">{html.escape(text)}</p>')
         return self
 
+    def links(self, intro: str, targets: Sequence[tuple[str, str]]) -> "HtmlReport":
+        """A paragraph: `intro` then links (text, href), e.g. relative links to a run's CSV files."""
+        items = ", ".join(f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>' for text, href in targets)
+        self._parts.append(f'<p class="note">{html.escape(intro)} {items}</p>')
+        return self
+
     def code(self, text: str) -> "HtmlReport":
         """A preformatted block (commands, config snippets); scrolls sideways when its lines are long."""
         self._parts.append(f'<pre class="code">{html.escape(text)}</pre>')

@@ -249,6 +249,16 @@ def study_models() -> dict:
     }
 
 
+def study_table(summary: pd.DataFrame, arm: str = "model") -> pd.DataFrame:
+    """Per arm and metric: real, real + synthetic, the effect with its 95 % subject-bootstrap interval, the
+    verdict in words — the study summary a reader wants (the full summary stays in the CSV)."""
+    lo, hi = ("ci_low_subjects", "ci_high_subjects") if "ci_low_subjects" in summary else ("ci_low", "ci_high")
+    return pd.DataFrame({arm: summary[arm], "metric": summary["metric"], "real": summary["real"].round(3),
+                         "real + synthetic": summary["augmented"].round(3),
+                         "effect [95 % interval]": [f"{d:+.3f} [{a:+.3f}, {b:+.3f}]" for d, a, b in zip(summary["diff"], summary[lo], summary[hi])],
+                         "verdict": summary["verdict"]})
+
+
 def augmentation_study(synthetic: Path, out: Path, report, seed: int = 0, n_boot: int = 2000) -> pd.DataFrame | None:
     """Real corpus clips vs real + the demo's warp clips, every study model, through `mexkit.recog.run_study`;
     writes study/<model>/…, study/study_summary.csv and study/study_folds.csv. Returns the pooled summary."""
@@ -281,10 +291,12 @@ def augmentation_study(synthetic: Path, out: Path, report, seed: int = 0, n_boot
     atomic_write_text(study_dir / "study_folds.csv", pd.concat(folds, ignore_index=True).to_csv(index=False))
     report.text(f"{len(real)} real clips of {len(real.subjects)} subjects; {len(pool)} synthetic clips from "
                 f"{pool.table['source_subject'].nunique()} subjects ({', '.join(sorted(set(pool.table['generator'])))}).")
-    report.table(summary.drop(columns=["note"], errors="ignore"), caption="pooled UF1 / UAR, real vs real + synthetic")
+    report.table(study_table(summary), caption="pooled UF1 / UAR, real vs real + synthetic; effect = (real + synthetic) − real, "
+                                               "95 % subject-bootstrap interval; verdict with the Wilcoxon test over folds")
     for note in sorted(set(summary.get("note", pd.Series(dtype=str)).dropna().astype(str)) - {""}):
         report.note(note)
-    report.table(pd.concat(folds, ignore_index=True), caption="per fold")
+    report.links("Every column (sample bootstrap, fold means, Wilcoxon statistics, attainable p) and every fold:",
+                 [("study/study_summary.csv", "study/study_summary.csv"), ("study/study_folds.csv", "study/study_folds.csv")])
     for name in results:
         png = study_dir / name / "folds_uf1.png"  # drawn by StudyResult.save
         if png.exists():
@@ -332,9 +344,11 @@ def does_augmentation_help(out: Path, report, seed: int = 0, n_boot: int = 1000)
             report.text(f"{name}: UF1 per fold, real vs real + synthetic").image(png.read_bytes(), alt=f"{name} folds")
     summary = pd.concat(rows, ignore_index=True)
     atomic_write_text(root / "summary.csv", summary.to_csv(index=False))
-    cols = [c for c in ("generator", "metric", "real", "augmented", "diff", "ci_low_subjects", "ci_high_subjects", "p_value",
-                        "n_folds_nonzero", "verdict") if c in summary]
-    report.table(summary[cols], caption="pooled effect (real + synthetic − real), 95 % subject-bootstrap interval, Wilcoxon over folds")
+    report.table(study_table(summary, arm="generator"),
+                 caption="pooled UF1 / UAR, real vs real + synthetic; effect = (real + synthetic) − real, 95 % subject-bootstrap "
+                         "interval; verdict with the Wilcoxon test over folds")
+    report.links("Every column and fold:", [("augmentation/summary.csv", "augmentation/summary.csv")]
+                 + [(f"augmentation/{name}/", f"augmentation/{name}/") for name in arms])
     report.table(pd.concat(times, ignore_index=True).round(1), caption="seconds per stage")
     return summary
 

@@ -53,6 +53,9 @@ def test_study_step_matches_a_direct_run_study(warp_clips, tmp_path, monkeypatch
     assert (folds["n_train_synthetic"] > 0).all()
     html = report.render()
     assert "pooled UF1 / UAR, real vs real + synthetic" in html and "per fold" in html and 'alt="lbptop_svm folds"' in html
+    # the reader's table: real, real + synthetic, effect with its interval, verdict; the rest linked in the CSVs
+    assert "<th>real + synthetic</th>" in html and "<th>effect [95 % interval]</th>" in html and "<th>verdict</th>" in html
+    assert "min_attainable_p" not in html and 'href="study/study_summary.csv"' in html and 'href="study/study_folds.csv"' in html
 
 
 def test_demo_runs_with_no_arguments_parser():
@@ -83,3 +86,4 @@ def test_does_augmentation_help_section_runs_both_arms_on_the_labelled_stand_in_
     assert saved["diff"].to_numpy() == pytest.approx(summary["diff"].to_numpy())
     html = report.render()
     assert "STAND-IN" in html and "not on micro-expression data" in html and 'alt="mocogan folds"' in html
+    assert "<th>real + synthetic</th>" in html and "n_folds_nonzero" not in html and 'href="augmentation/summary.csv"' in html
