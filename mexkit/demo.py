@@ -84,9 +84,9 @@ def align_corpus(corpus, report) -> dict:
 WEBCAM_EVERY = 125  # the webcam videos' frames offered as neutral candidates: one every 5 s (25 fps)
 
 
-def webcam_candidates() -> list:
-    """Faces of the corpus's webcam videos (one frame every WEBCAM_EVERY, read as a stream), as FaceSources
-    keyed "corpus/webcam_<video>_f<frame>" of subject corpus_webcam_man."""
+def webcam_candidates():
+    """Faces of the corpus's webcam videos (one frame every WEBCAM_EVERY, read as a stream), yielded as
+    FaceSources keyed "corpus/webcam_<video>_f<frame>" of subject corpus_webcam_man."""
     import hashlib
 
     import cv2
@@ -96,7 +96,6 @@ def webcam_candidates() -> list:
     from mexkit.neutral_face import prepare_face
     from mexkit.synth.writer.faces import FaceSource
 
-    out = []
     for path in webcam_videos():
         cap, i = cv2.VideoCapture(str(path)), 0
         while True:
@@ -114,44 +113,49 @@ def webcam_candidates() -> list:
                 face.meta["face_id"] = f"webcam_{path.stem}_f{i:04d}"
                 h = hashlib.sha256(np.ascontiguousarray(face.crop).tobytes())
                 h.update(np.ascontiguousarray(face.landmarks, np.float32).tobytes())
-                out.append(FaceSource(key=f"corpus/{face.meta['face_id']}", sha=h.hexdigest(), subject=WEBCAM_SUBJECT, face=face))
+                yield FaceSource(key=f"corpus/{face.meta['face_id']}", sha=h.hexdigest(), subject=WEBCAM_SUBJECT, face=face)
             i += 1
         cap.release()
-    return out
 
 
 def neutral_corpus_faces(report) -> list:
     """The faces the demo animates: of the corpus faces and frames of its webcam videos, those whose
     neutrality (mexkit/face/neutrality.py, validated in docs/design.md §3) reaches NEUTRALITY_WARN and
     that fer's emotion network also reads as neutral — posed expressions are not neutral inputs; of the
-    webcam frames, the first that passes. The table of the corpus faces and that frame goes into the report."""
+    webcam frames, the first that passes (read until then). The table of the corpus faces and that frame
+    goes into the report."""
     from mexkit.eval.fer_net import FER_CLASSES, fer_probabilities, load_fer_net
     from mexkit.face.neutrality import NEUTRALITY_WARN, measure_neutrality
     from mexkit.synth.writer import faces_from_corpus
 
-    corpus, webcam = faces_from_corpus(), webcam_candidates()
     net = load_fer_net()
-    rows = []
-    for src in corpus + webcam:  # no warning: the scores are shown in the table instead
+
+    def row(src) -> dict:  # no warning: the scores are shown in the table instead
         p = fer_probabilities(src.face.crop[None], net)[0]
-        rows.append({"face": src.key, "subject": src.subject, "expression (corpus label)": src.face.meta.get("expression", ""),
-                     **measure_neutrality(src.face, warn=False), "fer_top": FER_CLASSES[int(np.argmax(p))],
-                     "fer_neutral": round(float(p[FER_CLASSES.index("neutral")]), 3)})
+        r = {"face": src.key, "subject": src.subject, "expression (corpus label)": src.face.meta.get("expression", ""),
+             **measure_neutrality(src.face, warn=False), "fer_top": FER_CLASSES[int(np.argmax(p))],
+             "fer_neutral": round(float(p[FER_CLASSES.index("neutral")]), 3)}
+        r["animated"] = (r["neutrality"] or 0.0) >= NEUTRALITY_WARN and r["fer_top"] == "neutral"
+        return r
+
+    corpus = faces_from_corpus()
+    rows, looked = [row(src) for src in corpus], 0
+    chosen = [src for src, r in zip(corpus, rows) if r["animated"]]
+    for src in webcam_candidates():
+        looked += 1
+        r = row(src)
+        if r["animated"]:
+            rows.append(r)
+            chosen.append(src)
+            break
     table = pd.DataFrame(rows)
-    table["animated"] = (table["neutrality"].fillna(0.0) >= NEUTRALITY_WARN) & (table["fer_top"] == "neutral")
-    from_webcam = table.index >= len(corpus)
-    if (table["animated"] & from_webcam).any():  # one webcam frame: the first that passes
-        first = table[table["animated"] & from_webcam].index[0]
-        table.loc[from_webcam & (table.index != first), "animated"] = False
-    chosen = [src for src, keep in zip(corpus + webcam, table["animated"]) if keep]
-    table = table[~from_webcam | table["animated"]]  # the webcam frames left out are not listed
     report.section("Neutral inputs", f"A generator animates its input as if it were neutral, so the demo animates the {len(chosen)} "
-                                     f"of these {len(table)} faces (the corpus's faces and the first neutral one of {int(from_webcam.sum())} "
-                                     f"frames of its webcam videos, one every {WEBCAM_EVERY // 25} s) whose neutrality (1 − the "
+                                     f"of these {len(table)} faces (the corpus's faces and the first neutral one of the {looked} frames "
+                                     f"of its webcam videos read, one every {WEBCAM_EVERY // 25} s) whose neutrality (1 − the "
                                      "strongest emotion prototype of its blendshapes; 0 for a turned face) is at least "
                                      f"{NEUTRALITY_WARN} and that fer's emotion network reads as neutral. Posed expressions and "
                                      "smiles are left out.")
-    report.table(table.reset_index(drop=True))
+    report.table(table)
     return chosen
 
 
