@@ -1,6 +1,6 @@
 """The `mexkit demo` section "Finding micro-expressions in a video" (docs/design.md §8).
 
-The first DEMO_SECONDS of a shipped webcam clip (a man talking at his desk, no posed expression) get
+The first DEMO_SECONDS of a shipped webcam clip (DEMO_VIDEO: a man talking at his desk, no posed expression) get
 DEMO_EVENTS micro-expressions inserted at seeded, calm times (`mexkit insert`'s library call,
 `insert_video`, with the warp generator); `mexkit detect`'s library call then spots and names what is in the
 video, and the section shows its timeline (inserted truth in its own lane) and the MEGC scores of the
@@ -12,31 +12,25 @@ from pathlib import Path
 
 import pandas as pd
 
+DEMO_VIDEO = "cap13_edit2"  # the webcam clip whose first 8 s hold two calm windows for the seeded events
 DEMO_SECONDS = 8.0
 DEMO_EVENTS = 2
 DEMO_INTENSITY = (0.7, 0.9)
 
 
 def trim_video(src: Path, dst: Path, seconds: float) -> Path:
-    """The first `seconds` of a video, re-encoded losslessly (FFV1 in MKV), streamed."""
-    import av
-
+    """The first `seconds` of a video, lossless (FFV1 in Matroska through mexkit's bit-exact VideoWriter, so the
+    same source gives the same bytes — `mexkit insert` seeds its events with the video's hash), streamed."""
     from mexkit.video_stream import VideoStream
+    from mexkit.video_writer import VideoWriter
 
-    stream = VideoStream(src)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.stem + ".part" + dst.suffix)
-    with av.open(str(tmp), "w") as out:
-        st = out.add_stream("ffv1", rate=round(stream.fps))
-        st.width, st.height, st.pix_fmt = stream.width, stream.height, "yuv444p"
+    stream = VideoStream(src)
+    with VideoWriter(dst, stream.fps) as out:
         for frame in stream:
             if frame.time_s >= seconds:
                 break
-            for packet in st.encode(av.VideoFrame.from_ndarray(frame.image, format="rgb24")):
-                out.mux(packet)
-        for packet in st.encode():
-            out.mux(packet)
-    tmp.replace(dst)
+            out.write(frame.image, frame.time_s)
     return dst
 
 
@@ -50,7 +44,7 @@ def finding_micro_expressions(out: str | Path, report, seed: int = 0) -> pd.Data
     from .detect import detect_videos
 
     out = Path(out)
-    src = webcam_videos()[0]
+    src = next(p for p in webcam_videos() if p.stem == DEMO_VIDEO)
     clip = trim_video(src, out / "source" / f"{src.stem}_first{int(DEMO_SECONDS)}s.mkv", DEMO_SECONDS)
     request = InsertRequest(count=DEMO_EVENTS, intensity=DEMO_INTENSITY, seed=seed)
     rows = insert_video(clip, out / "inserted", load_generator("warp"), request, subject=WEBCAM_SUBJECT)

@@ -186,3 +186,17 @@ def test_all_faces_each_clip_is_aligned_on_its_own_face(two_faces, tmp_path):
     assert main(["detect", str(two_faces), "--out", str(out), "--all-faces"]) == 0
     iv = pd.read_csv(out / "intervals.csv", keep_default_na=False)
     assert set(iv["face_id"]) == {0, 1}
+
+
+def test_demo_clip_is_the_same_bytes_every_run(tmp_path):
+    """The demo's insertion is seeded by the video's hash: its trimmed webcam clip must not vary run to run."""
+    from mexkit.datasets.corpus import webcam_videos
+    from mexkit.recog.spotting.detect_demo import trim_video
+    from mexkit.video_stream import VideoStream
+
+    a = trim_video(webcam_videos()[0], tmp_path / "a.mkv", 0.5)
+    b = trim_video(webcam_videos()[0], tmp_path / "b.mkv", 0.5)
+    assert a.read_bytes() == b.read_bytes()
+    frames = list(VideoStream(a))
+    assert len(frames) == 13 and frames[-1].time_s < 0.5  # 25 fps: frames at 0, 0.04, …, 0.48 s
+    assert np.array_equal(frames[3].image, next(f.image for f in VideoStream(webcam_videos()[0]) if f.index == 3))
