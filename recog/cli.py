@@ -193,13 +193,15 @@ def _track_study(out: Path, cfg: dict, tables: dict[str, pd.DataFrame], pool, n_
 def _fit_command(args: argparse.Namespace) -> str:
     """The command line that made a model (for its card)."""
     parts = ["mexkit recog fit --config", str(args.config), "--out", str(args.out)]
-    for opt in ("recognizer", "seed", "loso_results"):
+    for name in args.recognizer or []:
+        parts += ["--recognizer", name]
+    for opt in ("seed", "loso_results"):
         if getattr(args, opt) is not None:
             parts += [f"--{opt.replace('_', '-')}", str(getattr(args, opt))]
     if args.calibration != "none":
         parts += ["--calibration", args.calibration, "--calibration-folds", str(args.calibration_folds)]
     parts += [x for s in args.synthetic for x in ("--synthetic", str(s))] + [x for s in args.set for x in ("--set", s)]
-    return " ".join(parts + (["--heldout"] if args.heldout else []))
+    return " ".join(parts + (["--au-head"] if args.au_head else []) + (["--heldout"] if args.heldout else []))
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -210,12 +212,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from mexkit.path_checks import check_input_folder, check_output_folder
 
     from .experiment import load_config
-    from .kept_fit import choose_model, fit_from_config
+    from .kept_fit import choose_models, fit_from_config
     from .model_folder import CONFIG_FILE
 
     _threads(args)
     cfg = load_config(args.config, args.set)
-    choose_model(cfg, args.recognizer)
+    choose_models(cfg, args.recognizer)
     args.synthetic = list(args.synthetic or [])
     _check_inputs(cfg, argparse.Namespace(synthetic=None) if not args.synthetic else argparse.Namespace())
     for s in args.synthetic:
@@ -229,16 +231,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
                                "give --out a new folder or an earlier model folder", stage="output")
     rejects = RejectLog()
     run = fit_from_config(args.config, args.set, args.recognizer, args.seed, args.calibration, args.calibration_folds, args.synthetic,
-                          args.heldout, args.loso_results, rejects=rejects, progress=not args.quiet, out=out,
+                          args.heldout, args.loso_results, rejects=rejects, progress=not args.quiet, out=out, au_head=args.au_head,
                           command=_fit_command(args))
     run.kept.save(out, files=run.files)
     tr = run.kept.training
-    print(f"fitted {tr['recognizer']} ({run.kept.head_info['class']['class_path'].rpartition('.')[2]}, {run.kept.feature['kind']}) on "
-          f"{tr['rows']} rows ({tr['rows_real']} real, {tr['rows_synthetic']} synthetic) of {len(tr['subjects'])} people; "
-          f"scores: {run.kept.score_kind}")
+    heads = ", ".join(f"{h} head {i['class_path'].rpartition('.')[2]} ({i['score_kind']} scores)" for h, i in run.kept.head_info.items())
+    print(f"fitted {tr['recognizer']} on {run.kept.feature['kind']}: {heads}; {tr['rows']} rows ({tr['rows_real']} real, "
+          f"{tr['rows_synthetic']} synthetic) of {len(tr['subjects'])} people")
     if run.heldout is not None:
         print("held-out people (pooled):")
-        _print_table(run.heldout.pooled)
+        if len(run.heldout.pooled):
+            _print_table(run.heldout.pooled)
+        if run.heldout.pooled_aus is not None:
+            _print_table(run.heldout.pooled_aus)
     if tr.get("loso"):
         print(f"LOSO figures of the same config read from {tr['loso']['source']}")
     print(rejects.summary())
@@ -307,7 +312,8 @@ def register(subparsers) -> None:
     f = sub.add_parser("fit", help="fit ONE recognizer of a config on all its rows and write a model folder (config.json, weights, card)")
     f.add_argument("--config", required=True, help="YAML config (as for recog loso): a path or a shipped config's name (e.g. recog_mexkit_demo)")
     f.add_argument("--out", required=True, help="the model folder to write (e.g. models/NAME); an earlier model folder there is replaced")
-    f.add_argument("--recognizer", help="which recognizer of the config's `models:` to fit (needed when it has several)")
+    f.add_argument("--recognizer", action="append", metavar="NAME",
+                   help="which recognizer of the config's `models:` to fit (repeatable: a class model and an AU model, one folder)")
     f.add_argument("--seed", type=int, help="model seed (default: the config's loso.seed)")
     f.add_argument("--calibration", choices=["none", "sigmoid"], default="none",
                    help="sigmoid: Platt-calibrated probabilities (prob_<class>) fitted on internal folds of the training rows; "
@@ -315,6 +321,9 @@ def register(subparsers) -> None:
     f.add_argument("--calibration-folds", type=int, default=5, help="internal folds for calibration, grouped by subject (default 5)")
     f.add_argument("--synthetic", action="append", default=[], metavar="DIR",
                    help="synthetic clips to train on (a `mexkit generate` output folder or manifest; repeatable; overrides the config's)")
+    f.add_argument("--au-head", action="store_true",
+                   help="also fit the same recognizer with target aus on the rows with AU annotations: an AU head in the same folder "
+                        "(predictions.csv then has aus_predicted and a score per AU)")
     f.add_argument("--heldout", action="store_true",
                    help="also refit without each person in turn and predict them: held-out figures in the card and heldout/")
     f.add_argument("--loso-results", metavar="DIR",

@@ -31,7 +31,7 @@ from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .kept_scores import CALIBRATIONS, PlattCalibration, calibration_folds as internal_folds, raw_score_kind, raw_scores
+from .kept_scores import CALIBRATIONS, PlattCalibration, calibration_folds as internal_folds, model_target, raw_score_kind, raw_scores
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 FRAME_SAMPLING = {"flow_strain": "onset and apex frames (flow onset→apex)",
@@ -81,10 +81,12 @@ def full_feature(feature: dict[str, Any]) -> dict[str, Any]:
 
 
 def _model_outputs(model: Any) -> int | None:
+    """How many outputs a fitted model scores: its classes (or AUs), or a network's head width."""
     classes = getattr(model, "classes_", None)
     if classes is not None:
         return len(classes)
-    n = getattr(model, "num_classes", None)
+    n = getattr(model, "num_outputs", None)
+    n = getattr(model, "num_classes", None) if n is None else n
     return int(n) if n is not None else None
 
 
@@ -113,8 +115,9 @@ class KeptRecognizer:
     # --- what it is -------------------------------------------------------------------------------
     @property
     def score_kind(self) -> str:
-        """What the class scores are: "decision", "softmax" (uncalibrated) or "prob" (calibrated)."""
-        return self.head_info["class"]["score_kind"]
+        """What the class scores are: "decision", "softmax" (uncalibrated) or "prob" (calibrated) — the AU
+        head's ("decision", "sigmoid", "prob") for a model without a class head."""
+        return self.head_info["class" if "class" in self.heads else "aus"]["score_kind"]
 
     @property
     def au_names(self) -> tuple[str, ...]:
@@ -124,7 +127,9 @@ class KeptRecognizer:
     @property
     def columns(self) -> list[str]:
         """The columns of `predict_clips` / predictions.csv, in order."""
-        cols = ["sample_id", "input", "label", "predicted", *[f"{self.score_kind}_{c}" for c in self.classes]]
+        cols = ["sample_id", "input", "label"]
+        if "class" in self.heads:
+            cols += ["predicted", *[f"{self.head_info['class']['score_kind']}_{c}" for c in self.classes]]
         if self.au_names:
             kind = self.head_info["aus"]["score_kind"]
             cols += ["aus_predicted", *[f"au_{kind}_{a}" for a in self.au_names]]
@@ -194,31 +199,26 @@ class KeptRecognizer:
         k = len(info["outputs"])
         if len(X) == 0:
             return np.zeros((0, k)), np.zeros((0,) if name == "class" else (0, k), np.int64)
-        raw = raw_scores(model, X, k) if name == "class" else self._multilabel_raw(model, X, k)
+        raw = raw_scores(model, X, k)
         cal = info.get("calibration")
         if cal:
-            scores = PlattCalibration.from_dict(cal)(raw) if name == "class" else _per_output_platt(cal, raw)
+            scores = PlattCalibration.from_dict(cal)(raw)
             pred = scores.argmax(axis=1) if name == "class" else (scores >= 0.5).astype(np.int64)
         else:
             scores = raw
             pred = np.asarray(model.predict(X)).astype(np.int64)
         return scores, pred
 
-    @staticmethod
-    def _multilabel_raw(model: Any, X: np.ndarray, k: int) -> np.ndarray:
-        fn = getattr(model, "decision_function", None) or getattr(model, "predict_proba")
-        s = np.asarray(fn(X), dtype=np.float64)
-        return s.reshape(len(X), k)
-
     def predict_features(self, X: np.ndarray, sample_ids: Sequence[str], inputs: Sequence[str] = (),
                          labels: Sequence[str] = ()) -> pd.DataFrame:
         """The predictions table (columns `columns`) of features X (N, ...)."""
         n = len(sample_ids)
-        scores, pred = self.head_scores("class", X)
-        table = {"sample_id": list(sample_ids), "input": list(inputs) or [""] * n, "label": list(labels) or [""] * n,
-                 "predicted": [self.classes[i] for i in pred]}
-        for j, c in enumerate(self.classes):
-            table[f"{self.score_kind}_{c}"] = scores[:, j]
+        table = {"sample_id": list(sample_ids), "input": list(inputs) or [""] * n, "label": list(labels) or [""] * n}
+        if "class" in self.heads:
+            scores, pred = self.head_scores("class", X)
+            table["predicted"] = [self.classes[i] for i in pred]
+            for j, c in enumerate(self.classes):
+                table[f"{self.head_info['class']['score_kind']}_{c}"] = scores[:, j]
         if self.au_names:
             au_scores, au_pred = self.head_scores("aus", X)
             kind = self.head_info["aus"]["score_kind"]
@@ -277,29 +277,28 @@ class KeptRecognizer:
         classes = tuple(cfg["classes"])
         for name, model in models.items():
             outputs = cfg["heads"][name]["outputs"]
-            n = _model_outputs(model) if name == "class" else len(outputs)
+            n = _model_outputs(model)
+            if model_target(model) != ("aus" if name == "aus" else "class"):
+                raise MexkitInputError(folder / CONFIG_FILE, f"the {name} head's model learns {model_target(model)!r} targets",
+                                       "use the config.json written with these weights", stage="model")
             if n is not None and n != len(outputs):
                 raise MexkitInputError(folder / CONFIG_FILE, f"label map disagrees with the model: config.json lists {len(outputs)} "
                                                              f"{name} outputs {outputs}, the {name} head's model has {n}",
                                        "use the config.json written with these weights (`mexkit recog fit` writes both)", stage="model")
+            if name == "aus" and getattr(model, "classes_", None) is not None and [str(c) for c in model.classes_] != list(outputs):
+                raise MexkitInputError(folder / CONFIG_FILE, f"the AU head's model scores {list(model.classes_)}, config.json lists {outputs}",
+                                       "use the config.json written with these weights", stage="model")
             if name == "class" and getattr(model, "classes_", None) is not None and \
                     not np.array_equal(np.asarray(model.classes_), np.arange(len(outputs))):
                 raise MexkitInputError(folder / CONFIG_FILE, f"the class head's model scores class indices {list(model.classes_)}, "
                                                              f"not 0..{len(outputs) - 1}", "refit the model on rows of every class", stage="model")
             cal = cfg["heads"][name].get("calibration")
-            if cal and name == "class" and int(cal.get("num_classes", -1)) != len(outputs):
+            if cal and int(cal.get("num_classes", -1)) != len(outputs):
                 raise MexkitInputError(folder / CONFIG_FILE, f"the calibration is for {cal.get('num_classes')} classes, the label map has "
                                                              f"{len(outputs)}", "use the config.json written with these weights", stage="model")
         inp = {k: v for k, v in (cfg.get("input") or {}).items() if k not in ("feature", "feature_info", "frame_sampling")}
         return cls(classes, dict(cfg["input"]["feature"]), models, {n: dict(h) for n, h in cfg["heads"].items()}, inp,
                    dict(cfg.get("training") or {}), folder)
-
-
-def _per_output_platt(cal: dict[str, Any], raw: np.ndarray) -> np.ndarray:
-    """Per-output (multi-label) Platt sigmoids: p_j = 1 / (1 + exp(a_j·s_j + b_j)), no normalisation."""
-    from scipy.special import expit
-
-    return expit(-(raw * np.asarray(cal["a"]) + np.asarray(cal["b"])))
 
 
 def load_recognizer(path_or_name: str | Path = "mexkit-demo", trusted: Iterable[str] = ()) -> KeptRecognizer:
@@ -351,64 +350,100 @@ def prepare_rows(samples, feature: dict[str, Any], rejects: RejectLog | None = N
     return samples.prepare(kind, params, rejects=rejects, progress=progress)
 
 
-def fit_kept(samples, template: Any, feature: dict[str, Any] | None = None, seed: int = 0, calibration: str = "none",
-             calibration_folds: int = 5, align: str | None = None, rejects: RejectLog | None = None,
-             progress: bool = False) -> KeptRecognizer:
-    """Fit ONE recognizer on every row of a SampleSet (real and synthetic alike), as a LOSO fold would:
-    the same features (`feature`, default the model's input_kind), a fresh model cloned from `template`
-    with `seed` (loso.clone_model), its fixed schedule. calibration="sigmoid": Platt sigmoids fitted on
-    out-of-fold scores of `calibration_folds` internal folds of these rows (grouped by subject, seeded);
-    "none": raw scores (decision values or softmax). align: the face backend the rows were aligned with
-    (recorded, so predict aligns raw inputs the same way). Rows whose features cannot be computed go to
-    `rejects`. Raises MexkitInputError when a class has no training row."""
-    from .loso import clone_model, default_feature
+def _fit_head(name: str, template: Any, X: np.ndarray, y: np.ndarray, outputs: list[str], groups: np.ndarray, seed: int,
+              calibration: str, calibration_folds: int) -> tuple[Any, dict[str, Any]]:
+    """One head: the model cloned from `template` with `seed` and fitted on (X, y) — y class indices (N,) for
+    the class head, 0/1 AU targets (N, A) for the AU head — and its head info (score kind, calibration)."""
+    from .loso import clone_model
+    from .model_folder import class_path_of, json_safe
 
-    if calibration not in CALIBRATIONS:
-        raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}")
-    feature = full_feature(feature or default_feature(template))
-    kind, params = feature["kind"], {k: v for k, v in feature.items() if k != "kind"}
-    samples = prepare_rows(samples, feature, rejects, progress)
-    sizes = samples.sources[0].sizes if len(samples) else set()
-    X, y = samples.features(kind, **params), samples.y
-    k = len(samples.classes)
-    counts = np.bincount(y, minlength=k) if len(y) else np.zeros(k, int)
-    missing = [c for c, n in zip(samples.classes, counts) if n == 0]
-    if missing:
-        raise MexkitInputError(None, f"no training rows of class(es) {missing} (rows per class: "
-                                     f"{dict(zip(samples.classes, counts.tolist()))})",
-                               "add data of every class, or drop the class from data.classes", stage="fit")
-    t0 = time.perf_counter()
+    k = len(outputs)
     model = clone_model(template, seed, k).fit(X, y)
     raw_kind = raw_score_kind(model)
-    info: dict[str, Any] = {"outputs": list(samples.classes), "score_kind": raw_kind, "calibration": None}
-    groups = _groups(samples.table)
+    info: dict[str, Any] = {"outputs": list(outputs), "score_kind": raw_kind, "calibration": None}
     if calibration == "sigmoid":
+        strata = y if y.ndim == 1 else np.zeros(len(y), np.int64)  # AU heads: folds grouped by person only
         try:
-            splits = internal_folds(y, groups, calibration_folds, seed)
+            splits = internal_folds(strata, groups, calibration_folds, seed)
         except ValueError as err:
             raise MexkitInputError(None, str(err), "fit without calibration (--calibration none) or add subjects", stage="fit") from None
         oof = np.zeros((len(y), k))
         for tr, te in splits:
-            lacking = sorted(set(range(k)) - set(y[tr].tolist()))
+            lacking = sorted(set(range(k)) - set(y[tr].tolist())) if y.ndim == 1 else []
             if lacking:
-                raise MexkitInputError(None, f"an internal calibration fold has no training rows of {[samples.classes[i] for i in lacking]}",
+                raise MexkitInputError(None, f"an internal calibration fold has no training rows of {[outputs[i] for i in lacking]}",
                                        "use fewer --calibration-folds, add subjects of that class, or --calibration none", stage="fit")
             oof[te] = raw_scores(clone_model(template, seed, k).fit(X[tr], y[tr]), X[te], k)
         cal = PlattCalibration.fit(oof, y, raw_kind, len(splits))
         info.update(score_kind="prob", calibration=cal.to_dict())
-    from .model_folder import class_path_of, json_safe
+    return model, {"class_path": class_path_of(model), "init_args": json_safe(model.get_params(deep=False)), **info}
 
-    info = {"class_path": class_path_of(model), "init_args": json_safe(model.get_params(deep=False)), **info}
+
+def fit_kept(samples, template: Any, feature: dict[str, Any] | None = None, seed: int = 0, calibration: str = "none",
+             calibration_folds: int = 5, align: str | None = None, rejects: RejectLog | None = None,
+             progress: bool = False, au_template: Any = None) -> KeptRecognizer:
+    """Fit a kept recognizer on every row of a SampleSet (real and synthetic alike), as a LOSO fold would:
+    the same features (`feature`, default the model's input_kind), a fresh model cloned from `template`
+    with `seed` (loso.clone_model), its fixed schedule. The template's `target` says which head it is:
+    "class" (the class head, on every row) or "aus" (the AU head, on the rows with a 12-AU target; the
+    others go to `rejects`). `au_template`: an AU model fitted as a second head beside a class template,
+    on the same feature. calibration="sigmoid": Platt sigmoids fitted on out-of-fold scores of
+    `calibration_folds` internal folds of the head's rows (grouped by person, seeded); "none": raw scores
+    (decision values, softmax or sigmoid). align: the face backend the rows were aligned with (recorded,
+    so predict aligns raw inputs the same way). Rows whose features cannot be computed go to `rejects`.
+    Raises MexkitInputError when a class has no training row. Pass `prepare_rows(samples, ...)` to reuse
+    its features (held-out folds, several fits)."""
+    from .loso import default_feature
+
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}")
+    templates = {"aus" if model_target(template) == "aus" else "class": template}
+    if au_template is not None:
+        if model_target(au_template) != "aus" or "aus" in templates:
+            raise ValueError("au_template must be an AU model (target='aus') beside a class template")
+        templates["aus"] = au_template
+    feature = full_feature(feature or default_feature(template))
+    kind, params = feature["kind"], {k: v for k, v in feature.items() if k != "kind"}
+    samples = prepare_rows(samples, feature, rejects, progress)
+    sizes = samples.sources[0].sizes if len(samples) else set()
+    t0 = time.perf_counter()
+    heads, infos = {}, {}
     table = samples.table
+    groups = _groups(table)
+    training: dict[str, Any] = {}
+    if "class" in templates:
+        X, y = samples.features(kind, **params), samples.y
+        k = len(samples.classes)
+        counts = np.bincount(y, minlength=k) if len(y) else np.zeros(k, int)
+        missing = [c for c, n in zip(samples.classes, counts) if n == 0]
+        if missing:
+            raise MexkitInputError(None, f"no training rows of class(es) {missing} (rows per class: "
+                                         f"{dict(zip(samples.classes, counts.tolist()))})",
+                                   "add data of every class, or drop the class from data.classes", stage="fit")
+        heads["class"], infos["class"] = _fit_head("class", templates["class"], X, y, list(samples.classes), groups, seed,
+                                                   calibration, calibration_folds)
+        training["rows_per_class"] = {c: int(n) for c, n in zip(samples.classes, counts)}
+    if "aus" in templates:
+        from mexkit.datasets.au_targets import MEB_AUS
+
+        au_rows = samples.with_au_targets(rejects)
+        if not len(au_rows):
+            raise MexkitInputError(None, "no training row has an AU target", "train the AU head on clips with an AU annotation (aus / au_target)",
+                                   stage="fit")
+        Y = np.asarray(au_rows.Y, dtype=np.int64)
+        heads["aus"], infos["aus"] = _fit_head("aus", templates["aus"], au_rows.features(kind, **params), Y, list(MEB_AUS),
+                                               _groups(au_rows.table), seed, calibration, calibration_folds)
+        training["rows_aus"] = int(len(Y))
+        training["au_positives"] = {a: int(n) for a, n in zip(MEB_AUS, Y.sum(axis=0))}
     training = {
         "rows": int(len(table)), "rows_real": int((~table["synthetic"]).sum()), "rows_synthetic": int(table["synthetic"].sum()),
-        "rows_per_class": {c: int(n) for c, n in zip(samples.classes, counts)},
-        "subjects": sorted(set(groups.tolist())), "datasets": sorted(set(table["dataset"]) - {""}),
+        **training, "subjects": sorted(set(groups.tolist())), "datasets": sorted(set(table["dataset"]) - {""}),
         "synthetic_sources": _synthetic_sources(table), "seed": int(seed), "fit_seconds": round(time.perf_counter() - t0, 3),
         "calibration": calibration, "calibration_folds": int(calibration_folds) if calibration != "none" else 0,
     }
     inp = {"resolution": next(iter(sizes))[0] if len(sizes) == 1 and len(set(next(iter(sizes)))) == 1 else None, "align": align}
-    return KeptRecognizer(tuple(samples.classes), feature, {"class": model}, {"class": info}, inp, training)
+    classes = tuple(samples.classes) if "class" in heads else ()
+    return KeptRecognizer(classes, feature, heads, infos, inp, training)
 
 
 def _synthetic_sources(table: pd.DataFrame) -> list[dict[str, Any]]:

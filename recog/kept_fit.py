@@ -40,19 +40,38 @@ class FitRun:
     files: dict[str, str] = field(default_factory=dict)
 
 
-def choose_model(cfg: dict[str, Any], recognizer: str | None) -> tuple[str, dict[str, Any]]:
-    """(name, spec) of the one recognizer to fit: the config's only model, or the one named."""
+def _spec_target(spec: dict[str, Any]) -> str:
+    return "aus" if (spec.get("init_args") or {}).get("target") == "aus" else "class"
+
+
+def choose_models(cfg: dict[str, Any], recognizers: Sequence[str] | str | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """{head: (name, spec)} of the recognizers to fit — one per head: "class" (a class model) and / or
+    "aus" (a model with init_args target: aus). Without names: the config's only model, or its class model
+    and its AU model when `models:` holds exactly one of each; else the ones named (at most one per head)."""
     from .experiment import model_specs
 
     specs = model_specs(cfg)
-    if recognizer is None:
-        if len(specs) > 1:
-            raise MexkitInputError(cfg.get("_path"), f"the config has {len(specs)} recognizers ({', '.join(specs)}); fit trains one",
-                                   f"pass --recognizer NAME (one of {', '.join(specs)})", stage="config")
-        return next(iter(specs.items()))
-    if recognizer not in specs:
-        raise MexkitInputError(cfg.get("_path"), f"no recognizer {recognizer!r} in the config", f"choose one of {', '.join(specs)}", stage="config")
-    return recognizer, specs[recognizer]
+    names = [recognizers] if isinstance(recognizers, str) else list(recognizers or [])
+    where = cfg.get("_path")
+    if not names:
+        by_head: dict[str, list[str]] = {}
+        for name, spec in specs.items():
+            by_head.setdefault(_spec_target(spec), []).append(name)
+        if len(specs) > 1 and any(len(v) > 1 for v in by_head.values()):
+            raise MexkitInputError(where, f"the config has {len(specs)} recognizers ({', '.join(specs)}); fit trains one per head "
+                                          "(a class model and / or an AU model)",
+                                   f"pass --recognizer NAME (one of {', '.join(specs)}; twice for a class and an AU model)", stage="config")
+        names = [v[0] for v in by_head.values()]
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in names:
+        if name not in specs:
+            raise MexkitInputError(where, f"no recognizer {name!r} in the config", f"choose from {', '.join(specs)}", stage="config")
+        head = _spec_target(specs[name])
+        if head in out:
+            raise MexkitInputError(where, f"--recognizer {out[head][0]} and {name} are both {head} models; a model folder holds one per head",
+                                   "name one class model and at most one AU model", stage="config")
+        out[head] = (name, specs[name])
+    return out
 
 
 def _comparable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +80,7 @@ def _comparable_params(params: dict[str, Any]) -> dict[str, Any]:
     return json_safe({k: v for k, v in params.items() if k not in _SEED_PARAMS})
 
 
-def read_loso_results(folder: str | Path, name: str, template: Any, feature: dict[str, Any], classes: Sequence[str],
+def read_loso_results(folder: str | Path, name: str, template: Any, feature: dict[str, Any], classes: Sequence[str] | None,
                       explicit: bool = True) -> dict[str, Any] | None:
     """The LOSO figures of a `recog loso` output for recognizer `name` (FOLDER/NAME/ or FOLDER itself when it
     holds result.json), checked to be of the same model (constructor arguments other than the seed),
@@ -94,9 +113,10 @@ def read_loso_results(folder: str | Path, name: str, template: Any, feature: dic
         same_feature = False
     if not same_feature:
         return fail(run / "result.json", f"the LOSO run used another feature ({given}; this fit: {feature})")
-    if list(result.get("classes") or []) != list(classes):
+    if classes is not None and list(result.get("classes") or []) != list(classes):
         return fail(run / "result.json", f"the LOSO run has classes {result.get('classes')}, this fit {list(classes)}")
-    keep = ("samples", "folds", "uf1", "uar", "accuracy", "uf1_fold_mean", "uf1_fold_std", "uar_fold_mean", "uar_fold_std")
+    keep = ("samples", "folds", "uf1", "uar", "accuracy", "uf1_fold_mean", "uf1_fold_std", "uar_fold_mean", "uar_fold_std",
+            "au_f1", "au_macro_f1", "au_f1_fold_mean", "au_macro_f1_fold_mean", "all_on_au_f1")
     return {"source": str(run), "seed": result.get("seed"), "unit": result.get("unit"), "folds": summary.get("folds"),
             "summary": {k: (float(summary[k]) if k not in ("samples", "folds") else int(summary[k])) for k in keep if k in summary}}
 
@@ -114,14 +134,18 @@ def card_notes(table: pd.DataFrame) -> list[str]:
     return notes
 
 
-def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognizer: str | None = None, seed: int | None = None,
+def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognizer: Sequence[str] | str | None = None,
+                    seed: int | None = None,
                     calibration: str = "none", calibration_folds: int = 5, synthetic: Sequence[str | Path] = (),
                     heldout: bool = False, loso_results: str | Path | None = None, work: str | Path | None = None,
+                    au_head: bool = False,
                     rejects: RejectLog | None = None, progress: bool = True, out: str | Path | None = None,
                     command: str = "") -> FitRun:
     """Fit one kept recognizer as the module docstring says. work: where a parametric stand-in set or
     generated synthetic clips are written (default: the config's `out`, else runs/recog/fit). out: the
-    model folder it will be saved to (its name and how to load it go on the card)."""
+    model folder it will be saved to (its name and how to load it go on the card). au_head: beside the
+    config's class model, the same recognizer with target="aus" learns the 12 AUs of the rows that have
+    an AU target (a second head in the same folder, same feature)."""
     from .kept import PRETRAINED_DIR
 
     from .experiment import build_model, load_config, load_real, load_synthetic, model_feature
@@ -130,9 +154,21 @@ def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognize
     from .samples import SampleSet
 
     cfg = load_config(config, overrides)
-    rec_name, spec = choose_model(cfg, recognizer)
-    template = build_model(spec, cfg["_path"])
-    feature = full_feature(model_feature(cfg, spec) or default_feature(template))
+    chosen = choose_models(cfg, recognizer)
+    templates = {head: build_model(spec, cfg["_path"]) for head, (_, spec) in chosen.items()}
+    features = {head: full_feature(model_feature(cfg, spec) or default_feature(templates[head])) for head, (_, spec) in chosen.items()}
+    if len({json.dumps(f, sort_keys=True) for f in features.values()}) > 1:
+        raise MexkitInputError(cfg["_path"], f"the class and AU models use different features ({features}); one model folder computes one",
+                               "give both the same feature (the config's `feature:` section)", stage="config")
+    main = "class" if "class" in chosen else "aus"
+    rec_name, template, feature = chosen[main][0], templates[main], features[main]
+    au_template = templates.get("aus") if main == "class" else None
+    if au_head:
+        if main != "class":
+            raise MexkitInputError(cfg["_path"], f"{rec_name} already learns AUs (target: aus)", "drop --au-head", stage="config")
+        spec = chosen["class"][1]
+        au_template = build_model({"class_path": spec["class_path"], "init_args": {**spec["init_args"], "target": "aus"}}, cfg["_path"])
+        templates["aus"] = au_template
     rejects = rejects if rejects is not None else RejectLog()
     work = Path(work or cfg.get("out") or "runs/recog/fit")
     data = cfg.get("data") or {}
@@ -151,26 +187,31 @@ def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognize
     check_training_rows(samples.table, set(), "fit", samples.namespace)  # provenance known, faces in the namespace
     seed = int(seed if seed is not None else (cfg.get("loso") or {}).get("seed", 0))
     samples = prepare_rows(samples, feature, rejects, progress)
-    kept = fit_kept(samples, template, feature, seed, calibration, calibration_folds, align=data.get("align"), progress=progress)
+    kept = fit_kept(samples, template, feature, seed, calibration, calibration_folds, align=data.get("align"), rejects=rejects,
+                    progress=progress, au_template=au_template)
     run = FitRun(kept, samples)
     tr = kept.training
     shipped = out is not None and Path(out).resolve().parent == PRETRAINED_DIR.resolve()
     tr.update(name=Path(out).name if out else rec_name, use_name=(Path(out).name if shipped else str(out)) if out else "",
-              recognizer=rec_name, config=str(cfg["_path"]), overrides=list(overrides), command=command,
+              recognizer=" + ".join(name for name, _ in chosen.values()), config=str(cfg["_path"]), overrides=list(overrides), command=command,
               recipe={k: v for k, v in cfg.items() if not k.startswith("_")}, card_notes=card_notes(samples.table),
               rejected_rows=len(rejects))
     if data.get("cache"):
         tr["cache"] = str(data["cache"])
     if heldout:
-        run.heldout = heldout_subjects(samples, template, feature, seed, calibration, calibration_folds, progress=progress)
+        run.heldout = heldout_subjects(samples, template, feature, seed, calibration, calibration_folds, progress=progress,
+                                       au_template=au_template)
         tr["heldout"] = run.heldout.summary()
         run.files.update(run.heldout.files())
     loso_dir = loso_results or (Path(cfg["out"]) if cfg.get("out") else None)
     if loso_dir is not None:
-        found = read_loso_results(loso_dir, rec_name, template, feature, real.classes, explicit=loso_results is not None)
-        if found:
-            tr["loso"] = found
-    cols = ["sample_id", "subject", "label", "dataset", "synthetic", "generator", "source_subject", "train_subjects", "driving_subject"]
+        for head, (name, _) in chosen.items():
+            found = read_loso_results(loso_dir, name, templates[head], feature, real.classes if head == "class" else None,
+                                      explicit=loso_results is not None)
+            if found:
+                tr["loso" if head == main else f"loso_{head}"] = found
+    cols = [c for c in ("sample_id", "subject", "label", "dataset", "synthetic", "generator", "source_subject", "train_subjects",
+                        "driving_subject", "au_target") if c in samples.table.columns]
     run.files["training_rows.csv"] = samples.table[cols].to_csv(index=False)
     if len(rejects):
         buf = pd.DataFrame(rejects.rows, columns=["file", "stage", "reason"]).to_csv(index=False)

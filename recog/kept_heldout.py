@@ -30,28 +30,46 @@ from .samples import split_subjects
 
 @dataclass
 class HeldoutResult:
-    """per_fold: one row per held-out person; predictions: one row per held-out clip (scores included);
-    pooled: rows "real", "synthetic", "all" with n, UF1, UAR, accuracy (+ log loss and Brier score when
-    the scores are calibrated probabilities)."""
+    """per_fold: one row per held-out person; predictions: one row per held-out clip (class scores
+    included); pooled: rows "real", "synthetic", "all" with n, UF1, UAR, accuracy (+ log loss and Brier
+    score when the scores are calibrated probabilities). With an AU head: predictions_aus (true_/pred_<AU>
+    per held-out clip with an AU target) and pooled_aus (n, AU-F1, AU macro F1 and the all-AUs-on
+    constant predictor's AU-F1 on the same rows)."""
 
     per_fold: pd.DataFrame
     predictions: pd.DataFrame
     pooled: pd.DataFrame
     classes: tuple[str, ...]
+    predictions_aus: pd.DataFrame | None = None
+    pooled_aus: pd.DataFrame | None = None
 
     def summary(self) -> dict[str, Any]:
         """What config.json and the model card keep."""
-        return {"folds": int(len(self.per_fold)), "folds_skipped": int((self.per_fold["skipped"] != "").sum()),
-                "pooled": self.pooled.to_dict("records")}
+        out = {"folds": int(len(self.per_fold)), "folds_skipped": int((self.per_fold["skipped"] != "").sum()),
+               "pooled": self.pooled.to_dict("records")}
+        if self.pooled_aus is not None:
+            out["pooled_aus"] = self.pooled_aus.to_dict("records")
+        return out
 
     def files(self) -> dict[str, str]:
         """{relative path: CSV text} for the model folder's heldout/."""
-        return {"heldout/per_fold.csv": self.per_fold.to_csv(index=False), "heldout/predictions.csv": self.predictions.to_csv(index=False),
-                "heldout/pooled.csv": self.pooled.to_csv(index=False)}
+        out = {"heldout/per_fold.csv": self.per_fold.to_csv(index=False)}
+        if len(self.pooled):
+            out.update({"heldout/predictions.csv": self.predictions.to_csv(index=False), "heldout/pooled.csv": self.pooled.to_csv(index=False)})
+        if self.pooled_aus is not None:
+            out.update({"heldout/predictions_aus.csv": self.predictions_aus.to_csv(index=False),
+                        "heldout/pooled_aus.csv": self.pooled_aus.to_csv(index=False)})
+        return out
 
     def save(self, out: str | Path) -> None:
         for rel, text in self.files().items():
             atomic_write_text(Path(out) / rel, text)
+
+
+def model_target_is_class(template: Any) -> bool:
+    from .kept_scores import model_target
+
+    return model_target(template) != "aus"
 
 
 def _shaped_by(table: pd.DataFrame, person: str) -> np.ndarray:
@@ -77,25 +95,43 @@ def _pooled(pred: pd.DataFrame, classes: tuple[str, ...], score_kind: str) -> pd
     return pd.DataFrame(rows)
 
 
+def _pooled_aus(pred: pd.DataFrame) -> pd.DataFrame:
+    from mexkit.datasets.au_targets import MEB_AUS
+
+    from .metrics import all_on_baseline, au_f1
+
+    rows = []
+    for name, part in (("real", pred[~pred["synthetic"]]), ("synthetic", pred[pred["synthetic"]]), ("all", pred)):
+        if not len(part):
+            continue
+        truth = part[[f"true_{a}" for a in MEB_AUS]].to_numpy(np.int64)
+        rows.append({"rows": name, "n": int(len(part)), **au_f1(truth, part[[f"pred_{a}" for a in MEB_AUS]].to_numpy(np.int64)),
+                     "all_on_au_f1": all_on_baseline(truth)["au_f1"]})
+    return pd.DataFrame(rows)
+
+
 def heldout_subjects(samples, template: Any, feature: dict[str, Any] | None, seed: int = 0, calibration: str = "none",
-                     calibration_folds: int = 5, progress: bool = True) -> HeldoutResult:
-    """Leave-one-person-out figures of `kept.fit_kept(samples, template, feature, ...)` (module docstring).
-    `samples` must already hold the feature (SampleSet.prepare), as `fit_kept` leaves it."""
+                     calibration_folds: int = 5, progress: bool = True, au_template: Any = None) -> HeldoutResult:
+    """Leave-one-person-out figures of `kept.fit_kept(samples, template, feature, ..., au_template=...)`
+    (module docstring). `samples` must already hold the feature (`kept.prepare_rows`)."""
+    from mexkit.datasets.au_targets import MEB_AUS
+
     from .kept import _groups, fit_kept, full_feature
-    from .loso import clone_model, default_feature, fold_seed
+    from .loso import default_feature, fold_seed
 
     feature = full_feature(feature or default_feature(template))
     kind, params = feature["kind"], {k: v for k, v in feature.items() if k != "kind"}
     X = samples.features(kind, **params)
-    y = samples.y
+    y = samples.y if model_target_is_class(template) else None
     table = samples.table
     groups = _groups(table)
     people = sorted(set(groups.tolist()))
     if len(people) < 2:
         raise MexkitInputError(None, f"held-out figures need at least two people in the training rows, found {people}",
                                "add data of more subjects, or fit without --heldout", stage="heldout")
-    fold_rows, pred_rows = [], []
+    fold_rows, pred_rows, au_rows = [], [], []
     score_kind = None
+    has_aus = np.asarray(table["au_target"] != "", bool) if "au_target" in table.columns else np.zeros(len(table), bool)
     for person in tqdm(people, desc="held-out people", unit="fold", disable=not progress, dynamic_ncols=True):
         test = groups == person
         train = ~test & ~_shaped_by(table, person)
@@ -104,13 +140,27 @@ def heldout_subjects(samples, template: Any, feature: dict[str, Any] | None, see
         row = {"fold": person, "seed": s, "n_train": int(train.sum()), "n_test": int(test.sum()),
                "n_test_real": int((test & ~table["synthetic"].to_numpy(bool)).sum()), "skipped": ""}
         try:
-            kept = fit_kept(samples.select(train), clone_model(template, s, len(samples.classes)), feature, seed=s,
-                            calibration=calibration, calibration_folds=calibration_folds)
+            kept = fit_kept(samples.select(train), template, feature, seed=s, calibration=calibration,
+                            calibration_folds=calibration_folds, au_template=au_template)
         except MexkitInputError as err:  # e.g. a class with no training row once this person is out
             row["skipped"] = err.reason
             fold_rows.append(row)
             continue
-        score_kind = kept.score_kind
+        if "aus" in kept.heads and (test & has_aus).any():
+            pos = np.flatnonzero(test & has_aus)
+            truth = samples.select(pos).Y
+            _, pred = kept.head_scores("aus", X[pos])
+            from .metrics import au_f1
+
+            row.update(au_f1(truth, pred))
+            for i, j in enumerate(pos):
+                au_rows.append({"sample_id": table.at[j, "sample_id"], "person": person, "synthetic": bool(table.at[j, "synthetic"]),
+                                **{f"true_{a}": int(truth[i, n]) for n, a in enumerate(MEB_AUS)},
+                                **{f"pred_{a}": int(pred[i, n]) for n, a in enumerate(MEB_AUS)}})
+        if "class" not in kept.heads:
+            fold_rows.append(row)
+            continue
+        score_kind = kept.head_info["class"]["score_kind"]
         scores, yp = kept.head_scores("class", X[test])
         yt = y[test]
         row.update(uf1_uar(yt, yp, len(samples.classes)))
@@ -122,4 +172,6 @@ def heldout_subjects(samples, template: Any, feature: dict[str, Any] | None, see
                               **{f"{score_kind}_{c}": float(scores[i, n]) for n, c in enumerate(samples.classes)}})
     pred = pd.DataFrame(pred_rows)
     pooled = _pooled(pred, samples.classes, score_kind) if len(pred) else pd.DataFrame(columns=["rows", "n"])
-    return HeldoutResult(pd.DataFrame(fold_rows), pred, pooled, tuple(samples.classes))
+    aus = pd.DataFrame(au_rows) if au_rows else None
+    return HeldoutResult(pd.DataFrame(fold_rows), pred, pooled, tuple(samples.classes), aus,
+                         _pooled_aus(aus) if aus is not None else None)

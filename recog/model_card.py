@@ -8,8 +8,9 @@ from typing import Any
 SCORE_WORDS = {
     "decision": "decision values (signed distances from the classifier's boundaries; larger = more that class; NOT probabilities)",
     "softmax": "softmax outputs of the network (sum to 1 but are NOT calibrated probabilities)",
-    "prob": "calibrated probabilities (Platt sigmoid per class fitted on out-of-fold scores of internal cross-validation folds of "
-            "the training rows, grouped by subject, then normalised)",
+    "sigmoid": "sigmoid outputs of the network, one per AU (NOT calibrated probabilities)",
+    "prob": "calibrated probabilities (Platt sigmoid per output fitted on out-of-fold scores of internal cross-validation folds "
+            "of the training rows, grouped by subject; normalised over the classes of a class head)",
 }
 
 
@@ -29,30 +30,34 @@ def model_card(cfg: dict[str, Any]) -> str:
     """Markdown for README.md from a model folder's config.json content."""
     tr = cfg.get("training") or {}
     heads = cfg["heads"]
-    head = heads["class"]
+    head = heads.get("class") or heads["aus"]
     feat = cfg["input"]["feature"]
     name = tr.get("name") or "mexkit recognizer"
     lines = [f"# {name}", ""]
     for note in tr.get("card_notes") or []:
         lines += [f"> {note}", ""]
+    what = [f"classes {', '.join(cfg['classes'])}" if "class" in heads else "",
+            f"{len(heads['aus']['outputs'])} action units" if "aus" in heads else ""]
     lines += [f"A kept mexkit recognizer (mexkit {cfg.get('mexkit_version')}): `{head['class_path']}` on `{feat['kind']}` features, "
-              f"classes {', '.join(cfg['classes'])}.", "",
+              f"{' and '.join(w for w in what if w)}.", "",
               "## Use", "", "```bash", f"mexkit recog predict --model {tr.get('use_name') or 'THIS_FOLDER'} --clips CLIPS --out predictions.csv",
               "```", "```python", "from mexkit.recog.kept import load_recognizer",
               f"rec = load_recognizer({(tr.get('use_name') or 'THIS_FOLDER')!r})", "table = rec.predict_clips(clips)  # aligned face crops, ≥ 2 frames",
               "```", "",
-              "## Outputs", "",
-              f"- `predicted`: one of {cfg['classes']} (label map {json.dumps(cfg['label_map'])}).",
-              f"- `{head['score_kind']}_<class>`: {SCORE_WORDS[head['score_kind']]}."]
+              "## Outputs", ""]
     cal = head.get("calibration")
-    if cal:
+    if "class" in heads:
+        lines += [f"- `predicted`: one of {cfg['classes']} (label map {json.dumps(cfg['label_map'])}).",
+                  f"- `{head['score_kind']}_<class>`: {SCORE_WORDS[head['score_kind']]}."]
+    if cal and "class" in heads:
         lines.append(f"  Calibration: {cal['folds']} folds grouped by {cal['groups']}, raw scores = {cal['raw_kind']}; "
                      "`predicted` is the class of highest calibrated probability. The probabilities are calibrated for data like the "
                      "training rows, not beyond.")
     if "aus" in heads:
         au = heads["aus"]
-        lines.append(f"- AU head: `aus_predicted` and `au_{au['score_kind']}_<AU>` for {', '.join(au['outputs'])} "
-                     f"({SCORE_WORDS[au['score_kind']]}).")
+        lines.append(f"- AU head: `aus_predicted` (the AUs predicted on, '+'-joined) and `au_{au['score_kind']}_<AU>` for "
+                     f"{', '.join(au['outputs'])} ({SCORE_WORDS[au['score_kind']]})"
+                     + ("; an AU is predicted on at calibrated probability ≥ 0.5." if au.get("calibration") else "."))
     else:
         lines.append("- No AU head.")
     inp = cfg["input"]
@@ -63,10 +68,13 @@ def model_card(cfg: dict[str, Any]) -> str:
               f"frame, as the corpus and `FacePipeline.align_clip` make them); square crops of another size are resized."
               + (f" Raw clips were aligned with the `{inp['align']}` backend." if inp.get("align") else ""),
               "", "## Trained on", ""]
-    lines += [f"- Config: `{tr.get('config', '?')}`" + (f" (recognizer `{tr['recognizer']}`)" if tr.get("recognizer") else "") + ".",
+    lines += [f"- Config: `{tr['config']}`" + (f" (recognizer `{tr['recognizer']}`)" if tr.get("recognizer") else "") + "."
+              if tr.get("config") else None,
               f"- Command: `{tr.get('command', '')}`." if tr.get("command") else None,
-              f"- Rows: {tr.get('rows')} ({tr.get('rows_real')} real, {tr.get('rows_synthetic')} synthetic); per class "
-              f"{json.dumps(tr.get('rows_per_class'))}.",
+              f"- Rows: {tr.get('rows')} ({tr.get('rows_real')} real, {tr.get('rows_synthetic')} synthetic)"
+              + (f"; per class {json.dumps(tr.get('rows_per_class'))}" if tr.get("rows_per_class") else "")
+              + (f"; with an AU target {tr.get('rows_aus')} (positives per AU {json.dumps(tr.get('au_positives'))})"
+                 if tr.get("rows_aus") is not None else "") + ".",
               f"- Datasets: {', '.join(tr.get('datasets') or []) or '(none named)'}.",
               f"- Subjects ({len(tr.get('subjects') or [])}): {', '.join(tr.get('subjects') or [])}."]
     for src in tr.get("synthetic_sources") or []:
@@ -77,8 +85,9 @@ def model_card(cfg: dict[str, Any]) -> str:
                      f"{src['driving_subjects'] if isinstance(src['driving_subjects'], str) else ', '.join(src['driving_subjects'])}.")
     if not tr.get("synthetic_sources"):
         lines.append("- Synthetic: none.")
-    lines += [f"- Model: `{head['class_path']}` with {json.dumps(head['init_args'])} — its fixed schedule, no validation split or "
-              "early stopping.",
+    lines += [f"- Model ({name} head): `{h['class_path']}` with {json.dumps(h['init_args'])} — its fixed schedule, no validation "
+              "split or early stopping." for name, h in heads.items()]
+    lines += [
               f"- Seed: {tr.get('seed')}; calibration: {tr.get('calibration', 'none')}"
               + (f" ({tr.get('calibration_folds')} internal folds)" if tr.get("calibration_folds") else "") + ".",
               f"- mexkit {cfg.get('mexkit_version')}."]
@@ -89,17 +98,23 @@ def model_card(cfg: dict[str, Any]) -> str:
                   "fold refits this recipe without one person's clips (real clips, and synthetic clips made from their face or "
                   "by generators trained on them) and predicts that person's clips. Pooled over folds "
                   "(full tables in heldout/):", ""]
-        lines += _table(held["pooled"], ["rows", "n", "uf1", "uar", "accuracy"] + (["log_loss", "brier"] if cal else []))
+        if held.get("pooled"):
+            lines += _table(held["pooled"], ["rows", "n", "uf1", "uar", "accuracy"] + (["log_loss", "brier"] if cal else []))
+        if held.get("pooled_aus"):
+            lines += ["", "AU head (AU-F1 and AU macro F1 over the 12 AUs, MEB's figures, of all folds' predictions together; "
+                          "the all-AUs-on constant predictor on the same rows beside them):", ""]
+            lines += _table(held["pooled_aus"], ["rows", "n", "au_f1", "au_macro_f1", "all_on_au_f1"])
     else:
         lines.append("Not measured by this fit (run `mexkit recog fit ... --heldout`).")
-    loso = tr.get("loso")
+    found = [tr[k] for k in ("loso", "loso_aus") if tr.get(k)]
     lines += ["", "## LOSO figures of the same config", ""]
-    if loso:
-        lines += [f"From `{loso['source']}` (`mexkit recog loso`, seed {loso.get('seed')}, {loso.get('folds')} folds; settings checked "
-                  "against this fit's):", ""]
-        lines += _table([loso["summary"]], [c for c in ("samples", "uf1", "uar", "accuracy", "uf1_fold_mean", "uar_fold_mean")
-                                            if c in loso["summary"]])
-    else:
+    for loso in found:
+        lines += [f"From `{loso['source']}` (`mexkit recog loso`, unit {loso.get('unit')}, seed {loso.get('seed')}, {loso.get('folds')} "
+                  "folds; model and feature checked against this fit's):", ""]
+        lines += _table([loso["summary"]], [c for c in ("samples", "uf1", "uar", "accuracy", "uf1_fold_mean", "uar_fold_mean",
+                                                        "au_f1", "au_macro_f1", "all_on_au_f1") if c in loso["summary"]])
+        lines.append("")
+    if not found:
         lines.append("None given (run `mexkit recog loso --config CFG` first, or pass `--loso-results DIR`).")
     lines += ["", "## Replace it", "",
               "Fit your own on your data — `mexkit recog fit --config YOUR.yaml --out models/NAME` — and pass `--model models/NAME` "

@@ -5,7 +5,7 @@
                            crop resolution, alignment), one entry per head, training summary
       class.safetensors    the class head's weights: a network's state dict (safetensors) ...
       class.skops          ... or a scikit-learn estimator (skops, loaded with an explicit trusted list)
-      aus.*                the AU head's weights, when the model has one
+      aus.safetensors|.skops  the AU head's weights, when the model has one (a model may have only this head)
       README.md            the model card (what trained it)
       training_rows.csv    every training row with its provenance
       heldout/             held-out-subject figures, when the fit ran them
@@ -38,6 +38,7 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".bin")
 # scikit-learn recognizers a model folder may hold (skops trusts scikit-learn's and numpy's own types)
 TRUSTED_SKOPS_TYPES = ("mexkit.recog.flow_lda.FlowLDA", "mexkit.recog.lbptop_svm.LBPTOPSVM")
 WEIGHT_FORMATS = {"safetensors": ".safetensors", "skops": ".skops"}
+HEADS = ("class", "aus")  # the class head (one of `classes`) and the AU head (multi-label action units)
 REFIT_FIX = "re-create the folder with `mexkit recog fit --config CFG --out DIR` (or copy it again from its source)"
 
 
@@ -164,17 +165,18 @@ def read_config(folder: Path) -> dict[str, Any]:
     if int(cfg.get("format_version", 0)) > FORMAT_VERSION:
         raise MexkitInputError(path, f"format_version {cfg.get('format_version')} is newer than this mexkit reads ({FORMAT_VERSION})",
                                "upgrade mexkit", stage="model")
+    heads = cfg.get("heads")
+    if not isinstance(heads, dict) or not heads or set(heads) - set(HEADS):
+        raise bad(f"config.json: `heads` must hold a class head and / or an AU head ({' / '.join(HEADS)}), got "
+                  f"{sorted(heads) if isinstance(heads, dict) else heads!r}")
     classes = cfg.get("classes")
-    if not isinstance(classes, list) or not classes or len(set(map(str, classes))) != len(classes):
-        raise bad("config.json: `classes` must be a non-empty list of distinct class names")
+    if not isinstance(classes, list) or ("class" in heads and not classes) or len(set(map(str, classes))) != len(classes):
+        raise bad("config.json: `classes` must be a list of distinct class names (non-empty with a class head)")
     expected = {str(c): i for i, c in enumerate(classes)}
     if cfg.get("label_map") != expected:
         raise MexkitInputError(path, f"config.json: label_map {cfg.get('label_map')} disagrees with the class order {classes} "
                                      f"(expected {expected})",
                                "make label_map map each class to its position in `classes`, as `mexkit recog fit` writes it", stage="model")
-    heads = cfg.get("heads")
-    if not isinstance(heads, dict) or "class" not in heads:
-        raise bad("config.json: no `heads.class` entry")
     for name, head in heads.items():
         for key in ("class_path", "init_args", "weights", "format", "sha256", "outputs", "score_kind"):
             if key not in head:
@@ -186,7 +188,7 @@ def read_config(folder: Path) -> dict[str, Any]:
         if Path(head["weights"]).name != head["weights"] or Path(head["weights"]).suffix != WEIGHT_FORMATS[head["format"]]:
             raise bad(f"config.json: heads.{name}.weights {head['weights']!r} must be a file name in the folder ending in "
                       f"{WEIGHT_FORMATS[head['format']]}")
-    if list(heads["class"]["outputs"]) != list(classes):
+    if "class" in heads and list(heads["class"]["outputs"]) != list(classes):
         raise MexkitInputError(path, f"config.json: the class head's outputs {heads['class']['outputs']} disagree with `classes` {classes}",
                                "make heads.class.outputs the class list, in order", stage="model")
     feature = (cfg.get("input") or {}).get("feature") or {}
