@@ -6,6 +6,8 @@ from pathlib import Path
 
 from .suite import FAMILIES, check_families
 
+REPORT_MARKER = " by mexkit</p>"  # in every page HtmlReport renders: an earlier report may be replaced, nothing else
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -68,11 +70,14 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _check_args(args: argparse.Namespace) -> tuple[list[str], Path]:
     """Families, output paths and model files checked before anything is loaded or written: (families, CSV folder)."""
-    from mexkit.path_checks import check_input_file, check_output_file, check_output_folder
+    from mexkit.path_checks import check_input_file, check_output_file, check_output_folder, text_with_marker
+
+    from .suite import check_output_names
 
     families = list(check_families([f.strip() for f in args.families.split(",") if f.strip()], "--families"))
-    check_output_file(args.report, "--report")
+    check_output_file(args.report, "--report", own=text_with_marker(REPORT_MARKER))  # only an earlier report is replaced
     out = check_output_folder(args.out or args.report.with_name(f"{args.report.stem}_csv"), "--out")
+    check_output_names(out, "--out")  # files of the same names that no earlier eval wrote are not deleted or overwritten
     for option, path, what, fix in (
         ("--lpips-backbone", args.lpips_backbone, "LPIPS backbone",
          "give the torchvision ImageNet weights of the --lpips-net (a .safetensors file or a plain state dict saved with torch.save)"),
@@ -107,8 +112,12 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.restart:
         (out / JOURNAL_NAME).unlink(missing_ok=True)
     args.report.unlink(missing_ok=True)  # written again only when the run completes: an old report must not look current
-    result = suite.run(fake, real, out_dir=out)
-    write_eval_report(result, args.report, real_name=str(args.real), fake_name=str(args.fake))
+    from mexkit.atomic import full_disk_is_input_error
+
+    with full_disk_is_input_error(out, "writing the scores"):  # a full disk: a clear error; the rerun resumes
+        result = suite.run(fake, real, out_dir=out)
+    with full_disk_is_input_error(args.report.parent, "writing the report"):
+        write_eval_report(result, args.report, real_name=str(args.real), fake_name=str(args.fake))
     if args.wandb:
         from .tracking import log_eval
 

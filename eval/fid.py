@@ -9,6 +9,7 @@ as running moments (sum, sum of outer products), so memory stays flat in the num
 """
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,13 @@ class InceptionFeatures:
                 state = load_file(str(self.path))
             else:
                 state = torch.load(str(self.path), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:  # torch's own text would advise weights_only=False: never (docs/assets.md)
+            raise MexkitInputError(self.path, "not plain weights: the file holds pickled Python objects, which mexkit never loads "
+                                   "(torch.load(weights_only=True) refused it)",
+                                   "save plain weights: torch.save(model.state_dict(), path), or a .safetensors file", stage="fid") from None
         except Exception as err:
-            raise MexkitInputError(self.path, f"cannot read Inception-v3 weights ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})",
+            first = str(err).splitlines()[0] if str(err) else ""
+            raise MexkitInputError(self.path, f"cannot read Inception-v3 weights ({type(err).__name__}: {first.split(' Re-running')[0]})",
                                    "save them with torch.save(model.state_dict(), path)", stage="fid") from None
         if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
             state = state["state_dict"]

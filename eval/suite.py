@@ -126,6 +126,32 @@ def _write_status(folder: Path, **status) -> None:
     atomic_write_text(folder / "run.json", json.dumps(status, indent=1) + "\n")
 
 
+def eval_folder(out: Path) -> bool:
+    """Whether `out` holds an earlier `mexkit eval` run (its journal, clips.jsonl, starts with the eval header)."""
+    from .journal import JOURNAL_NAME
+
+    try:
+        with open(out / JOURNAL_NAME, encoding="utf-8") as f:
+            return json.loads(f.readline() or "{}").get("journal") == "mexkit eval"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_output_names(out: str | Path, option: str = "out_dir") -> None:
+    """A folder that holds files of the names a run writes (identity.csv, run.json, …) but no earlier eval run's
+    journal: refused (a MexkitInputError), so files the command did not write are never deleted or overwritten."""
+    from .journal import JOURNAL_NAME
+
+    out = Path(out)
+    if not out.is_dir() or eval_folder(out):
+        return
+    names = [f"{n}.csv" for n in OUTPUT_NAMES] + ["run.json", JOURNAL_NAME, "fid_features"]
+    found = [n for n in names if (out / n).exists()]
+    if found:
+        raise MexkitInputError(out, f"{option}: holds {', '.join(found)} that no earlier `mexkit eval` run wrote (no {JOURNAL_NAME} of one)",
+                               f"give {option} a new or empty folder, or move those files away", stage="output")
+
+
 def check_families(families: Sequence[str], option: str = "families") -> tuple[str, ...]:
     """The families as a tuple; a name that is no metric family is a MexkitInputError (a ValueError)."""
     unknown = [f for f in families if f not in FAMILIES + VIDEO_FAMILIES]
@@ -378,6 +404,7 @@ class EvalSuite:
         records: dict[tuple[str, int], dict] = {}
         journal, resumed = None, False
         if out is not None:
+            check_output_names(out)
             key = run_key(self.config, {s: [str(x) for x in cs.records["sample_id"]] if len(cs) else [] for s, cs, _ in sets})
             journal = RunJournal(out)
             prior, resumed = journal.open(key)
@@ -447,9 +474,11 @@ class EvalSuite:
                 _write_status(out, complete=False, done=len(records), total=len(records), resumed=0,
                               failed="no synthetic clip could be scored")
             fake_set = sets[-1][1]
-            where = fake_set.root or fake_set.name
+            where = fake_set.spec or fake_set.root or fake_set.name
+            first = next((r for r in rejects.rows if r["stage"] != "load real"), None)
+            why = f"; first: {first['file']}: {first['reason']}" if first is not None else ""
             raise MexkitInputError(where, f"none of the {len(fake_set)} synthetic clips could be scored ({len(rejects)} rejected"
-                                   + (f", see {out / 'rejects.csv'}" if out is not None else "") + ")",
+                                   + (f", see {out / 'rejects.csv'}" if out is not None else "") + f"){why}",
                                    "point --fake at the clips' folder (manifest.csv + clips/) and check that the paths in its manifest exist",
                                    stage="eval")
         notes = list(self.notes)
