@@ -12,7 +12,10 @@
     parametric_set.py  the labelled MEGC-shaped stand-in set and known-effect synthetic clips (validation)
     metrics.py         UF1 / UAR (torchmetrics state, checked against scikit-learn)
     experiment.py      the schema of `recog loso` / `study` configs (jsonargparse, class_path / init_args)
-    cli.py             `mexkit recog loso --config …`, `mexkit study --config …` (+ --print_config)
+    kept.py            KeptRecognizer / load_recognizer / fit_kept: a recognizer fitted once, kept as a model folder
+                       (model_folder.py), its scores (kept_scores.py), `recog fit` (kept_fit.py, kept_heldout.py,
+                       model_card.py) and `recog predict` (predict_inputs.py); pretrained/mexkit-demo the shipped one
+    cli.py             `mexkit recog loso|fit|predict …`, `mexkit study --config …` (+ --print_config)
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ _EXPORTS = {
     "SampleSet": "samples", "run_loso": "loso", "LOSOResult": "loso", "run_study": "study", "StudyResult": "study",
     "LeakageError": "leakage", "STSTNet": "ststnet", "CNN3D": "cnn3d", "LBPTOPSVM": "lbptop_svm", "UF1UAR": "metrics",
     "uf1_uar": "metrics", "FlowLDA": "flow_lda", "CrossFit": "cross_fit", "run_cross_fitted_study": "cross_fit",
+    "KeptRecognizer": "kept", "load_recognizer": "kept", "fit_kept": "kept",
 }
 
 __all__ = sorted(_EXPORTS)
