@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 
@@ -60,16 +61,36 @@ def _start_run(args: argparse.Namespace, default_out: str):
     """What `recog loso` and `study` do first: threads, the config, its inputs checked, the output folder
     (made only then), its rejects log and the real set (a parametric stand-in set is written there).
     Returns (cfg, out, rejects, real)."""
-    from .experiment import load_config, load_real
+    from .experiment import config_target, load_config, load_real
 
     _threads(args)
     cfg = load_config(args.config, args.set)
+    config_target(cfg)  # models that disagree on their target: said before anything is made
     _check_inputs(cfg, args)
     out = _out(cfg, args, default_out)
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
-    real = load_real(cfg, rejects, out)
+    source = _data_source(cfg)
+    try:
+        real = load_real(cfg, rejects, out)
+    except MexkitInputError as err:  # e.g. duplicate sample ids: say which manifest holds them
+        if err.path:
+            raise
+        raise MexkitInputError(source, err.reason, err.fix, stage=err.stage) from None
+    unit = (cfg.get("loso") or {}).get("unit", "subject")
+    if unit in real.table.columns:
+        names = sorted(set(real.table.loc[~real.table["synthetic"].to_numpy(bool), unit].astype(str)))
+        if len(names) < 2:
+            why = f" ({len(rejects)} row(s) rejected, see {out / 'rejects.csv'})" if len(rejects) else ""
+            raise MexkitInputError(source, f"LOSO needs at least two {unit}s with usable real samples, found {names}{why}",
+                                   "add data from more subjects, or fix the rejected rows", stage="loso")
     return cfg, out, rejects, real
+
+
+def _data_source(cfg: dict) -> str:
+    """What the real samples came from, for messages: data.manifest, else the config's data section."""
+    data = cfg.get("data") or {}
+    return str(data.get("manifest") or f"{cfg.get('_path') or 'the config'} (data section)")
 
 
 def cmd_loso(args: argparse.Namespace) -> int:

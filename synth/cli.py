@@ -18,6 +18,43 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_FPS = 1000.0  # high-speed micro-expression cameras record at 200 fps; beyond 1000 is a typo
+MAX_CLIP_FRAMES = 2000  # frames of one generated clip (duration × fps): a clip is held whole while it is written
+ACCELERATORS = ("cpu", "gpu", "cuda", "auto")
+
+
+def check_generate_args(args: argparse.Namespace) -> None:
+    """--fps, --duration-ms, --devices and --accelerator checked before anything loads or is written: a
+    MexkitInputError naming the option, the value and a sane range."""
+    import math
+
+    for option, value, eg in (("--fps", args.fps, "--fps 40 (high-speed cameras: 200)"), ("--duration-ms", args.duration_ms, "--duration-ms 400")):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise MexkitInputError(None, f"{option} {value:g}: must be a positive number", f"give e.g. {eg}", stage="input")
+    if args.fps is not None and args.fps > MAX_FPS:
+        raise MexkitInputError(None, f"--fps {args.fps:g}: above {MAX_FPS:g} fps", "give e.g. --fps 40 (high-speed cameras: 200)", stage="input")
+    frames = (args.duration_ms or 400.0) * (args.fps or 40.0) / 1000.0
+    if (args.fps is not None or args.duration_ms is not None) and frames > MAX_CLIP_FRAMES:
+        raise MexkitInputError(None, f"--duration-ms × --fps gives {frames:.0f} frames per clip, above {MAX_CLIP_FRAMES}",
+                               "a micro-expression lasts under 0.5 s: give e.g. --duration-ms 400 --fps 200", stage="input")
+    if args.devices is not None and args.devices != "auto":
+        try:
+            ok = int(args.devices) >= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            raise MexkitInputError(None, f"--devices {args.devices!r}: not a process count", "give a whole number ≥ 1 (e.g. --devices 2) or auto",
+                                   stage="input")
+    if args.accelerator not in ACCELERATORS:
+        raise MexkitInputError(None, f"--accelerator {args.accelerator!r}: unknown", f"give one of {', '.join(ACCELERATORS)}", stage="input")
+    if args.accelerator in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise MexkitInputError(None, f"--accelerator {args.accelerator}: no GPU is available here (torch sees no CUDA device)",
+                                   "use --accelerator cpu (or auto, which picks a GPU when there is one)", stage="input")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate", help="write a synthetic dataset: clips, manifest.csv, rejects.csv (resumable)",
@@ -64,6 +101,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    """`mexkit generate`: the arguments checked up front; a full disk is a clear error (the rerun resumes)."""
+    from mexkit.atomic import full_disk_is_input_error
+
+    check_generate_args(args)
+    with full_disk_is_input_error(args.out, "writing clips"):
+        return _generate(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
     from .writer import generate_dataset
 
     kwargs = {} if args.resolution is None else {"resolution": args.resolution}

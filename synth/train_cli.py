@@ -62,6 +62,27 @@ def _check_yaml(path: Path) -> None:
     if data is not None and not isinstance(data, dict):
         raise MexkitInputError(path, f"--config: a YAML {type(data).__name__}, not a mapping of sections (model:, data:, trainer:)", fix,
                                stage="config")
+    _check_data_sources(path, (data or {}).get("data"))
+
+
+def _check_data_sources(path: Path, data) -> None:
+    """The clip sources of a VideoDataModule `data:` section (`check_source`: known keys, an existing faces folder),
+    before LightningCLI builds anything: a MexkitInputError naming the config file and the source."""
+    from mexkit.errors import MexkitInputError
+
+    if not isinstance(data, dict) or not str(data.get("class_path", "")).endswith("VideoDataModule"):
+        return
+    from .video_datamodule import check_source
+
+    sources = (data.get("init_args") or {}).get("sources") or []
+    for i, spec in enumerate(sources if isinstance(sources, list) else [sources]):
+        try:
+            check_source(spec)
+        except MexkitInputError as err:
+            where = f"data.init_args.sources[{i}]"
+            if err.path:  # a faces folder: name it and the config line it came from
+                raise MexkitInputError(err.path, f"{err.reason} ({where} in {path})", err.fix, stage=err.stage) from None
+            raise MexkitInputError(path, f"{where}: {err.reason}", err.fix, stage=err.stage) from None
 
 
 def check_configs(argv: list[str]) -> None:

@@ -11,7 +11,7 @@ Sources (mix freely; each is a string or a dict, so they read naturally from a L
                                        Add "align": "mediapipe" for raw (unaligned) frames.
   - {"generator": "warp", "faces": "corpus", "per_face": 8, "seed": 0, ...}
                                        clips made in `setup` by a generator from `load_generator` over neutral
-                                       faces ("corpus", or a list of image paths); they keep their ground-truth
+                                       faces ("corpus", a folder of images, or a list of image paths); they keep their ground-truth
                                        flow (`has_flow` True). Keys: classes, intensity [lo, hi],
                                        duration_ms [lo, hi], fps, generator_kwargs.
   Any dict source also takes "repeat": n (use its samples n times, to balance a small source) and
@@ -165,6 +165,54 @@ class ClipListDataset(Dataset):
         }
 
 
+SOURCE_KEYS = {"corpus": (), "manifest": ("root", "align"),
+               "generator": ("faces", "per_face", "seed", "classes", "intensity", "duration_ms", "fps", "generator_kwargs")}
+COMMON_SOURCE_KEYS = ("repeat", "exclude_subjects")
+
+
+def check_source(spec: str | dict) -> str | dict:
+    """One `sources` entry checked when the datamodule is built (before any training or generating): a known
+    kind, only its keys, an existing faces folder — else a MexkitInputError naming the key and the fix."""
+    import difflib
+
+    fix = "use 'corpus', {corpus: true}, {manifest: PATH, root: DIR} or {generator: NAME, faces: corpus|FOLDER|[images]}"
+    if spec == "corpus":
+        return spec
+    if not isinstance(spec, dict):
+        raise MexkitInputError(None, f"data source {spec!r} is not 'corpus' or a mapping", fix, stage="config")
+    kinds = [k for k in SOURCE_KEYS if k in spec]
+    if len(kinds) != 1:
+        unknown = [k for k in spec if k not in SOURCE_KEYS and k not in COMMON_SOURCE_KEYS]
+        close = difflib.get_close_matches(str(unknown[0]), list(SOURCE_KEYS), n=1) if unknown else []
+        what = f"unknown key {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "") if unknown and not kinds else \
+            f"names {' and '.join(kinds) or 'no kind of source'}"
+        raise MexkitInputError(None, f"data source {spec!r}: {what}", fix, stage="config")
+    allowed = {kinds[0], *SOURCE_KEYS[kinds[0]], *COMMON_SOURCE_KEYS}
+    extra = [k for k in spec if k not in allowed]
+    if extra:
+        close = difflib.get_close_matches(str(extra[0]), sorted(allowed), n=1)
+        raise MexkitInputError(None, f"data source {spec!r}: unknown key {extra[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                               f"a {kinds[0]} source takes {', '.join(sorted(allowed))}", stage="config")
+    faces = spec.get("faces", "corpus") if kinds[0] == "generator" else "corpus"
+    if isinstance(faces, str) and faces != "corpus" and not Path(faces).is_dir():
+        raise MexkitInputError(faces, "faces folder not found" if not Path(faces).exists() else "faces: a file, not a folder of face images",
+                               "give faces: corpus, a folder of face images, or a list of image files", stage="faces")
+    return spec
+
+
+def _face_images(faces: str | Sequence[str]) -> list[str]:
+    """A generator source's faces: a folder's images (natural order) or the list given."""
+    if isinstance(faces, str):
+        from mexkit.video_io import IMAGE_EXTS, natural_key
+
+        files = sorted((p for p in Path(faces).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")),
+                       key=lambda p: natural_key(p.relative_to(faces).as_posix()))
+        if not files:
+            raise MexkitInputError(faces, "faces folder holds no images", "put face images in it", stage="faces")
+        return [str(f) for f in files]
+    return [str(f) for f in faces]
+
+
 class VideoDataModule(L.LightningDataModule):
     """Clips from the corpus, manifests and generators as fixed-size (B, T, C, H, W) training batches.
 
@@ -196,7 +244,7 @@ class VideoDataModule(L.LightningDataModule):
             raise ValueError(f"span must be 'onset-offset' or 'onset-apex', got {span!r}")
         if num_frames < 2:
             raise ValueError(f"num_frames must be >= 2, got {num_frames}")
-        self.sources = [s for s in (sources or [])]
+        self.sources = [check_source(s) for s in (sources or [])]
         self.extra_clips = list(clips or [])
         self.num_frames = int(num_frames)
         self.size = int(size)
@@ -338,7 +386,7 @@ class VideoDataModule(L.LightningDataModule):
 
             from .neutral_face import prepare_face
 
-            faces = [prepare_face(read_image(p), resolution=256, source=p, subject=Path(p).stem) for p in faces]
+            faces = [prepare_face(read_image(p), resolution=256, source=p, subject=Path(p).stem) for p in _face_images(faces)]
         drop = set(spec.get("exclude_subjects") or [])
         faces = [f for f in faces if f.subject not in drop]
         classes = list(spec.get("classes") or self.classes)

@@ -174,6 +174,200 @@ CASES = [
 ]
 
 
+def _issue26_inputs(tmp: Path) -> dict[str, Path]:
+    """Inputs of the issue-26 cases: a one-frame video, an empty and a cut-off video, configs with a bad feature or
+    data source, a manifest with a duplicated sample id, --out folders holding another program's files."""
+    from mexkit.video_io import read_frame, write_video
+
+    media = CORPUS / "media"
+    write_video(tmp / "one.mp4", read_frame(media / "single_face.mp4", 0)[None], 30.0)
+    (tmp / "empty.mp4").touch()
+    (tmp / "corrupt.mp4").write_bytes((media / "single_face.mp4").read_bytes()[:5000])
+    configs = ROOT / "configs"
+    study = (configs / "study_corpus_warp.yaml").read_text()
+    assert "num_frames: 10, size: 64}" in study
+    (tmp / "study_neg.yaml").write_text(study.replace("num_frames: 10, size: 64}", "num_frames: 10, size: -8}"))
+    (tmp / "study_big.yaml").write_text(study.replace("num_frames: 10, size: 64}", "num_frames: 10, size: big}"))
+    train = (configs / "mocogan_tiny.yaml").read_text()
+    assert "- corpus: true" in train and "faces: corpus" in train
+    (tmp / "train_corpuss.yaml").write_text(train.replace("- corpus: true", "- corpuss: true"))
+    (tmp / "train_nofaces.yaml").write_text(train.replace("faces: corpus", f"faces: {tmp / 'nofaces'}"))
+    (tmp / "dup").mkdir()
+    (tmp / "dup" / "clips").symlink_to(CORPUS / "clips")
+    lines = MANIFEST.read_text().splitlines()
+    (tmp / "dup" / "manifest.csv").write_text("\n".join([*lines, lines[1]]) + "\n")
+    (tmp / "foreign_eval").mkdir()
+    (tmp / "foreign_eval" / "identity.csv").write_text("person,score\nann,1\n")
+    (tmp / "foreign_gen").mkdir()
+    (tmp / "foreign_gen" / "manifest.csv").write_text(MANIFEST.read_text())
+    names = ("one.mp4", "empty.mp4", "corrupt.mp4", "study_neg.yaml", "study_big.yaml", "train_corpuss.yaml", "train_nofaces.yaml",
+             "foreign_eval", "foreign_gen")
+    return {**{n.split(".")[0]: tmp / n for n in names}, "dup": tmp / "dup" / "manifest.csv", "video": media / "single_face.mp4"}
+
+
+LOSO = ["recog", "loso", "--config", "recog_ststnet_corpus", "--out", "{tmp}/l", "--quiet", "--set"]
+GEN = ["generate", "--faces", "corpus", "--out", "{tmp}/g", "--no-progress"]
+NOT_MINE = "an existing file that this command did not write"
+# Issue 26 (values checked up front, output files that are not the command's own): (id, argv, text naming the fault)
+CASES_26 = [
+    ("align: --onset -1", ["align", "{one}", "--out", "{tmp}/o", "--onset", "-1"], "{one}: --onset -1: frame numbers start at 0"),
+    ("align: --onset beyond a one-frame video", ["align", "{one}", "--out", "{tmp}/o", "--onset", "3"],
+     "{one}: --onset 3: outside the clip (1 frame: 0..0)"),
+    ("align: --onset 99999", ["align", "{video}", "--out", "{tmp}/o", "--onset", "99999"], "{video}: --onset 99999: outside the clip (72 frames"),
+    ("generate: --fps 1e9", [*GEN, "--fps", "1e9"], "--fps 1e+09: above 1000 fps"),
+    ("generate: --duration-ms × --fps too long", [*GEN, "--fps", "1000", "--duration-ms", "60000"], "60000 frames per clip, above 2000"),
+    ("generate: --devices abc", [*GEN, "--devices", "abc"], "--devices 'abc': not a process count"),
+    ("generate: --accelerator gpu without a GPU", [*GEN, "--devices", "1", "--accelerator", "gpu"], "--accelerator gpu: no GPU"),
+    ("generate: --out holds another dataset's manifest", ["generate", "--faces", "corpus", "--out", "{foreign_gen}", "--no-progress"],
+     "{foreign_gen}/manifest.csv: --out: a manifest with other columns"),
+    ("recog loso: unknown feature key", [*LOSO, "feature.sizee=8"], "recog_ststnet_corpus.yaml: feature: unknown key 'sizee' for kind flow_strain"),
+    ("recog loso: unknown feature kind", [*LOSO, "feature.kind=bogus"], "recog_ststnet_corpus.yaml: feature: unknown kind 'bogus'"),
+    ("recog loso: unknown flow method", [*LOSO, "feature.method=bogus"], "recog_ststnet_corpus.yaml: feature.method: 'bogus'"),
+    ("recog loso: feature size -8", [*LOSO, "feature.size=-8"], "recog_ststnet_corpus.yaml: feature.size: -8"),
+    ("recog loso: feature size big", [*LOSO, "feature.size=big"], "recog_ststnet_corpus.yaml: feature.size: 'big'"),
+    ("study: feature size -8", ["study", "--config", "{study_neg}", "--out", "{tmp}/st", "--quiet"], "{study_neg}: models.lbptop_svm.feature.size: -8"),
+    ("study: feature size big", ["study", "--config", "{study_big}", "--out", "{tmp}/st", "--quiet"], "{study_big}: models.lbptop_svm.feature.size: 'big'"),
+    ("train: unknown data source key", ["train", "--config", "{train_corpuss}"],
+     "{train_corpuss}: data.init_args.sources[0]: data source {{'corpuss': True}}: unknown key 'corpuss'"),
+    ("train: missing faces folder", ["train", "--config", "{train_nofaces}"], "{tmp}/nofaces: faces folder not found"),
+    ("eval: duplicate sample ids", ["eval", "--fake", "{dup}", "--no-progress", "--report", "{tmp}/e/r.html"], "{dup}: duplicate sample_id"),
+    ("eval: --out holds files no eval wrote", [*EVAL, "--report", "{tmp}/e/r.html", "--out", "{foreign_eval}"],
+     "{foreign_eval}: --out: holds identity.csv that no earlier `mexkit eval` run wrote"),
+    ("eval: --report is an unrelated file", [*EVAL, "--report", "{file}"], f"{{file}}: --report: {NOT_MINE}"),
+    ("eval: --fake is an empty video", ["eval", "--fake", "{empty}", "--no-progress", "--report", "{tmp}/e/r.html"], "{empty}: file is empty"),
+    ("eval: --fake is a cut-off video", ["eval", "--fake", "{corrupt}", "--no-progress", "--report", "{tmp}/e/r.html"], "{corrupt}: cannot open video"),
+    ("eval: pickle as --fid-model", [*EVAL, "--report", "{tmp}/e/r.html", "--fid-model", "{pkl}"], "{pkl}: not plain weights"),
+    ("datasets check: --root is a file", ["datasets", "check", "--dataset", "casme2", "--root", "{file}"], "{file}: --root: a file, not a folder"),
+    ("datasets check: --rejects is an unrelated file", ["datasets", "check", *GENERIC, "--quick", "--rejects", "{file}"],
+     f"{{file}}: --rejects: {NOT_MINE}"),
+    ("datasets manifest: --out is an unrelated file", ["datasets", "manifest", *GENERIC, "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
+    ("datasets composite: --out is an unrelated file", ["datasets", "composite", "--smic", "{corpus}", "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
+    ("datasets splits: --out is an unrelated file", ["datasets", "splits", "--manifest", "{manifest}", "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
+]
+
+
+@pytest.mark.parametrize("argv,needle", [c[1:] for c in CASES_26], ids=[c[0] for c in CASES_26])
+def test_bad_values_and_foreign_outputs_are_exit_2(bad, capsys, argv, needle):
+    """Issue 26: a bad value or an output that is not the command's own is refused up front — exit 2, the file and the
+    fix, no traceback, torch's weights_only=False advice never repeated, nothing written or deleted."""
+    if "gpu" in argv:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("a GPU is here")
+    paths = {**bad, **_issue26_inputs(bad["tmp"])}
+    argv = [a.format(**paths) for a in argv]
+    before = {p: p.read_bytes() for p in bad["tmp"].rglob("*") if p.is_file()}
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert needle.format(**paths) in err, err
+    assert "Fix:" in err and "Traceback" not in err and "weights_only=False" not in err, err
+    assert {p: p.read_bytes() for p in bad["tmp"].rglob("*") if p.is_file()} == before  # nothing written, changed or deleted
+
+
+def test_generate_quotes_a_newline_in_a_face_name_and_lists_an_undecodable_one(tmp_path):
+    """A face file named with a newline is one quoted manifest row that reads back; one named with undecodable
+    bytes goes to rejects.csv and the rest is written (issue 26: it used to corrupt manifest.csv / end the run)."""
+    import shutil
+
+    import pandas as pd
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    shutil.copy(FACE, faces / "a\nb.png")
+    shutil.copy(CORPUS / "faces" / "corpus_m7__45-m7-di-ph.png", faces / os.fsdecode(b"x\xff.png"))
+    shutil.copy(CORPUS / "faces" / "corpus_f15__0-f15-hao-ph.png", faces / "good.png")
+    argv = ["generate", "--faces", str(faces), "--out", str(tmp_path / "g"), "--no-progress"]
+    assert _run(argv) == 0
+    manifest = pd.read_csv(tmp_path / "g" / "manifest.csv", keep_default_na=False)
+    assert sorted(manifest["source"]) == ["a\nb.png", "good.png"] and len(manifest) == 2
+    rejects = pd.read_csv(tmp_path / "g" / "rejects.csv")
+    assert list(rejects["file"]) == ["x\\xff.png"] and "not valid UTF-8" in rejects["reason"][0]
+    before = (tmp_path / "g" / "manifest.csv").read_bytes()
+    assert _run(argv) == 0 and (tmp_path / "g" / "manifest.csv").read_bytes() == before  # the resumed run reads it back whole
+
+
+@pytest.mark.parametrize("rows,needle", [
+    ("duplicate", "{m}: duplicate sample ids ['single_face_0015']"),
+    ("one subject", "{m}: LOSO needs at least two subjects with usable real samples, found ['corpus_man']"),
+], ids=["duplicate sample ids", "one subject"])
+def test_recog_loso_names_the_manifest_of_its_samples(tmp_path, capsys, rows, needle):
+    """The duplicate-id and too-few-subjects refusals name the manifest they come from (issue 26)."""
+    lines = MANIFEST.read_text().splitlines()
+    kept = [*lines, lines[1]] if rows == "duplicate" else [lines[0], *(x for x in lines[1:] if ",corpus_man," in x)]
+    (tmp_path / "clips").symlink_to(CORPUS / "clips")
+    m = tmp_path / "manifest.csv"
+    m.write_text("\n".join(kept) + "\n")
+    argv = ["recog", "loso", "--config", "recog_ststnet_corpus", "--set", "data.corpus=false", "--set", f"data.manifest={m}",
+            "--out", str(tmp_path / "l"), "--quiet"]
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert needle.format(m=m) in err and "Fix:" in err and "Traceback" not in err, err
+
+
+def _full_disk_after(n: int, write):
+    """`write` that raises ENOSPC (a full disk) from its (n + 1)-th call on."""
+    import errno
+
+    calls = []
+
+    def full(*args, **kwargs):
+        if len(calls) >= n:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        calls.append(args[0])
+        return write(*args, **kwargs)
+
+    return full
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_full_disk_in_generate_is_a_clear_error_and_the_rerun_matches_one_run(tmp_path, monkeypatch, capsys):
+    from mexkit.synth.writer import dataset_writer
+
+    write = dataset_writer.write_frames
+    monkeypatch.setattr(dataset_writer, "write_frames", _full_disk_after(2, write))
+    out = tmp_path / "g"
+    argv = ["generate", "--faces", "corpus", "--out", str(out), "--no-progress"]
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: no space left on the disk while writing clips" in err and "free space and rerun (it resumes)" in err, err
+    assert "Traceback" not in err
+    monkeypatch.setattr(dataset_writer, "write_frames", write)
+    assert _run(argv) == 0
+    assert _run(["generate", "--faces", "corpus", "--out", str(tmp_path / "once"), "--no-progress"]) == 0
+    assert _files(out) == _files(tmp_path / "once")  # clips, manifest, rejects and run.json byte for byte
+
+
+def test_a_full_disk_while_writing_the_eval_report_is_a_clear_error(bad, monkeypatch, capsys):
+    from mexkit.eval import report
+
+    save = report.atomic_write_text
+    monkeypatch.setattr(report, "atomic_write_text", _full_disk_after(0, save))
+    argv = [*EVAL, "--families", "identity", "--report", str(bad["tmp"] / "e" / "r.html")]
+    assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{bad['tmp'] / 'e'}: no space left on the disk while writing the report" in err and "free space and rerun" in err, err
+    monkeypatch.setattr(report, "atomic_write_text", save)
+    assert _run(argv) == 0 and (bad["tmp"] / "e" / "r.html").is_file()
+
+
+def test_prepare_rejects_only_the_row_with_a_bad_fps(tmp_path, capsys):
+    """One row whose fps is 'fast' is rejected by line; the other rows are prepared; one count in the summary."""
+    lines = MANIFEST.read_text().splitlines()
+    fps = lines[0].split(",").index("fps")
+    bad_row = lines[2].split(",")
+    bad_row[fps] = "fast"
+    (tmp_path / "m.csv").write_text("\n".join([lines[0], lines[1], ",".join(bad_row)]) + "\n")
+    assert _run(["prepare", "--manifest", str(tmp_path / "m.csv"), "--root", str(CORPUS), "--out", str(tmp_path / "p"),
+                 "--flow", "dis", "--frames", "key", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "1 samples: 1 computed, 0 already cached, 1 rejected" in out and "\n1 rejected (see" in out, out
+    assert "line 3 (WolfgangLanger_Pexels_0001): fps is not a number ('fast')" in out
+
+
 def _listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 

@@ -4,7 +4,6 @@ Layout and guarantees: see the package docstring (mexkit.synth.writer).
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -88,6 +87,7 @@ class DatasetWriter:
         self._neutrality: dict[str, dict] = {}
         self._non_neutral: list[tuple[str, float, str]] = []  # (face, neutrality, strongest shapes), warned after the run
         self._bad_faces: set[str] = set()
+        self.check_existing()  # before rejects.csv is opened: a refused folder is left as it was
         self.rejects = self._open_rejects()
 
     # --- files -----------------------------------------------------------------------------------
@@ -133,6 +133,28 @@ class DatasetWriter:
         for key, reason in plan.unreadable:
             self.reject(key, "faces", reason)
         return done
+
+    def check_existing(self) -> None:
+        """Refuse, before anything is written, an --out folder whose clips/, manifest.csv or rejects.csv are not
+        this writer's (a file named clips, a manifest or rejects file with other columns)."""
+        from mexkit.path_checks import csv_with_columns
+        from mexkit.rejects import REJECT_COLUMNS
+
+        from .manifest import csv_line
+        from mexkit.datasets.manifest_columns import SYNTHETIC_MANIFEST_COLUMNS
+
+        fix = "write to a new --out folder (or move those files away)"
+        if self.clips_dir.exists() and not self.clips_dir.is_dir():
+            raise MexkitInputError(self.clips_dir, "--out: clips is a file here, not the writer's clips folder", fix, stage="output")
+        if self.manifest_path.is_file() and self.manifest_path.stat().st_size:
+            with open(self.manifest_path, encoding="utf-8", errors="replace") as f:
+                first = f.readline().rstrip("\r\n")
+            if first != csv_line(SYNTHETIC_MANIFEST_COLUMNS):
+                raise MexkitInputError(self.manifest_path, "--out: a manifest with other columns than this writer's (another dataset, or "
+                                       "another mexkit version)", fix, stage="output")
+        rejects = self.out / "rejects.csv"
+        if rejects.is_file() and rejects.stat().st_size and not csv_with_columns(*REJECT_COLUMNS)(rejects):
+            raise MexkitInputError(rejects, "--out: a rejects.csv that this writer did not write", fix, stage="output")
 
     def check_settings(self, settings: dict) -> None:
         """Record the run's settings in DIR/run.json, or refuse to resume into a folder whose earlier run
@@ -292,15 +314,13 @@ class DatasetWriter:
         byte-identical to an uninterrupted one; rows of ids outside the plan keep their place at the end."""
         from mexkit.atomic import atomic_write_text
 
-        text = self.manifest_path.read_text()
-        header, *lines = text.splitlines(keepends=True)
-        records = list(csv.reader(lines))
-        if len(records) != len(lines):  # a row spanning lines: leave the file as it is
-            return
+        from .manifest import csv_line, read_records
+
+        (header, *rows), _ = read_records(self.manifest_path.read_text(encoding="utf-8"))
         order = {j.sample_id: i for i, j in enumerate(jobs)}
-        ranked = sorted(range(len(lines)), key=lambda i: order.get(records[i][0], len(order)))
-        if ranked != list(range(len(lines))):
-            atomic_write_text(self.manifest_path, header + "".join(lines[i] for i in ranked))
+        ranked = sorted(range(len(rows)), key=lambda i: order.get(rows[i][0], len(order)))
+        if ranked != list(range(len(rows))):
+            atomic_write_text(self.manifest_path, "".join(csv_line(r) + "\n" for r in [header, *(rows[i] for i in ranked)]))
 
 
 def open_run(generator: Generator | str | Path, faces: str | Path | Sequence[FaceSource], out: str | Path,

@@ -63,9 +63,13 @@ def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: boo
         return [FaceSource(key=folder.name, sha=_file_sha(folder), subject=folder_subject(folder.stem, subject_prefix, outside), path=folder)]
     if not folder.is_dir():
         raise MexkitInputError(folder, "faces folder not found", "pass --faces DIR (a folder of face images) or --faces corpus", stage="faces")
-    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")),
-                   key=lambda p: natural_key(p.relative_to(folder).as_posix()))
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")
+                    and readable_name(p)), key=lambda p: natural_key(p.relative_to(folder).as_posix()))
     if not files:
+        unnamed = [key for key, reason in broken_links(folder) if "UTF-8" in reason]
+        if unnamed:
+            raise MexkitInputError(folder, f"faces folder holds no image with a UTF-8 file name ({len(unnamed)} without, e.g. {unnamed[0]})",
+                                   "rename the images (e.g. with `convmv -f latin1 -t utf8`)", stage="faces")
         raise MexkitInputError(folder, "faces folder holds no images", f"put face images ({', '.join(sorted(IMAGE_EXTS))}) in it", stage="faces")
     out = []
     for p in files:
@@ -75,15 +79,34 @@ def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: boo
     return out
 
 
+def readable_name(path: Path) -> bool:
+    """Whether a file's name is text (UTF-8): a name with undecodable bytes cannot be written into manifest.csv."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(path: Path) -> str:
+    """A path as text, its undecodable bytes written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 def broken_links(folder: str | Path) -> list[tuple[str, str]]:
-    """(key, reason) of every broken symbolic link under a faces folder: the face cannot be read, and
-    the writer lists it in rejects.csv instead of leaving it out without a word."""
+    """(key, reason) of every face under a faces folder that cannot be read — a broken symbolic link, an image
+    whose name is not UTF-8 — so the writer lists it in rejects.csv instead of leaving it out without a word
+    (or stopping the run)."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
     out = []
-    for p in sorted(folder.rglob("*"), key=lambda q: natural_key(q.relative_to(folder).as_posix())):
-        if p.is_symlink() and not p.exists() and not p.name.startswith("."):
+    for p in sorted(folder.rglob("*"), key=lambda q: natural_key(shown_name(q.relative_to(folder)))):
+        if p.name.startswith("."):
+            continue
+        if not readable_name(p) and (p.is_dir() or p.suffix.lower() in IMAGE_EXTS):
+            out.append((shown_name(p.relative_to(folder)), "file name is not valid UTF-8 (it cannot be written into manifest.csv)"))
+        elif p.is_symlink() and not p.exists():
             out.append((p.relative_to(folder).as_posix(), f"broken symbolic link (points to {os.readlink(p)}, which does not exist)"))
     return out
 

@@ -17,10 +17,21 @@ from mexkit.errors import MexkitInputError
 
 
 def csv_line(values: Iterable) -> str:
-    """One CSV line without its line end (None → empty field)."""
+    """One CSV record without its line end (None → empty field). A cell holding a line break (a face file
+    named with a newline) is quoted, so the record reads back as one row."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(["" if v is None else v for v in values])
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerow(["" if v is None else v for v in values])  # quotes cells with \r or \n
+    return buf.getvalue()[:-2]
+
+
+def read_records(text: str) -> tuple[list[list[str]], bool]:
+    """The complete CSV records of a manifest's text (header first) and whether a partial record (text after
+    the last record end, from a killed run) was left out. Quoted cells may span lines."""
+    complete = text if text.endswith("\n") else text[:text.rfind("\n") + 1]
+    records = [r for r in csv.reader(io.StringIO(complete)) if r]
+    if complete != text:
+        return records, True
+    return records, False
 
 
 def open_manifest(path: Path, clip_complete: Callable[[str], bool]) -> set[str]:
@@ -33,19 +44,17 @@ def open_manifest(path: Path, clip_complete: Callable[[str], bool]) -> set[str]:
     if not path.exists() or path.stat().st_size == 0:
         atomic_write_text(path, header + "\n")
         return set()
-    lines = path.read_text(encoding="utf-8").split("\n")
-    if lines[0] != header:
+    records, partial = read_records(path.read_text(encoding="utf-8"))
+    if not records or csv_line(records[0]) != header:
         raise MexkitInputError(path, "manifest has other columns than this writer's (written by another mexkit version?)", "write to a new --out folder", stage="output")
-    complete = lines[:-1]  # the text after the last newline is a partial line (or empty)
-    rows = list(csv.reader(complete[1:]))
     keep, done = [], set()
-    for line, row in zip(complete[1:], rows):
+    for row in records[1:]:
         sid = row[0] if row else ""
-        if sid and sid not in done and clip_complete(sid):
-            keep.append(line)
+        if sid and len(row) == len(records[0]) and sid not in done and clip_complete(sid):  # a cut-off record has fewer cells
+            keep.append(row)
             done.add(sid)
-    if len(keep) != len(rows) or lines[-1] != "":
-        atomic_write_text(path, "\n".join([header, *keep]) + "\n")
+    if len(keep) != len(records) - 1 or partial:
+        atomic_write_text(path, "".join(csv_line(r) + "\n" for r in [records[0], *keep]))
     return done
 
 
