@@ -142,6 +142,9 @@ def generate_dataset_distributed(generator: Generator | str | Path, faces: str |
                         logger=False, enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
     loader = DataLoader(JobList(plan.jobs), batch_size=batch_size, shuffle=False, collate_fn=collate_jobs)
     trainer.predict(SynthesisModule(writer), dataloaders=loader, return_predictions=False)
+    trainer.strategy.barrier("synthesis-written")  # every rank's rows are in before rank 0 orders them
+    if trainer.is_global_zero:
+        writer.finish(plan.jobs)  # the plan's order: the manifest is byte-identical to a one-process run's
     counts = dict(callback.counts, total=len(plan.jobs), rank=trainer.global_rank, out=str(writer.out))
     counts["rejects"] = writer.rejects.summary()
     return counts

@@ -38,6 +38,7 @@ def test_ddp_synthesis_writes_each_sample_once_and_matches_single_process(tmp_pa
     generate_dataset(gen, "corpus", single, classes=["positive", "surprise"], per_face=1, progress=False)
     one = pd.read_csv(single / "manifest.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(ddp.sort_values("sample_id").reset_index(drop=True), one.sort_values("sample_id").reset_index(drop=True))
+    assert (out / "manifest.csv").read_bytes() == (single / "manifest.csv").read_bytes()  # rows in the plan's order (issue 26)
     sid = ddp["sample_id"].iloc[0]
     for f in sorted((single / "clips" / sid).iterdir()):
         assert (out / "clips" / sid / f.name).read_bytes() == f.read_bytes()
