@@ -210,6 +210,18 @@ def iter_clip_frames(path: str | Path, start: int = 0, stop: int | None = None, 
             yield read_image(path)
 
 
+def clip_shape(path: str | Path) -> tuple[int, int, int]:
+    """(frames, height, width) of a video, frame folder or image, decoding at most one frame."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in VIDEO_EXTS:
+        info = video_info(path)
+        return count_video_frames(path), int(info["height"]), int(info["width"])
+    if path.is_dir():
+        files = list_frame_files(path)
+        return (len(files), *read_image(files[0]).shape[:2])
+    return (1, *read_image(path).shape[:2])
+
+
 def clip_fps(path: str | Path) -> float | None:
     """A video's own frame rate; None for frame folders and images (they carry none)."""
     path = Path(path)
