@@ -15,7 +15,7 @@ from .mmew import MMEWAdapter
 from .preprocess_cache import PrepareConfig, PreprocessCache
 from .samm import SAMMAdapter
 from .smic import SMICAdapter
-from .splits import SubjectSplits, holdout_subject_split, kfold_subject_splits, loso_splits
+from .splits import SubjectSplits, holdout_subject_split, kfold_subject_splits, lodo_splits, loso_splits
 
 
 def load_corpus(*args, **kwargs):
@@ -29,7 +29,7 @@ __all__ = [
     "ADAPTERS", "Annotation", "CASMEAdapter", "CASME2Adapter", "CASME3Adapter", "CacheReader", "CachedItem", "DatasetAdapter",
     "FourDMEAdapter", "GenericAdapter", "MEGC2019_EXPECTED", "MMEWAdapter", "ManifestClipSource", "MemoryClipSource",
     "PrepareConfig", "PreprocessCache", "SAMMAdapter", "SMICAdapter", "SubjectSplits", "composite_counts",
-    "holdout_subject_split", "kfold_subject_splits", "load_corpus", "load_manifest_clip", "loso_splits",
+    "holdout_subject_split", "kfold_subject_splits", "load_corpus", "lodo_splits", "load_manifest_clip", "loso_splits",
     "make_adapter", "map_labels", "megc2019_composite", "sources_from_manifest", "compare_with_list", "megc2019_samples",
     "load_errata",
 ]

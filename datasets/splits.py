@@ -5,6 +5,10 @@
 - `kfold_subject_splits`: k folds of whole subjects, balanced by sample count, seeded.
 - `holdout_subject_split`: one fixed split of subjects into "train" (what generators may be trained
   on) and held-out test subjects, stratified by dataset, seeded.
+- `lodo_splits`: leave one dataset out over a composite manifest (MEB's cross-dataset protocol over
+  CASME, CASME II, SAMM, MMEW, 4DME and CAS(ME)³-A): one fold per dataset, every subject of that dataset
+  held out, the other datasets' subjects trained on. The recognition runner's `unit: dataset` makes the
+  same folds from the sample table.
 
 A split file (JSON) records the manifest it was made for by a fingerprint of its (sample_id,
 subject) pairs; applying it to another manifest is an error, so folds cannot drift silently.
@@ -146,3 +150,25 @@ def holdout_subject_split(manifest: pd.DataFrame, test_fraction: float = 0.2, se
         raise MexkitInputError(None, "too few subjects to hold any out", "use a manifest with at least two subjects", stage="splits")
     fold = Fold("holdout", sorted(test), sorted(s for s in subs if s not in test))
     return SubjectSplits("holdout", [fold], manifest_fingerprint(part), len(part), {"dataset": dataset, "test_fraction": test_fraction, "seed": seed})
+
+
+def lodo_splits(manifest: pd.DataFrame) -> SubjectSplits:
+    """One fold per dataset of a composite manifest (sorted by name): its subjects held out, every other
+    dataset's subjects for training. Subjects must be dataset-prefixed (as the adapters write them), so no
+    subject belongs to two datasets; at least two datasets are needed."""
+    part, subs = _subjects(manifest, None)
+    by_ds = part.groupby(part["dataset"].astype(str))["subject"].apply(lambda s: sorted(set(s.astype(str))))
+    if len(by_ds) < 2:
+        raise MexkitInputError(None, f"leave-one-dataset-out needs at least two datasets, found {list(by_ds.index)}",
+                               "give a composite manifest of several datasets", stage="splits")
+    owners: dict[str, list[str]] = {}
+    for ds, members in by_ds.items():
+        for s in members:
+            owners.setdefault(s, []).append(ds)
+    shared = {s: d for s, d in owners.items() if len(d) > 1}
+    if shared:
+        s, d = next(iter(shared.items()))
+        raise MexkitInputError(None, f"subject {s!r} appears in datasets {d} ({len(shared)} such subjects)",
+                               "prefix subjects by dataset (the adapters do: casme2_sub01) so held-out datasets share no subject", stage="splits")
+    folds = [Fold(ds, members, sorted(t for t in subs if t not in set(members))) for ds, members in by_ds.items()]
+    return SubjectSplits("lodo", folds, manifest_fingerprint(part), len(part), {"dataset": None})

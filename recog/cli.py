@@ -30,6 +30,11 @@ def _check_inputs(cfg: dict, args: argparse.Namespace) -> None:
     data, syn = cfg.get("data") or {}, cfg.get("synthetic") or {}
     where = cfg.get("_path") or "the config"
     named = [] if data.get("corpus") or data.get("parametric") else [(f"data.manifest (in {where})", data.get("manifest"))]
+    for name, root in (data.get("datasets") or {}).items():  # released datasets: each root must be a folder
+        from mexkit.path_checks import check_input_folder
+
+        check_input_folder(root, f"data.datasets.{name} (in {where})", f"point data.datasets.{name} at the released {name} folder "
+                           f"(e.g. --set data.datasets.{name}=PATH)", stage="dataset")
     if hasattr(args, "synthetic"):
         named.append(("--synthetic", args.synthetic) if args.synthetic else (f"synthetic.manifest (in {where})", syn.get("manifest")))
     for option, value in named:
@@ -111,11 +116,20 @@ def cmd_loso(args: argparse.Namespace) -> int:
         summaries.append(res.summary())
         print(f"\n{name}: per fold")
         _print_table(res.per_fold.drop(columns=["fit_seconds"]))
-        print(f"{name}: pooled confusion (rows true, columns predicted)")
-        print(res.confusion.to_string())
+        if res.target == "aus":
+            print(f"{name}: AU-F1 per AU, predictions of all folds pooled")
+            _print_table(res.per_au[["au", "f1", "macro_f1", "support", "predicted"]])
+            p, base = res.pooled, res.summary().iloc[0]
+            print(f"{name}: AU-F1 {p['au_f1']:.4f}  AU macro F1 {p['au_macro_f1']:.4f}  (mean over the 12 AUs; "
+                  f"all-AUs-on constant predictor on the same samples: AU-F1 {base['all_on_au_f1']:.4f}, macro {base['all_on_au_macro_f1']:.4f})")
+        else:
+            print(f"{name}: pooled confusion (rows true, columns predicted)")
+            print(res.confusion.to_string())
     summary = pd.concat(summaries, ignore_index=True)
     summary.to_csv(out / "summary.csv", index=False)
-    print("\nLOSO summary (pooled over folds, and fold means)")
+    unit = loso.get("unit", "subject")
+    what = "AU-F1, " if summary.columns.str.startswith("au_f1").any() else ""
+    print(f"\n{'LODO' if unit == 'dataset' else 'LOSO'} summary ({what}pooled over folds, and fold means)")
     _print_table(summary)
     print(rejects.summary())
     print(f"results in {out}")
@@ -125,7 +139,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     if args.print_config:
         return _print_config(args)
-    from .experiment import build_model, cross_fit_pools, load_synthetic, model_feature, model_specs
+    from .experiment import build_model, config_target, cross_fit_pools, load_synthetic, model_feature, model_specs
     from .study import run_study
 
     cfg, out, rejects, real = _start_run(args, "runs/study")
@@ -138,7 +152,8 @@ def cmd_study(args: argparse.Namespace) -> int:
         described = (f"{len(fit.groups)} cross-fitted generators, {sum(len(s) for s in sets.values())} clips "
                      f"({', '.join(str(len(s)) for s in sets.values())} per generator)")
     else:
-        pool = load_synthetic(cfg, out, real.classes, rejects, manifest=args.synthetic, progress=not args.quiet)
+        classes = tuple((cfg.get("data") or {}).get("classes") or real.classes) if config_target(cfg) == "aus" else real.classes
+        pool = load_synthetic(cfg, out, classes, rejects, manifest=args.synthetic, progress=not args.quiet)
         described = (f"{len(pool)} clips from {pool.table['source_subject'].nunique()} subjects "
                      f"({', '.join(sorted(set(pool.table['generator'])))})")
     loso = cfg.get("loso") or {}

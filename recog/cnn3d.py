@@ -16,14 +16,14 @@ from .deep_recognizer import DeepRecognizer
 
 
 class CNN3D(DeepRecognizer):
-    """Input (B, T, C, H, W) float in [0, 1] → (B, num_classes) logits."""
+    """Input (B, T, C, H, W) float in [0, 1] → (B, num_outputs) logits (classes, or 12 AUs with target="aus")."""
 
     input_kind = "frames"
 
     def __init__(self, num_classes: int = 3, in_channels: int = 3, width: int = 16, motion: bool = True,
                  dropout: float = 0.3, epochs: int = 40, batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 1e-4,
-                 class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0):
-        super().__init__(num_classes, epochs, batch_size, lr, weight_decay, class_weight, loop, seed)
+                 class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0, target: str = "class"):
+        super().__init__(num_classes, epochs, batch_size, lr, weight_decay, class_weight, loop, seed, target)
         self.save_hyperparameters()
         self._init_layers()
 
@@ -32,7 +32,7 @@ class CNN3D(DeepRecognizer):
         c, w = int(h.in_channels), int(h.width)
         self.block1 = nn.Sequential(nn.Conv3d(c, w // 2, 3, stride=(1, 2, 2), padding=1), nn.BatchNorm3d(w // 2), nn.ReLU())
         self.block2 = nn.Sequential(nn.Conv3d(w // 2, w, 3, stride=2, padding=1), nn.BatchNorm3d(w), nn.ReLU())
-        self.fc = nn.Linear(w * 16, int(h.num_classes))
+        self.fc = nn.Linear(w * 16, self.num_outputs)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C, H, W) → (B, width · 16): time-pooled features on a 4 × 4 grid."""

@@ -15,6 +15,14 @@ Two loops run the same `training_step` and `configure_optimizers`:
 
 Randomness is an argument: `seed` fixes the initial weights, the batch order and dropout, without
 touching the global RNG.
+
+Targets (`target`): "class" (default) — a softmax head of `num_classes`, cross-entropy, `fit(X, y)` with
+class indices y (N,); "aus" — multi-label action units (mexkit.datasets.au_targets.MEB_AUS): a head of 12
+outputs read through a sigmoid, binary cross-entropy (with class_weight="balanced", each AU's positives
+weighted by negatives / positives), `fit(X, Y)` with Y (N, 12) 0/1, `predict` → (N, 12) 0/1 (probability
+> 0.5), `predict_proba` → (N, 12) per-AU sigmoid probabilities (not calibrated). An AU that is never
+(always) on in the training rows cannot be learned: its output is fixed to 0 (1), stated in the
+`au_fixed` buffer (NaN: learned), which is part of the weights.
 """
 from __future__ import annotations
 
@@ -27,18 +35,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mexkit.datasets.au_targets import NUM_AUS
+
 LOOPS = ("plain", "lightning")
+TARGETS = ("class", "aus")
 
 
 class DeepRecognizer(L.LightningModule):
     """Base class. Subclasses call `super().__init__(...)` with the common schedule arguments and
     their own, call `self.save_hyperparameters()`, then build layers in `build()`; `forward` maps
-    (B, ...) float inputs to (B, num_classes) logits. `input_kind` names the feature they take."""
+    (B, ...) float inputs to (B, num_outputs) logits — num_classes, or 12 AUs with target="aus".
+    `input_kind` names the feature they take."""
 
     input_kind = ""
 
     def __init__(self, num_classes: int = 3, epochs: int = 60, batch_size: int = 64, lr: float = 1e-3,
-                 weight_decay: float = 0.0, class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0):
+                 weight_decay: float = 0.0, class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0,
+                 target: str = "class"):
         super().__init__()  # the arguments are stored by the subclass's save_hyperparameters and checked in fit
         self.register_buffer("class_weights", torch.ones(int(num_classes)), persistent=False)
 
@@ -53,6 +66,8 @@ class DeepRecognizer(L.LightningModule):
             raise ValueError(f"class_weight must be None or 'balanced', got {h.class_weight!r}")
         if int(h.num_classes) < 1:
             raise ValueError(f"num_classes must be >= 1, got {h.num_classes}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
 
     # --- to implement ------------------------------------------------------------------------------
     def build(self) -> None:
@@ -63,10 +78,20 @@ class DeepRecognizer(L.LightningModule):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.hparams.seed))
             self.build()
+        if self.target == "aus":  # NaN: the AU is learned; 0 / 1: fixed (never / always on in the training rows)
+            fixed = torch.full((NUM_AUS,), float("nan"))
+            if "au_fixed" in self._buffers:
+                self.au_fixed = fixed
+            else:
+                self.register_buffer("au_fixed", fixed)
+        elif "au_fixed" in self._buffers:
+            del self._buffers["au_fixed"]
 
     # --- Lightning ---------------------------------------------------------------------------------
     def _common_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         x, y = batch
+        if self.target == "aus":
+            return F.binary_cross_entropy_with_logits(self(x), y, pos_weight=self.class_weights.to(x.device))
         return F.cross_entropy(self(x), y, weight=self.class_weights.to(x.device))
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
@@ -77,6 +102,10 @@ class DeepRecognizer(L.LightningModule):
 
     def predict_step(self, batch, batch_idx: int = 0) -> torch.Tensor:
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if self.target == "aus":
+            p = torch.sigmoid(self(x))
+            fixed = self.au_fixed.to(p.device)
+            return torch.where(torch.isnan(fixed), p, fixed)
         return torch.softmax(self(x), dim=1)
 
     def configure_optimizers(self):
@@ -86,6 +115,16 @@ class DeepRecognizer(L.LightningModule):
     @property
     def num_classes(self) -> int:
         return int(self.hparams.num_classes)
+
+    @property
+    def target(self) -> str:
+        """"class" or "aus" (a model saved before targets existed is a class model)."""
+        return str(self.hparams.get("target", "class"))
+
+    @property
+    def num_outputs(self) -> int:
+        """Width of the head: num_classes, or the 12 AUs with target="aus"."""
+        return NUM_AUS if self.target == "aus" else self.num_classes
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -117,6 +156,14 @@ class DeepRecognizer(L.LightningModule):
         return type(self)(**{**self.get_params(), **overrides})
 
     def _set_class_weights(self, y: torch.Tensor) -> None:
+        if self.target == "aus":
+            pos = y.sum(dim=0).double()
+            neg = len(y) - pos
+            learnable = (pos > 0) & (neg > 0)
+            balanced = self.hparams.class_weight == "balanced"
+            self.class_weights = torch.where(learnable & balanced, neg / pos.clamp(min=1), torch.ones_like(pos)).float()
+            self.au_fixed = torch.where(pos == 0, 0.0, torch.where(neg == 0, 1.0, float("nan"))).float().to(self.au_fixed.device)
+            return
         k = self.num_classes
         if self.hparams.class_weight == "balanced":
             counts = torch.bincount(y, minlength=k).double()
@@ -126,13 +173,18 @@ class DeepRecognizer(L.LightningModule):
             self.class_weights = torch.ones(k)
 
     def fit(self, X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> "DeepRecognizer":
-        """Train on inputs X (N, ...) float and class indices y (N,) for the fixed schedule; returns self."""
+        """Train on inputs X (N, ...) float and class indices y (N,) — or, with target="aus", 0/1 AU
+        targets y (N, 12) — for the fixed schedule; returns self."""
         self._check_params()
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=self.device)
-        y = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
+        aus = self.target == "aus"
+        y = torch.as_tensor(np.asarray(y), dtype=torch.float32 if aus else torch.long, device=self.device)
         if len(X) != len(y) or len(X) == 0:
             raise ValueError(f"need as many labels as inputs (and at least one), got {len(X)} inputs, {len(y)} labels")
-        if int(y.max()) >= self.num_classes or int(y.min()) < 0:
+        if aus:
+            if y.ndim != 2 or y.shape[1] != NUM_AUS or not bool(((y == 0) | (y == 1)).all()):
+                raise ValueError(f"AU targets must be 0/1 of shape (N, {NUM_AUS}), got shape {tuple(y.shape)}")
+        elif int(y.max()) >= self.num_classes or int(y.min()) < 0:
             raise ValueError(f"labels must be class indices in [0, {self.num_classes}), got {int(y.min())}..{int(y.max())}")
         self._set_class_weights(y)
         with torch.random.fork_rng(devices=[]):
@@ -177,14 +229,15 @@ class DeepRecognizer(L.LightningModule):
 
     @torch.no_grad()
     def predict_proba(self, X: np.ndarray | torch.Tensor, batch_size: int = 512) -> np.ndarray:
-        """Class probabilities (N, num_classes) in eval mode."""
+        """Class probabilities (N, num_classes) — or per-AU probabilities (N, 12) with target="aus" — in eval mode."""
         was_training = self.training
         self.eval()
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
         out = [self.predict_step(X[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(X), batch_size)]
         self.train(was_training)
-        return torch.cat(out).numpy() if out else np.zeros((0, self.num_classes), np.float32)
+        return torch.cat(out).numpy() if out else np.zeros((0, self.num_outputs), np.float32)
 
     def predict(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Predicted class indices (N,)."""
-        return self.predict_proba(X).argmax(axis=1)
+        """Predicted class indices (N,) — or, with target="aus", 0/1 AUs (N, 12) (probability > 0.5)."""
+        p = self.predict_proba(X)
+        return (p > 0.5).astype(np.int64) if self.target == "aus" else p.argmax(axis=1)

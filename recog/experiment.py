@@ -4,14 +4,17 @@ samples, synthetic sets and model templates.
 The schema is a jsonargparse parser, the dialect LightningCLI reads: anything built from a class is
 `class_path` / `init_args` (the recognizer), the rest are typed sections, so an unknown key or a
 wrong type fails with a MexkitInputError naming the file. Sections:
-    data:       corpus: true | manifest: PATH (+ root, label_map, align, cache) | parametric: {num_subjects,
-                per_subject, resolution, num_frames, seed} (the stand-in set); classes: [...]
+    data:       corpus: true | manifest: PATH (+ root, label_map, align, cache) | datasets: {adapter name: root, ...}
+                (released datasets read by their adapters now, one composite; + label_map, align, cache) |
+                parametric: {num_subjects, per_subject, resolution, num_frames, seed} (the stand-in set); classes: [...]
     synthetic:  (study) manifest: PATH (the writer's folder or manifest.csv) | generate: {generator, faces,
                 per_face, classes, intensity, seed, duration_ms, fps, out} | cross_fit: {recipe, groups,
                 per_face, classes, intensity, seed, trainer_args, checkpoint_every}; select: other-subjects | given
-    model:      {class_path, init_args} — or models: {name: {model: {class_path, init_args}, feature}, ...}
+    model:      {class_path, init_args} — or models: {name: {model: {class_path, init_args}, feature}, ...};
+                init_args.target: aus makes a run learn and score the 12 MEB action units (AU-F1) instead of
+                the classes (every model of a config shares one target; `config_target`)
     feature:    default feature of every model ({kind, ...params}; else the model's input_kind)
-    loso:       {unit, seed, folds};  study: {n_boot}
+    loso:       {unit ("subject" | "dataset" — leave one dataset out — | a table column), seed, folds};  study: {n_boot}
     out:        output folder (runs/… is git-ignored)
 Files are found and read by `mexkit.configs` (`config_path`, `read_config`): a path or a shipped config's name.
 """
@@ -64,6 +67,7 @@ class DataSection:
     corpus: bool = False
     parametric: Optional[ParametricSection] = None
     manifest: Optional[str] = None
+    datasets: Optional[dict[str, str]] = None
     root: Optional[str] = None
     label_map: str = "native"
     align: Optional[str] = None
@@ -242,6 +246,20 @@ def model_feature(cfg: dict[str, Any], spec: dict[str, Any]) -> dict | None:
     return dict(feat) if feat else None
 
 
+def config_target(cfg: dict[str, Any]) -> str:
+    """The run's target: "aus" when its models learn action units (init_args.target: aus), else "class".
+    Models of one config must agree (their results are compared on one metric)."""
+    targets = {name: str((spec.get("init_args") or {}).get("target", "class")) for name, spec in model_specs(cfg).items()}
+    kinds = set(targets.values())
+    if len(kinds) > 1:
+        raise MexkitInputError(cfg.get("_path"), f"models learn different targets ({targets})",
+                               "give every model the same init_args.target (class or aus), or split the config", stage="config")
+    target = kinds.pop()
+    if target not in ("class", "aus"):
+        raise MexkitInputError(cfg.get("_path"), f"init_args.target {target!r} is not class or aus", "set target: class or target: aus", stage="config")
+    return target
+
+
 def parametric_manifest(cfg: dict[str, Any], out: Path) -> Path:
     """Write (once) the `data.parametric` stand-in set under OUT/real; returns its manifest path."""
     from mexkit.datasets import load_corpus
@@ -259,9 +277,10 @@ def parametric_manifest(cfg: dict[str, Any], out: Path) -> Path:
 
 
 def load_real(cfg: dict[str, Any], rejects: RejectLog | None = None, out: str | Path | None = None) -> SampleSet:
-    """The real samples of the `data` section (`out`: where a parametric stand-in set is written)."""
+    """The real samples of the `data` section (`out`: where a parametric stand-in set is written). With AU
+    targets (`config_target`) every row is kept whatever its label (data.classes does not filter)."""
     data = cfg.get("data") or {}
-    classes = tuple(data.get("classes") or MEGC_CLASSES)
+    classes = None if config_target(cfg) == "aus" else tuple(data.get("classes") or MEGC_CLASSES)
     if data.get("corpus"):
         return SampleSet.from_corpus(classes=classes, rejects=rejects)
     if data.get("parametric"):
@@ -271,7 +290,30 @@ def load_real(cfg: dict[str, Any], rejects: RejectLog | None = None, out: str | 
     if data.get("manifest"):
         return SampleSet.from_manifest(data["manifest"], data.get("root"), classes, data.get("label_map") or "native",
                                        data.get("align"), data.get("cache"), rejects)
-    raise MexkitInputError(cfg.get("_path"), "the data section names no samples", "set data.corpus: true or data.manifest: PATH", stage="config")
+    if data.get("datasets"):
+        return load_datasets(data["datasets"], classes, data.get("label_map") or "native", data.get("align"), data.get("cache"), rejects)
+    raise MexkitInputError(cfg.get("_path"), "the data section names no samples",
+                           "set data.corpus: true, data.manifest: PATH or data.datasets: {name: root}", stage="config")
+
+
+def load_datasets(roots: dict[str, str], classes: tuple[str, ...] | None, label_map: str = "native", align: str | None = None,
+                  cache: str | None = None, rejects: RejectLog | None = None) -> SampleSet:
+    """Released datasets read now by their adapters (name → root, e.g. the six of MEB's benchmark) as one
+    composite SampleSet: each dataset's manifest (its rejects logged), clips read from its own root.
+    classes=None keeps every row (the classes are the union of the labels found)."""
+    from mexkit.datasets import make_adapter
+
+    manifests = {}
+    for name, root in roots.items():
+        try:
+            manifests[name] = (make_adapter(name, root).manifest(rejects), Path(root))
+        except ValueError as err:  # an unknown adapter name
+            raise MexkitInputError(None, f"data.datasets: {err}", "use adapter names (mexkit datasets check --help lists them)", stage="config") from None
+    if classes is None:
+        labels = {str(v) for m, _ in manifests.values() for v in m["label"] if not pd.isna(v)}
+        classes = tuple(sorted(labels | ({""} if any(m["label"].isna().any() for m, _ in manifests.values()) else set())))
+    sets = [SampleSet.from_manifest(m, root, classes, label_map, align, cache, rejects) for m, root in manifests.values()]
+    return SampleSet.concat(sets)
 
 
 def cross_fit_pools(cfg: dict[str, Any], real: SampleSet, out: Path, progress: bool = True):
@@ -314,7 +356,8 @@ def real_manifest(cfg: dict[str, Any], out: Path) -> tuple[pd.DataFrame, Path]:
 def load_synthetic(cfg: dict[str, Any], out: Path, classes: tuple[str, ...], rejects: RejectLog | None = None,
                    manifest: str | Path | None = None, progress: bool = True) -> SampleSet:
     """The synthetic pool of the `synthetic` section: a writer manifest, or generated now with the
-    writer (resumable: a rerun reuses the finished clips)."""
+    writer (resumable: a rerun reuses the finished clips). `classes`: the classes to generate (and, for a
+    class target, to keep)."""
     syn = cfg.get("synthetic") or {}
     manifest = manifest or syn.get("manifest")
     if manifest is None:
@@ -331,7 +374,7 @@ def load_synthetic(cfg: dict[str, Any], out: Path, classes: tuple[str, ...], rej
         if counts.get("rejected") and rejects is not None:
             rejects.add(str(target), "generate", f"{counts['rejected']} synthetic jobs rejected (see {target}/rejects.csv)")
         manifest = target
-    pool = SampleSet.from_manifest(manifest, classes=classes, rejects=rejects)
+    pool = SampleSet.from_manifest(manifest, classes=None if config_target(cfg) == "aus" else classes, rejects=rejects)
     if len(pool) and not pool.table["synthetic"].all():
         raise MexkitInputError(manifest, "the synthetic manifest holds rows that are not synthetic",
                                "point synthetic.manifest at a `mexkit generate` output folder", stage="config")

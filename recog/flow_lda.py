@@ -18,12 +18,14 @@ class FlowLDA(FlatClassifier):
     """Standard-scaled linear discriminant analysis on flattened inputs.
 
     shrinkage: "auto" (Ledoit–Wolf, the default), a float in [0, 1], or None (plain LDA, solver "lsqr").
-    A training set with a single class gives a model that predicts that class (`constant_`)."""
+    A training set with a single class gives a model that predicts that class (`constant_`).
+    target: "class" (default) or "aus" (one LDA per AU, per-AU probabilities; `flat_classifier.py`)."""
 
     input_kind = "flow_strain"
 
-    def __init__(self, shrinkage: str | float | None = "auto"):
+    def __init__(self, shrinkage: str | float | None = "auto", target: str = "class"):
         self.shrinkage = shrinkage
+        self.target = target
 
     def build_pipeline(self):
         return make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage=self.shrinkage))

@@ -1,4 +1,5 @@
-"""UF1 / UAR (docs/design.md §6, "UF1 and UAR"): a torchmetrics metric over a confusion matrix, plus DataFrame helpers.
+"""UF1 / UAR (docs/design.md §6, "UF1 and UAR"): a torchmetrics metric over a confusion matrix, plus DataFrame helpers;
+and AU-F1 for multi-label AU targets (below, as MEB computes it).
 
 - UF1: unweighted (macro) F1 — the mean over classes of 2·TP / (2·TP + FP + FN).
 - UAR: unweighted average recall — the mean over classes of TP / (TP + FN).
@@ -119,3 +120,61 @@ def per_fold_scores(predictions: pd.DataFrame, num_classes: int, fold_col: str =
         s = uf1_uar(part["y_true"].to_numpy(), part["y_pred"].to_numpy(), num_classes)
         rows.append({fold_col: fold, "n_test": len(part), **s})
     return pd.DataFrame(rows)
+
+
+# --- action units: multi-label detection, scored as MEB scores it ------------------------------------------
+# AU-F1 (docs/design.md §5, "AU-F1"), as MEB computes it (tvaranka/meb `utils.MultiLabelF1Score`, on the
+# predictions of all folds pooled): for each AU, the binary F1 of its 0/1 column — 2·TP / (2·TP + FP + FN),
+# 0 when the AU neither occurs nor is predicted (scikit-learn's zero_division) — then the mean over AUs.
+# MEB also prints the per-AU macro F1: the mean of the F1 of the AU's positive and negative class over the
+# classes that occur in its truth or predictions (scikit-learn `average="macro"`), then the mean over AUs.
+TARGET_METRICS = {"class": ("uf1", "uar"), "aus": ("au_f1", "au_macro_f1")}
+
+
+def au_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """(K, 4) counts [TP, FP, FN, TN] per AU column of 0/1 arrays (N, K)."""
+    t, p = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
+    if t.shape != p.shape or t.ndim != 2:
+        raise ValueError(f"need two (N, K) 0/1 arrays of one shape, got {t.shape} and {p.shape}")
+    return np.stack([(t & p).sum(0), (~t & p).sum(0), (t & ~p).sum(0), (~t & ~p).sum(0)], axis=-1)
+
+
+def sample_au_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """(N, K, 4) one-hot [TP, FP, FN, TN] of every sample and AU (summed over samples they give `au_counts`)."""
+    t, p = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
+    return np.stack([t & p, ~t & p, t & ~p, ~t & ~p], axis=-1).astype(np.float64)
+
+
+def au_scores_from_counts(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-AU F1 and macro F1 and their means over AUs from [TP, FP, FN, TN] counts (..., K, 4):
+    {"f1": (..., K), "macro_f1": (..., K), "au_f1": (...), "au_macro_f1": (...)}."""
+    c = np.asarray(counts, dtype=np.float64)
+    tp, fp, fn, tn = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d1, d0 = 2 * tp + fp + fn, 2 * tn + fp + fn
+        f1 = np.where(d1 > 0, 2 * tp / np.where(d1 > 0, d1, 1), 0.0)
+        f0 = np.where(d0 > 0, 2 * tn / np.where(d0 > 0, d0, 1), 0.0)
+        has1, has0 = (tp + fn + fp) > 0, (tn + fp + fn) > 0  # the class occurs in the truth or the predictions
+        macro = (f1 * has1 + f0 * has0) / np.maximum(has1.astype(float) + has0, 1)
+    return {"f1": f1, "macro_f1": macro, "au_f1": f1.mean(axis=-1), "au_macro_f1": macro.mean(axis=-1)}
+
+
+def au_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """AU-F1 and AU macro F1 of 0/1 arrays (N, K) — pool the folds' predictions first for MEB's figure."""
+    s = au_scores_from_counts(au_counts(y_true, y_pred))
+    return {"au_f1": float(s["au_f1"]), "au_macro_f1": float(s["au_macro_f1"])}
+
+
+def au_score_frame(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """One row per AU: F1, macro F1, support (true positives + false negatives), predicted positives, counts."""
+    c = au_counts(y_true, y_pred)
+    s = au_scores_from_counts(c)
+    return pd.DataFrame({"au": list(names), "f1": s["f1"], "macro_f1": s["macro_f1"], "support": c[:, 0] + c[:, 2],
+                         "predicted": c[:, 0] + c[:, 1], "tp": c[:, 0], "fp": c[:, 1], "fn": c[:, 2], "tn": c[:, 3]})
+
+
+def all_on_baseline(y_true: np.ndarray) -> dict[str, float]:
+    """AU-F1 / AU macro F1 of the constant predictor that says every AU is on for every sample (MEB's
+    "Constant" baseline): per AU F1 = 2p / (1 + p) for its prevalence p."""
+    t = np.asarray(y_true)
+    return au_f1(t, np.ones_like(t))

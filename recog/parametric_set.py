@@ -8,6 +8,11 @@ and out; surprise: brows up, jaw down; negative: one of frown / disgust / sadnes
 intensity and the subject's style, plus smooth random flow, a small head shift and pixel noise so the
 classes overlap. The default sizes mirror the MEGC2019 composite: 442 clips, 68 subjects, negative
 250 / positive 109 / surprise 83.
+
+Each clip's `aus` names the action units its template imitates (`TEMPLATE_AUS`, one per template variant:
+positive AU6+AU12, surprise AU1+AU2+AU5+AU26, frown AU4, disgust AU9+AU10, sadness AU1+AU15) — the AUs the
+landmark motions were designed after, not a FACS coding of the frames; clips with no class motion
+(`null_clips`) carry "none". So the set stands in for AU-target recognition too (`target="aus"`).
 """
 from __future__ import annotations
 
@@ -37,6 +42,18 @@ TEMPLATES: dict[str, list[dict[int, tuple[float, float]]]] = {
         {48: (0, 0.05), 54: (0, 0.05), 21: (0.01, -0.03), 22: (-0.01, -0.03), 57: (0, 0.01)},  # sadness
     ],
 }
+
+
+# The action units each template (variant) imitates, in the order of TEMPLATES: lip corners up and out with
+# the lower lids raised (AU12, AU6); brows up (AU1, AU2), upper lids up (AU5), jaw down (AU26); brows lowered
+# and drawn together (AU4); nostril wings and upper lip up (AU9, AU10); lip corners down with the inner brows
+# up (AU15, AU1).
+TEMPLATE_AUS: dict[str, list[str]] = {
+    "positive": ["6+12"],
+    "surprise": ["1+2+5+26"],
+    "negative": ["4", "9+10", "1+15"],
+}
+NO_AUS = "none"
 
 
 def _resize_face(face: NeutralFace, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -121,29 +138,32 @@ def _profile(num_frames: int) -> np.ndarray:
 
 
 def _render(rng: np.random.Generator, look: tuple[np.ndarray, np.ndarray, float], style: dict[str, float], motion: str | None,
-            render: dict) -> tuple[np.ndarray, float]:
+            render: dict) -> tuple[np.ndarray, float, str]:
     """Frames of one clip: the class `motion`'s template (none when None) at a random intensity times the
-    subject's style, plus smooth random flow, a head shift and pixel noise. Returns (frames, amplitude)."""
+    subject's style, plus smooth random flow, a head shift and pixel noise. Returns (frames, amplitude,
+    the AUs of the template used — TEMPLATE_AUS — or "none")."""
     crop, lm, iod = look
     size = crop.shape[0]
     amp = 0.0
+    aus = NO_AUS
     apex_flow = np.zeros((size, size, 2), np.float32)
     if motion is not None:
         variants = TEMPLATES[motion]
-        disp = variants[rng.integers(len(variants))]
+        v = int(rng.integers(len(variants)))
+        disp, aus = variants[v], TEMPLATE_AUS[motion][v]
         amp = rng.uniform(*render["intensity"]) * style[motion]
         apex_flow = _bump_flow(lm, {i: (dx * amp, dy * amp) for i, (dx, dy) in disp.items()}, iod, size, sigma=0.3 * iod)
     apex_flow += _smooth_noise(rng, size, render["noise_px"]) + rng.normal(0, render["head_px"], size=2).astype(np.float32)
     frames = np.stack([warp_backward(crop, p * apex_flow) for p in _profile(render["num_frames"])])
     frames = np.clip(frames + rng.normal(0, render["pixel_noise"], size=frames.shape), 0, 255).astype(np.uint8)
-    return frames, float(amp)
+    return frames, float(amp), aus
 
 
 def _clip(frames: np.ndarray, render: dict, subject: PseudoSubject, face: NeutralFace, sample_id: str, label: str, amp: float,
-          **meta) -> Clip:
+          aus: str = "", **meta) -> Clip:
     n = render["num_frames"]
     return Clip(frames=frames, fps=render["fps"], subject=subject.name, sample_id=sample_id, onset=0, apex=n // 2,
-                offset=n - 1, label=str(label), dataset="parametric", source=face.source,
+                offset=n - 1, label=str(label), aus=aus, dataset="parametric", source=face.source,
                 meta={"base_subject": face.subject, "amplitude": amp, "pseudo_subject": subject.params(), "render": dict(render), **meta})
 
 
@@ -169,8 +189,8 @@ def iter_parametric_clips(faces: Sequence[NeutralFace], num_subjects: int = 68, 
         subject = PseudoSubject.draw(rng, f"param_s{k + 1:02d}", k % len(faces))
         look = subject.appearance(faces, size)
         for j, label in enumerate(labels[start:start + sizes[k]]):
-            frames, amp = _render(rng, look, subject.style, str(label), render)
-            yield _clip(frames, render, subject, face, f"{subject.name}_{j:02d}", str(label), amp)
+            frames, amp, aus = _render(rng, look, subject.style, str(label), render)
+            yield _clip(frames, render, subject, face, f"{subject.name}_{j:02d}", str(label), amp, aus)
         start += sizes[k]
 
 
@@ -232,9 +252,9 @@ def _more_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject
         look = subject.appearance(faces, render["size"])
         for j in range(per_subject):
             label = names[rng.choice(len(names), p=p)]
-            frames, amp = _render(rng, look, subject.style, label if class_motion else None, render)
+            frames, amp, aus = _render(rng, look, subject.style, label if class_motion else None, render)
             # provenance: the set's own process, which learned from nobody and is driven by no clip
-            out.append(_clip(frames, render, subject, face, f"{generator}_{subject.name}_{j:02d}", label, amp, generator=generator,
+            out.append(_clip(frames, render, subject, face, f"{generator}_{subject.name}_{j:02d}", label, amp, aus, generator=generator,
                              train_subjects=NO_SUBJECTS, driving_subject=NO_SUBJECTS))
     return out
 
@@ -262,17 +282,19 @@ def null_clips(faces: Sequence[NeutralFace], clips: Sequence[Clip], per_subject:
 
 def label_swapped_clips(clips: Sequence[Clip], classes: Sequence[str] = tuple(MEGC_COUNTS)) -> list[Clip]:
     """Known-negative synthetic clips: copies of `clips` (e.g. `oracle_clips`) whose labels are all wrong —
-    each class is replaced by the next one in `classes` (negative → positive → surprise → negative).
-    The frames are shared, not copied. meta["generator"] = "label-swapped", meta["true_label"] the
-    original label; sample ids get the prefix "swapped_"."""
+    each class is replaced by the next one in `classes` (negative → positive → surprise → negative), and
+    its AUs by the wrong class's (first) template AUs, so AU targets are wrong too. The frames are shared,
+    not copied. meta["generator"] = "label-swapped", meta["true_label"] / meta["true_aus"] the originals;
+    sample ids get the prefix "swapped_"."""
     classes = list(classes)
     out = []
     for c in clips:
         if c.label not in classes:
             raise ValueError(f"clip {c.sample_id!r} has label {c.label!r}, not one of {classes}")
         wrong = classes[(classes.index(c.label) + 1) % len(classes)]
-        meta = {**c.meta, "generator": "label-swapped", "true_label": c.label}
-        out.append(replace(c, label=wrong, sample_id=f"swapped_{c.sample_id}", meta=meta))
+        meta = {**c.meta, "generator": "label-swapped", "true_label": c.label, "true_aus": c.aus}
+        wrong_aus = TEMPLATE_AUS[wrong][0] if wrong in TEMPLATE_AUS else c.aus
+        out.append(replace(c, label=wrong, aus=wrong_aus, sample_id=f"swapped_{c.sample_id}", meta=meta))
     return out
 
 

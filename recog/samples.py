@@ -3,7 +3,12 @@ and the per-clip features computed from them.
 
 Columns of `table`: sample_id, subject, label, dataset, synthetic (bool), source_subject,
 train_subjects (";"-joined; "none" when no subject's data trained the generator; "" when unknown),
-driving_subject (the same cell for the driving clip's subject; "none" without one), generator. Real
+driving_subject (the same cell for the driving clip's subject; "none" without one), generator, aus (the
+raw AU cell) and au_target (the 12-AU target as text, mexkit.datasets.au_targets: "AU4+AU7", "none", or ""
+when unknown — from an adapter manifest's au_target column, else read from the aus cell; an empty or
+unreadable cell is unknown). `Y` is the (N, 12) target matrix; `with_au_targets` keeps the rows that
+have one (the others are logged). `classes=None` takes the classes from the labels found (AU runs, where
+the label is not the target). Real
 samples have synthetic=False and empty provenance; the leakage gate refuses synthetic rows whose
 provenance is unknown (mexkit.datasets.provenance). Clips are loaded only when a feature needs them
 (each row holds a source with `.load() -> Clip`: the datasets package's manifest and memory sources).
@@ -24,6 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mexkit.clip import Clip
+from mexkit.datasets.au_targets import AUCellError, read_au_cell, target_matrix
 from mexkit.datasets.label_maps import MEGC_CLASSES
 from mexkit.datasets.provenance import cell_subjects, normalise_cell
 from mexkit.errors import MexkitInputError
@@ -33,7 +39,7 @@ from .features import FEATURES, feature_info
 
 # Datasets whose released clips are whole camera frames (the adapters' names): read without alignment or
 # a preprocessing cache they raise RawFramesWarning.
-RAW_RECORDING_DATASETS = frozenset({"casme2", "samm", "smic", "casme3", "mmew", "4dme", "fourdme"})
+RAW_RECORDING_DATASETS = frozenset({"casme", "casme2", "samm", "smic", "casme3", "mmew", "4dme", "fourdme"})
 
 
 class RawFramesWarning(UserWarning):
@@ -41,7 +47,7 @@ class RawFramesWarning(UserWarning):
 
 
 TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "driving_subject",
-                 "generator"]
+                 "generator", "aus", "au_target"]
 PROVENANCE_CELLS = ("train_subjects", "driving_subject")
 
 
@@ -54,6 +60,28 @@ def split_subjects(value: Any) -> list[str]:
 def _text(values: pd.Series) -> pd.Series:
     """Cells as strings, empty for missing values (whatever dtype pandas read them as)."""
     return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def au_target_text(aus: Any) -> str:
+    """The au_target text of a raw AU cell ("6+12" → "AU6+AU12"); "" for an empty or unreadable cell (unknown)."""
+    cell = "" if aus is None or (isinstance(aus, float) and np.isnan(aus)) else str(aus).strip()
+    if not cell:
+        return ""
+    try:
+        return read_au_cell(cell).target_text
+    except AUCellError:
+        return ""
+
+
+def _au_targets(df: pd.DataFrame) -> pd.Series:
+    """au_target per manifest row: the manifest's own au_target where it has one, else read from its aus cell."""
+    given = _text(df["au_target"]) if "au_target" in df.columns else pd.Series([""] * len(df), index=df.index)
+    read = _text(df["aus"]).map(au_target_text) if "aus" in df.columns else given
+    return given.where(given != "", read)
+
+
+def _inferred_classes(labels: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(sorted({"" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in labels}))
 
 
 def feature_key(kind: str, params: dict | None = None) -> str:
@@ -110,7 +138,7 @@ class SampleSet:
 
     def __post_init__(self) -> None:
         self.table = self.table.reset_index(drop=True)
-        self.classes = tuple(self.classes)
+        self.classes = _inferred_classes(self.table.get("label", [])) if self.classes is None else tuple(self.classes)
         if len(self.table) != len(self.sources):
             raise ValueError(f"{len(self.table)} rows but {len(self.sources)} sources")
         for col in TABLE_COLUMNS:
@@ -119,7 +147,7 @@ class SampleSet:
         self.table["synthetic"] = self.table["synthetic"].astype(bool)
         real = self.table.loc[~self.table["synthetic"].to_numpy(bool), "subject"]
         self.namespace = frozenset(str(x) for x in self.namespace) | frozenset(_text(real))
-        for col in ("sample_id", "subject", "label", "dataset", "source_subject", "generator"):
+        for col in ("sample_id", "subject", "label", "dataset", "source_subject", "generator", "aus", "au_target"):
             self.table[col] = _text(self.table[col])
         for col in PROVENANCE_CELLS:
             self.table[col] = self.table[col].map(normalise_cell)
@@ -140,6 +168,31 @@ class SampleSet:
         """Class indices (N,) in the order of `classes`."""
         index = {c: i for i, c in enumerate(self.classes)}
         return np.array([index[label] for label in self.table["label"]], dtype=np.int64)
+
+    @property
+    def Y(self) -> np.ndarray:
+        """AU targets (N, 12) uint8 in the order of mexkit.datasets.au_targets.MEB_AUS; an error if a row has none
+        (use `with_au_targets` first)."""
+        try:
+            return target_matrix(self.table["au_target"])
+        except AUCellError as err:
+            raise MexkitInputError(None, f"AU targets: {err}", "keep the rows with AU targets (SampleSet.with_au_targets)", stage="samples") from None
+
+    def with_au_targets(self, rejects: RejectLog | None = None) -> "SampleSet":
+        """The rows that have a 12-AU target; every other row is logged to `rejects` with why (no AU
+        annotation, or an AU cell that cannot be read)."""
+        known = self.table["au_target"] != ""
+        if rejects is not None:
+            for i in np.flatnonzero(~known.to_numpy()):
+                cell = self.table.at[i, "aus"]
+                why = "no AU annotation (its source codes no action units)"
+                if cell:
+                    try:
+                        read_au_cell(cell)
+                    except AUCellError as err:
+                        why = f"AU cell {cell!r} cannot be read ({err})"
+                rejects.add(self._describe(i), "aus", why)
+        return self if known.all() else self.select(known.to_numpy())
 
     @property
     def subjects(self) -> list[str]:
@@ -213,7 +266,7 @@ class SampleSet:
 
     # --- constructors ------------------------------------------------------------------------------
     @classmethod
-    def from_clips(cls, clips: Sequence[Clip], classes: Sequence[str] = MEGC_CLASSES, synthetic: bool = False,
+    def from_clips(cls, clips: Sequence[Clip], classes: Sequence[str] | None = MEGC_CLASSES, synthetic: bool = False,
                    provenance: Sequence[dict] | None = None, rejects: RejectLog | None = None,
                    namespace: Iterable[str] = ()) -> "SampleSet":
         """Labelled in-memory clips. provenance: per clip {source_subject, train_subjects, driving_subject,
@@ -221,13 +274,13 @@ class SampleSet:
         `Generator.generate` stamps), the source subject defaulting to the clip's subject. Provenance
         not given either way stays unknown, and the leakage gate refuses it. Clips without a label
         among `classes` are logged to `rejects` (if given) and left out; real clips' subjects stay in the
-        set's `namespace` (with any extra `namespace` ids)."""
+        set's `namespace` (with any extra `namespace` ids). classes=None keeps every clip (classes from its labels)."""
         from mexkit.datasets import MemoryClipSource
 
         namespace = set(namespace) | ({str(c.subject) for c in clips if c.subject} if not synthetic else set())
         rows, sources = [], []
         for k, c in enumerate(clips):
-            if c.label not in classes:
+            if classes is not None and c.label not in classes:
                 if rejects is not None:
                     rejects.add(c.source or c.sample_id, "label", f"{c.sample_id}: label {c.label!r} is not one of {list(classes)}")
                 continue
@@ -237,12 +290,14 @@ class SampleSet:
                 "source_subject": prov.get("source_subject", c.meta.get("source_subject", c.subject)) if synthetic else "",
                 **{col: prov.get(col, c.meta.get(col, "")) if synthetic else "" for col in PROVENANCE_CELLS},
                 "generator": prov.get("generator", c.meta.get("generator", "") if synthetic else ""),
+                "aus": c.aus, "au_target": au_target_text(c.aus),
             })
             sources.append(MemoryClipSource(c))
-        return cls(pd.DataFrame(rows, columns=TABLE_COLUMNS), sources, tuple(classes), namespace=frozenset(namespace))
+        return cls(pd.DataFrame(rows, columns=TABLE_COLUMNS), sources, None if classes is None else tuple(classes),
+                   namespace=frozenset(namespace))
 
     @classmethod
-    def from_corpus(cls, corpus=None, classes: Sequence[str] = MEGC_CLASSES, rejects: RejectLog | None = None) -> "SampleSet":
+    def from_corpus(cls, corpus=None, classes: Sequence[str] | None = MEGC_CLASSES, rejects: RejectLog | None = None) -> "SampleSet":
         """The embedded corpus's labelled clips (unlabelled ones are logged to `rejects` and skipped);
         its namespace holds every corpus subject, the face-only ones too."""
         if corpus is None:
@@ -254,7 +309,7 @@ class SampleSet:
 
     @classmethod
     def from_manifest(cls, manifest: str | Path | pd.DataFrame, root: str | Path | None = None,
-                      classes: Sequence[str] = MEGC_CLASSES, label_map: str = "native", align: str | None = None,
+                      classes: Sequence[str] | None = MEGC_CLASSES, label_map: str = "native", align: str | None = None,
                       cache: str | Path | None = None, rejects: RejectLog | None = None) -> "SampleSet":
         """Samples of a manifest (CSV/Parquet path or DataFrame): a dataset adapter's, a generic CSV, or
         the synthetic writer's DIR/manifest.csv (dataset "synthetic" or a `generator` column → synthetic,
@@ -263,7 +318,8 @@ class SampleSet:
         root: the dataset root the manifest's paths are relative to (default: the manifest's folder).
         label_map: "native" or a mexkit.datasets label map ("megc2019"). align: a face backend name to
         align raw clips on load ("mediapipe", "dlib"); cache: a preprocessing-cache folder to read
-        aligned clips from instead. Rows whose label is not among `classes` are logged and left out.
+        aligned clips from instead. Rows whose label is not among `classes` are logged and left out
+        (classes=None keeps every row; the classes are the labels found).
         """
         from mexkit.datasets import ManifestClipSource, map_labels
 
@@ -311,7 +367,7 @@ class SampleSet:
             raise MexkitInputError(where, "synthetic rows without source_subject / train_subjects columns",
                                    "write synthetic data with `mexkit generate` (its manifest records which subjects each clip came from)", stage="manifest")
         labels = df["label"]
-        ok = labels.notna() & labels.astype(str).isin(classes)
+        ok = labels.notna() & labels.astype(str).isin(classes) if classes is not None else pd.Series(True, index=df.index)
         for sid, lab in df.loc[~ok, ["sample_id", "label"]].itertuples(index=False):
             if rejects is not None:
                 rejects.add(f"{where} [{sid}]", "label", f"label {lab!r} is not one of {list(classes)}")
@@ -340,15 +396,17 @@ class SampleSet:
                               "recognizers then see the whole frame. Pass align: mediapipe (or --align) or a `mexkit prepare` "
                               "cache (cache: DIR)", RawFramesWarning, stacklevel=2)
         table = pd.DataFrame({
-            "sample_id": df["sample_id"].astype(str), "subject": df["subject"].astype(str), "label": df["label"].astype(str),
+            "sample_id": df["sample_id"].astype(str), "subject": df["subject"].astype(str), "label": _text(df["label"]),
             "dataset": _text(df["dataset"]), "synthetic": synthetic.to_numpy(bool),
             "source_subject": _text(df["source_subject"]) if "source_subject" in df.columns else "",
             **{k: (df[k] if k in df.columns else pd.Series([""] * len(df))).to_numpy(object) for k in PROVENANCE_CELLS},
             "generator": _text(df["generator"]) if "generator" in df.columns else "",
+            "aus": _text(df["aus"]) if "aus" in df.columns else "",
+            "au_target": _au_targets(df),
         })
         # A synthetic row without a source subject cannot be checked for leakage: refuse it loudly.
         bad = table[table["synthetic"] & (table["source_subject"] == "")]
         if len(bad):
             raise MexkitInputError(where, f"synthetic samples without source_subject (e.g. {bad['sample_id'].tolist()[:3]})",
                                    "record the source face's subject for every synthetic clip", stage="manifest")
-        return cls(table, sources, tuple(classes), namespace=namespace)
+        return cls(table, sources, None if classes is None else tuple(classes), namespace=namespace)

@@ -20,14 +20,14 @@ from .deep_recognizer import DeepRecognizer
 
 
 class STSTNet(DeepRecognizer):
-    """Input (B, 3, S, S) float — u, v, strain (`features.flow_strain`, S = 28) → (B, num_classes) logits."""
+    """Input (B, 3, S, S) float — u, v, strain (`features.flow_strain`, S = 28) → (B, num_outputs) logits (classes, or 12 AUs with target="aus")."""
 
     input_kind = "flow_strain"
 
     def __init__(self, num_classes: int = 3, streams: tuple[int, ...] = (3, 5, 8), input_size: int = 28,
                  dropout: float = 0.5, epochs: int = 60, batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
-                 class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0):
-        super().__init__(num_classes, epochs, batch_size, lr, weight_decay, class_weight, loop, seed)
+                 class_weight: str | None = "balanced", loop: str = "plain", seed: int = 0, target: str = "class"):
+        super().__init__(num_classes, epochs, batch_size, lr, weight_decay, class_weight, loop, seed, target)
         self.save_hyperparameters()
         self._init_layers()
 
@@ -37,7 +37,7 @@ class STSTNet(DeepRecognizer):
         self.conv = nn.Conv2d(3, width, 3, padding=1)  # the parallel streams, concatenated in order
         self.bn = nn.BatchNorm2d(width)
         pooled = (int(h.input_size) + 2 - 3) // 3 + 1  # max-pool 3, stride 3, padding 1
-        self.fc = nn.Linear(width * (pooled // 2) ** 2, int(h.num_classes))
+        self.fc = nn.Linear(width * (pooled // 2) ** 2, self.num_outputs)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) → (B, D) penultimate features (before dropout and the dense layer)."""

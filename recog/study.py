@@ -22,6 +22,11 @@ Which synthetic clips a fold may use, enforced in code:
   every clip of the pool is used for every fold;
 - synthetic given per fold (`{fold: SampleSet}`, e.g. clips from per-fold generator checkpoints):
   used as given.
+AU targets: with a model whose target is "aus" (learning the 12 MEB action units), the same design runs on
+AU-F1 and AU macro F1 (`metrics.TARGET_METRICS`): the paired Wilcoxon test over the folds' AU-F1, and both
+bootstraps resample the per-AU [TP, FP, FN, TN] counts of the drawn samples or subjects and recompute
+pooled AU-F1 of each arm (`bootstrap_paired_counts`, `bootstrap_subjects_counts`).
+
 Then every fold's training rows pass the leakage gate (`leakage.py`) before anything trains: a
 synthetic clip made from the held-out subject's face, driven by its clip, or by generator weights
 trained on that subject's data — or whose provenance is unknown or names subjects the real set does
@@ -42,8 +47,8 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .leakage import check_training_rows
-from .loso import LOSOResult, default_feature, loso_folds, model_name, run_loso
-from .metrics import confusions_from_indices, scores_from_confusions
+from .loso import LOSOResult, default_feature, loso_folds, model_name, model_target, run_loso
+from .metrics import TARGET_METRICS, au_scores_from_counts, confusions_from_indices, sample_au_counts, scores_from_confusions
 from .samples import SampleSet, split_subjects
 
 SELECT_MODES = ("other-subjects", "given")
@@ -172,17 +177,73 @@ def bootstrap_subjects(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarra
     return out
 
 
+def _resample_weights(draws: np.ndarray, n: int) -> np.ndarray:
+    """(B, n) counts of how often each of n items is drawn in each of B resamples (draws (B, m) indices)."""
+    w = np.zeros((draws.shape[0], n))
+    np.add.at(w, (np.repeat(np.arange(draws.shape[0]), draws.shape[1]), draws.ravel()), 1.0)
+    return w
+
+
+def au_count_scores(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """AU-F1 and AU macro F1 of flattened per-AU counts (..., 12·4) (the bootstraps' sums of `sample_au_counts`)."""
+    c = np.asarray(counts)
+    s = au_scores_from_counts(c.reshape(*c.shape[:-1], -1, 4))
+    return {m: s[m] for m in TARGET_METRICS["aus"]}
+
+
+def bootstrap_paired_counts(counts_a: np.ndarray, counts_b: np.ndarray, score=au_count_scores, n_boot: int = 2000, seed: int = 0,
+                            chunk: int = 250) -> dict[str, np.ndarray]:
+    """Bootstrap over samples with additive per-sample counts (N, D) of both arms (the same resample for
+    both): {metric: (n_boot,) differences b − a} of score(summed counts)."""
+    rng = np.random.default_rng(seed)
+    n = len(counts_a)
+    diffs: dict[str, list] = {}
+    for start in range(0, n_boot, chunk):
+        w = _resample_weights(rng.integers(0, n, size=(min(chunk, n_boot - start), n)), n)
+        sa, sb = score(w @ counts_a), score(w @ counts_b)
+        for m in sa:
+            diffs.setdefault(m, []).append(sb[m] - sa[m])
+    return {m: np.concatenate(v) for m, v in diffs.items()}
+
+
+def bootstrap_subjects_counts(counts_a: np.ndarray, counts_b: np.ndarray, subjects: np.ndarray, score=au_count_scores,
+                              n_boot: int = 2000, seed: int = 0, fold_diffs: Mapping[str, pd.Series] | None = None) -> dict[str, np.ndarray]:
+    """Bootstrap over subjects (clusters) with additive per-sample counts (N, D) of both arms: as
+    `bootstrap_subjects`, each replicate draws as many subjects as there are, with replacement, sums the
+    drawn subjects' counts (a subject drawn k times counts k times) and recomputes each arm's score;
+    fold_diffs adds "<metric>_fold_mean"."""
+    subjects = np.asarray(subjects).astype(str)
+    names, cluster = np.unique(subjects, return_inverse=True)
+    c = len(names)
+    if c == 0:
+        raise ValueError("no predictions to bootstrap")
+    per_a, per_b = np.zeros((c, counts_a.shape[1])), np.zeros((c, counts_b.shape[1]))
+    np.add.at(per_a, cluster, counts_a)
+    np.add.at(per_b, cluster, counts_b)
+    rng = np.random.default_rng(seed)
+    weights = _resample_weights(rng.integers(0, c, size=(int(n_boot), c)), c)
+    sa, sb = score(weights @ per_a), score(weights @ per_b)
+    out = {m: sb[m] - sa[m] for m in sa}
+    for m, diffs in (fold_diffs or {}).items():
+        d = pd.Series(diffs).astype(float).reindex(names).to_numpy()
+        valid = np.isfinite(d)
+        w = weights * valid
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{m}_fold_mean"] = (w @ np.where(valid, d, 0.0)) / w.sum(axis=1)
+    return out
+
+
 MIN_SUBJECTS_FOR_BOOTSTRAP = 10  # below this the subject-bootstrap interval is too coarse to trust (stated, not hidden)
 
 
 def effect_rows(label: str, folds: pd.DataFrame, pooled: Mapping[str, Mapping[str, float]], boot: Mapping[str, np.ndarray],
-                n_subjects: int, alpha: float = 0.05) -> pd.DataFrame:
+                n_subjects: int, alpha: float = 0.05, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
     """The study's effects: one row per metric and scope ("pooled": pooled UF1 / UAR over all folds;
     "fold_mean": the mean over folds), with the subject-bootstrap interval, the paired Wilcoxon test
     over folds, the number of non-tied folds and a plain verdict."""
     rows = []
     level = 100 * (1 - alpha)
-    for m in METRICS:
+    for m in metrics:
         test = wilcoxon_paired(folds[f"{m}_real"], folds[f"{m}_augmented"], alpha)
         scopes = {"pooled": (pooled["real"][m], pooled["augmented"][m], boot[m]),
                   "fold_mean": (float(folds[f"{m}_real"].mean()), float(folds[f"{m}_augmented"].mean()), boot[f"{m}_fold_mean"])}
@@ -280,7 +341,7 @@ class StudyResult:
             from .plots import plot_bootstrap, plot_paired_folds
 
             name = self.info.get("model", "")
-            for m in METRICS:
+            for m in self.info.get("metrics", METRICS):
                 row = self.summary[self.summary["metric"] == m].iloc[0]
                 plot_paired_folds(self.folds, m, out / f"folds_{m}.png", title=f"{name}: {m.upper()} per fold")
                 plot_bootstrap(self.bootstrap[m], float(row["diff"]), (float(row["ci_low"]), float(row["ci_high"])), m,
@@ -299,8 +360,15 @@ def run_study(real: SampleSet, synthetic: SampleSet | Mapping[str, SampleSet], m
     """Run both arms on identical folds, seeds and schedules and compare them (see the module docstring).
 
     n_boot: replicates of both bootstraps (over samples and over subjects, seeded by `seed`); alpha: the
-    test level and 1 − the interval level; plots: write PNGs when saving to out_dir."""
+    test level and 1 − the interval level; plots: write PNGs when saving to out_dir. A model with
+    target="aus" is compared on AU-F1 / AU macro F1 (rows without AU targets are logged and left out)."""
     label = name or model_name(model)
+    target = model_target(model)
+    metrics = TARGET_METRICS[target]
+    if target == "aus":
+        real = real.with_au_targets(rejects)
+        synthetic = ({f: s.with_au_targets(rejects) for f, s in synthetic.items()} if isinstance(synthetic, Mapping)
+                     else synthetic.with_au_targets(rejects))
     feature = dict(feature or default_feature(model))
     kind = feature.pop("kind")
     real = real.prepare(kind, feature, rejects=rejects, progress=progress)
@@ -322,28 +390,43 @@ def run_study(real: SampleSet, synthetic: SampleSet | Mapping[str, SampleSet], m
     folds["n_train_synthetic"] = b.per_fold["n_train_synthetic"].to_numpy()
     if not (a.per_fold["fold"].tolist() == b.per_fold["fold"].tolist() and a.per_fold["seed"].tolist() == b.per_fold["seed"].tolist()):
         raise RuntimeError("the two arms ran different folds or seeds")  # guards the pairing the tests rely on
-    for m in METRICS:
+    for m in metrics:
         folds[f"{m}_real"] = a.per_fold[m].to_numpy()
         folds[f"{m}_augmented"] = b.per_fold[m].to_numpy()
         folds[f"{m}_diff"] = folds[f"{m}_augmented"] - folds[f"{m}_real"]
     pa = a.predictions.set_index("sample_id")
     pb = b.predictions.set_index("sample_id").loc[pa.index]
-    y_true = pa["y_true"].to_numpy()
-    y_a, y_b = pa["y_pred"].to_numpy(), pb["y_pred"].to_numpy()
-    boot = bootstrap_paired(y_true, y_a, y_b, len(real.classes), n_boot, seed)
     subjects = pa["subject"].astype(str).to_numpy()
-    diffs = {m: folds.set_index("fold")[f"{m}_diff"] for m in METRICS}
+    diffs = {m: folds.set_index("fold")[f"{m}_diff"] for m in metrics}
+    if target == "aus":  # per-sample [TP, FP, FN, TN] counts per AU, summed by the resamples
+        from .loso import au_columns
+
+        truth = pa[au_columns("true")].to_numpy()
+        ca = sample_au_counts(truth, pa[au_columns("pred")].to_numpy()).reshape(len(pa), -1)
+        cb = sample_au_counts(truth, pb[au_columns("pred")].to_numpy()).reshape(len(pa), -1)
+        y_true = truth
+        boot = bootstrap_paired_counts(ca, cb, au_count_scores, n_boot, seed)
+
+        def subject_boot(clusters, fold_diffs=None):
+            return bootstrap_subjects_counts(ca, cb, clusters, au_count_scores, n_boot, seed, fold_diffs=fold_diffs)
+    else:
+        y_true = pa["y_true"].to_numpy()
+        y_a, y_b = pa["y_pred"].to_numpy(), pb["y_pred"].to_numpy()
+        boot = bootstrap_paired(y_true, y_a, y_b, len(real.classes), n_boot, seed)
+
+        def subject_boot(clusters, fold_diffs=None):
+            return bootstrap_subjects(y_true, y_a, y_b, clusters, len(real.classes), n_boot, seed, fold_diffs=fold_diffs)
     if unit == "subject":  # one fold per subject: one draw of subjects gives the pooled and the fold-mean replicates
-        boot_subj = bootstrap_subjects(y_true, y_a, y_b, subjects, len(real.classes), n_boot, seed, fold_diffs=diffs)
+        boot_subj = subject_boot(subjects, diffs)
     else:  # pooled scores over subject clusters; the fold mean over the folds (the clusters of the fold test)
-        boot_subj = bootstrap_subjects(y_true, y_a, y_b, subjects, len(real.classes), n_boot, seed)
-        by_fold = bootstrap_subjects(y_true, y_a, y_b, pa["fold"].astype(str).to_numpy(), len(real.classes), n_boot, seed, fold_diffs=diffs)
+        boot_subj = subject_boot(subjects)
+        by_fold = subject_boot(pa["fold"].astype(str).to_numpy(), diffs)
         boot_subj.update({k: v for k, v in by_fold.items() if k.endswith("_fold_mean")})
     n_subjects = len(set(subjects))
-    effects = effect_rows(label, folds, {"real": a.pooled, "augmented": b.pooled}, boot_subj, n_subjects, alpha)
+    effects = effect_rows(label, folds, {"real": a.pooled, "augmented": b.pooled}, boot_subj, n_subjects, alpha, metrics)
     rows = []
     level = 100 * (1 - alpha)
-    for m in METRICS:
+    for m in metrics:
         ra, rb = a.pooled[m], b.pooled[m]
         lo, hi = np.percentile(boot[m], [50 - level / 2, 50 + level / 2])
         test = wilcoxon_paired(folds[f"{m}_real"], folds[f"{m}_augmented"], alpha)
@@ -355,6 +438,7 @@ def run_study(real: SampleSet, synthetic: SampleSet | Mapping[str, SampleSet], m
                      "fold_mean_ci_low": ef["ci_low"], "fold_mean_ci_high": ef["ci_high"], "n_subjects": n_subjects,
                      "alpha": alpha, "verdict": ep["verdict"]})
     info = {"model": label, "feature": a.info.get("feature"), "seed": int(seed), "unit": unit, "select": select, "n_boot": int(n_boot),
+            "target": target, "metrics": list(metrics),
             "alpha": alpha, "n_subjects": n_subjects,
             "synthetic_per_fold": {f: len(s) for f, s in plan.items()},
             "synthetic_generators": sorted({g for s in plan.values() for g in s.table["generator"] if g})}

@@ -83,3 +83,28 @@ def test_split_file_refuses_another_manifest(composite, tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(MexkitInputError, match="cannot read split file"):
         SubjectSplits.load(tmp_path / "bad.json")
+
+
+def test_leave_one_dataset_out_over_the_six_meb_datasets(pristine, tmp_path):
+    """MEB's protocol on a composite of the CASME, CASME II, SAMM, MMEW, 4DME and CAS(ME)³-A fixture trees."""
+    from mexkit.datasets import make_adapter
+    from mexkit.datasets.splits import lodo_splits
+
+    names = ["casme", "casme2", "samm", "mmew", "fourdme", "casme3"]
+    comp = pd.concat([make_adapter(n, pristine(n).root).manifest() for n in names], ignore_index=True)
+    s = lodo_splits(comp)
+    assert [f.name for f in s.folds] == sorted(names)
+    seen = []
+    for fold, tr, te in s.indices(comp):
+        assert set(comp.iloc[te]["dataset"]) == {fold.name} and fold.name not in set(comp.iloc[tr]["dataset"])
+        assert len(tr) + len(te) == len(comp) and not set(comp.iloc[tr]["subject"]) & set(comp.iloc[te]["subject"])
+        seen += list(te)
+    assert sorted(seen) == list(range(len(comp)))
+    back = SubjectSplits.load(s.save(tmp_path / "lodo.json"))
+    assert back.kind == "lodo" and [f.test_subjects for f in back.folds] == [f.test_subjects for f in s.folds]
+    with pytest.raises(MexkitInputError, match="at least two datasets"):
+        lodo_splits(comp[comp["dataset"] == "casme"])
+    clash = comp.copy()
+    clash.loc[clash["dataset"] == "samm", "subject"] = "casme_sub01"
+    with pytest.raises(MexkitInputError, match="appears in datasets"):
+        lodo_splits(clash)
