@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from mexkit.cli import main
+from mexkit.datasets.au_targets import MEB_AUS
 from mexkit.recog.kept import PRETRAINED_DIR, load_recognizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ CLASSES = ["negative", "positive", "surprise"]
 def refit(tmp_path_factory):
     """The shipped recipe fitted again from nothing (its synthetic clips written anew under tmp)."""
     tmp = tmp_path_factory.mktemp("fit")
-    argv = ["recog", "fit", "--config", "recog_mexkit_demo", "--out", str(tmp / "models" / "demo"), "--calibration", "sigmoid",
+    argv = ["recog", "fit", "--config", "recog_mexkit_demo", "--out", str(tmp / "models" / "demo"), "--calibration", "sigmoid", "--au-head",
             "--set", f"synthetic.generate.out={tmp / 'synthetic'}", "--set", f"out={tmp / 'run'}", "--quiet"]
     assert main(argv) == 0
     return tmp
@@ -31,18 +32,23 @@ def refit(tmp_path_factory):
 
 def test_the_recipe_refitted_from_a_clean_state_is_the_shipped_model(refit, tmp_path):
     folder = refit / "models" / "demo"
-    assert {"config.json", "README.md", "class.skops", "training_rows.csv"} <= {p.name for p in folder.iterdir()}
+    assert {"config.json", "README.md", "class.skops", "aus.skops", "training_rows.csv"} <= {p.name for p in folder.iterdir()}
     assert main(["recog", "predict", "--model", str(folder), "--clips", "corpus", "--out", str(tmp_path / "p.csv"), "--quiet"]) == 0
     assert main(["recog", "predict", "--clips", "corpus", "--out", str(tmp_path / "shipped.csv"), "--quiet"]) == 0  # default mexkit-demo
     ours, shipped = pd.read_csv(tmp_path / "p.csv", keep_default_na=False), pd.read_csv(tmp_path / "shipped.csv", keep_default_na=False)
-    assert list(ours.columns) == ["sample_id", "input", "label", "predicted", *[f"prob_{c}" for c in CLASSES]]
+    assert list(ours.columns) == ["sample_id", "input", "label", "predicted", *[f"prob_{c}" for c in CLASSES], "aus_predicted",
+                                  *[f"au_prob_{a}" for a in MEB_AUS]]
+    np.testing.assert_allclose(ours.filter(like="au_prob_").to_numpy(), shipped.filter(like="au_prob_").to_numpy(), rtol=1e-9, atol=1e-12)
+    assert ours["aus_predicted"].tolist() == shipped["aus_predicted"].tolist()
     assert len(ours) == 7 and ours["sample_id"].tolist() == pd.read_csv(CORPUS / "manifest.csv")["sample_id"].tolist()
     assert ours["predicted"].tolist() == shipped["predicted"].tolist()
-    np.testing.assert_allclose(ours.filter(like="prob_").to_numpy(), shipped.filter(like="prob_").to_numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(ours.filter(like="prob_").sum(axis=1), 1.0, atol=1e-9)
+    cls = [f"prob_{c}" for c in CLASSES]
+    np.testing.assert_allclose(ours[cls].to_numpy(), shipped[cls].to_numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours[cls].sum(axis=1), 1.0, atol=1e-9)
     cfg = json.loads((folder / "config.json").read_text())
     ref = json.loads((PRETRAINED_DIR / "mexkit-demo" / "config.json").read_text())
     assert cfg["input"] == ref["input"] and cfg["heads"]["class"]["calibration"] == ref["heads"]["class"]["calibration"]
+    assert cfg["heads"]["aus"]["calibration"] == ref["heads"]["aus"]["calibration"]
     assert cfg["training"]["rows_per_class"] == ref["training"]["rows_per_class"]
     assert not (tmp_path / "rejects.csv").exists() or len(pd.read_csv(tmp_path / "rejects.csv")) == 0
 
@@ -54,6 +60,7 @@ def test_the_shipped_model_is_small_safe_honest_and_predicts(corpus):
     rec = load_recognizer("mexkit-demo")
     table = rec.predict_clips(corpus.clips)
     assert len(table) == len(corpus.clips) and set(table["predicted"]) <= set(CLASSES) and rec.score_kind == "prob"
+    assert rec.au_names == MEB_AUS and table[[f"au_prob_{a}" for a in MEB_AUS]].to_numpy().max() <= 1.0
     card = (folder / "README.md").read_text()
     assert "never saw a real micro-expression dataset" in card
     # the card's held-out figures are the ones the fit computed and wrote (heldout/pooled.csv), not typed in
@@ -63,6 +70,9 @@ def test_the_shipped_model_is_small_safe_honest_and_predicts(corpus):
     for row, kept in zip(pooled.to_dict("records"), held["pooled"]):
         assert row["rows"] == kept["rows"] and row["uf1"] == pytest.approx(kept["uf1"])
         assert f"| {row['rows']} | {row['n']} | {row['uf1']:.3f} | {row['uar']:.3f} |" in card
+    aus = pd.read_csv(folder / "heldout" / "pooled_aus.csv").set_index("rows").loc["all"]
+    assert held["pooled_aus"][-1]["au_f1"] == pytest.approx(aus["au_f1"])
+    assert f"| all | {int(aus['n'])} | {aus['au_f1']:.3f} | {aus['au_macro_f1']:.3f} | {aus['all_on_au_f1']:.3f} |" in card
     preds = pd.read_csv(folder / "heldout" / "predictions.csv")
     assert len(preds) == rec.training["rows"]  # every training row was predicted once, by a model that never saw its person
     for person, part in preds.groupby("person"):
