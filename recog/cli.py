@@ -30,11 +30,16 @@ def _check_inputs(cfg: dict, args: argparse.Namespace) -> None:
     data, syn = cfg.get("data") or {}, cfg.get("synthetic") or {}
     where = cfg.get("_path") or "the config"
     named = [] if data.get("corpus") or data.get("parametric") else [(f"data.manifest (in {where})", data.get("manifest"))]
-    for name, root in (data.get("datasets") or {}).items():  # released datasets: each root must be a folder
+    if data.get("datasets"):  # released datasets: known adapters, then each root a folder
+        from mexkit.datasets.adapters import ADAPTERS, ALIASES
         from mexkit.path_checks import check_input_folder
 
-        check_input_folder(root, f"data.datasets.{name} (in {where})", f"point data.datasets.{name} at the released {name} folder "
-                           f"(e.g. --set data.datasets.{name}=PATH)", stage="dataset")
+        for name in data["datasets"]:
+            if ALIASES.get(name.lower(), name.lower()) not in ADAPTERS:
+                raise MexkitInputError(where, f"data.datasets: unknown dataset {name!r}", f"use adapter names: {', '.join(ADAPTERS)}", stage="config")
+        for name, root in data["datasets"].items():
+            check_input_folder(root, f"data.datasets.{name} (in {where})", f"point data.datasets.{name} at the released {name} folder "
+                               f"(e.g. --set data.datasets.{name}=PATH)", stage="dataset")
     if hasattr(args, "synthetic"):
         named.append(("--synthetic", args.synthetic) if args.synthetic else (f"synthetic.manifest (in {where})", syn.get("manifest")))
     for option, value in named:

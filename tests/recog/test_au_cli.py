@@ -79,3 +79,26 @@ def test_models_of_one_config_share_a_target(tmp_path, capsys):
     cfg = _config(tmp_path, data={"corpus": True}, models={"a": {"model": AU_MODEL}, "b": {"model": cls}})
     assert main(["recog", "loso", "--config", cfg, "--quiet", "--out", str(tmp_path / "o")]) == 2
     assert "models learn different targets" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_rows_without_au_targets_go_to_rejects_naming_sheet_and_row(tmp_path, meb_trees, corpus, capsys):
+    """An AU cell that cannot be read is a reject naming the sheet and the row; SMIC-HS has no AU annotation,
+    so its rows are rejects too; the rest of the run goes on."""
+    import shutil
+
+    casme = tmp_path / "casme"
+    shutil.copytree(meb_trees["casme"], casme)
+    ft.write_casme_sheet(casme / "CASME-coded-20190721.xls", {(2, "AU"): "R14A+smile"})
+    seqs = [np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in c.frames]) for c in corpus.clips[:2]]
+    smic = ft.build_smic(tmp_path / "smic", seqs).root
+    cfg = _config(tmp_path, data={"datasets": {"casme": str(casme), "casme2": str(meb_trees["casme2"]), "smic": str(smic)}},
+                  model=AU_MODEL, feature=FEATURE, loso={"unit": "dataset"}, out=str(tmp_path / "out"))
+    assert main(["recog", "loso", "--config", cfg, "--quiet"]) == 0
+    capsys.readouterr()
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv")
+    au_cell = rejects[rejects["reason"].str.contains("AU cell")]
+    assert len(au_cell) == 1 and au_cell.iloc[0]["file"].endswith("CASME-coded-20190721.xls")
+    assert "CASME-coded-20190721.xls row 4: AU cell 'R14A+smile' cannot be read ('smile' is not an action unit code)" in au_cell.iloc[0]["reason"]
+    assert (rejects["reason"].str.contains("no AU annotation")).sum() == 3  # the three SMIC-HS samples
+    per_fold = pd.read_csv(tmp_path / "out" / "ststnet" / "per_fold.csv")
+    assert per_fold["fold"].tolist() == ["casme", "casme2"] and per_fold["n_test"].tolist() == [4, 4]

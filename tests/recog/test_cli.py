@@ -112,9 +112,9 @@ def test_print_config_prints_the_resolved_config(command, tmp_path, capsys):
     assert yaml.safe_load(capsys.readouterr().out) == printed
 
 
-@pytest.mark.parametrize("name", ["recog_ststnet_corpus.yaml", "recog_megc2019", "study_corpus_warp"])
+@pytest.mark.parametrize("name", ["recog_ststnet_corpus.yaml", "recog_megc2019", "study_corpus_warp", "recog_meb_au"])
 def test_shipped_configs_build(name):
-    from mexkit.recog.experiment import build_model, load_config, model_feature, model_specs
+    from mexkit.recog.experiment import build_model, config_target, load_config, model_feature, model_specs
 
     cfg = load_config(name)  # found among the shipped configs by name or file name
     specs = model_specs(cfg)
@@ -122,6 +122,10 @@ def test_shipped_configs_build(name):
         model = build_model(spec)
         feature = model_feature(cfg, spec)
         assert feature is None or feature["kind"] == model.input_kind
+    if name == "recog_meb_au":  # MEB's protocol: six datasets, one fold each, AU targets
+        assert config_target(cfg) == "aus" and cfg["loso"]["unit"] == "dataset"
+        assert set(cfg["data"]["datasets"]) == {"casme", "casme2", "samm", "mmew", "fourdme", "casme3"}
+        assert all(build_model(spec).get_params()["target"] == "aus" for spec in specs.values())
     if name.startswith("study"):
         assert set(specs) == {"lbptop_svm", "ststnet", "cnn3d"}
         assert cfg["synthetic"]["generate"]["generator"] == "warp" and cfg["synthetic"]["select"] == "other-subjects"
