@@ -149,3 +149,35 @@ def test_clips_cut_from_a_long_video_predict_through_the_library(mediapipe_pipel
     pd.testing.assert_frame_equal(big, small)  # a 256-px crop is resized to the model's 128 px, as said
     with pytest.raises(MexkitInputError, match="1 frame"):
         rec.predict_clips([Clip(frames[0][None], fps=25.0, sample_id="single")])
+
+
+def test_the_meb_au_recipe_fits_an_au_only_model_on_the_six_releases(corpus, tmp_path):
+    """configs/recog_meb_aus_ststnet.yaml, its roots pointed at fixture trees shaped like the six releases
+    (real corpus frames; a short schedule, a small flow grid, no alignment): the folder holds only an AU head,
+    its card names the datasets, and predict gives AU probabilities and no class column."""
+    import sys
+
+    import cv2
+
+    sys.path.insert(0, str(ROOT / "tests" / "datasets"))
+    import fixture_trees as ft
+
+    by_subject = {}
+    for c in corpus.clips:
+        by_subject.setdefault(c.subject, c)
+    seqs = [np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in c.frames]) for _, c in sorted(by_subject.items())]
+    names = ("casme", "casme2", "samm", "mmew", "fourdme", "casme3")
+    roots = {n: getattr(ft, f"build_{n}")(tmp_path / "releases" / n, seqs).root for n in names}
+    argv = ["recog", "fit", "--config", "recog_meb_aus_ststnet", "--out", str(tmp_path / "meb"), "--calibration", "sigmoid",
+            "--calibration-folds", "3", "--quiet", "--set", "data.align=null", "--set", "model.init_args.epochs=5",
+            "--set", "model.init_args.input_size=14", "--set", "feature.size=14", "--set", "feature.method=dis",
+            "--set", f"out={tmp_path / 'run'}", *[x for n, r in roots.items() for x in ("--set", f"data.datasets.{n}={r}")]]
+    assert main(argv) == 0
+    rec = load_recognizer(tmp_path / "meb")
+    assert set(rec.heads) == {"aus"} and rec.classes == () and rec.au_names == MEB_AUS and rec.score_kind == "prob"
+    assert (tmp_path / "meb" / "aus.safetensors").is_file() and not (tmp_path / "meb" / "class.safetensors").exists()
+    assert set(rec.training["datasets"]) == set(names) and "never saw a real micro-expression" not in (tmp_path / "meb" / "README.md").read_text()
+    assert main(["recog", "predict", "--model", str(tmp_path / "meb"), "--clips", "corpus", "--out", str(tmp_path / "p.csv"), "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    assert list(table.columns) == ["sample_id", "input", "label", "aus_predicted", *[f"au_prob_{a}" for a in MEB_AUS]]
+    assert len(table) == 7 and table[[f"au_prob_{a}" for a in MEB_AUS]].to_numpy().max() <= 1.0
