@@ -17,7 +17,9 @@ def test_tables_hold_the_published_entries():
     assert sum(e.field == "apex" for e in c2) == 21 and [e.corrected for e in c2 if e.field == "offset"] == ["91"]
     assert all(e.released == "/" for e in c2 if e.field == "apex")
     samm = {(e.row, e.field): e.corrected for e in load_errata("samm")}
-    assert samm == {(56, "offset"): "5739", (125, "apex"): "1105", (132, "apex"): "4945", (133, "apex"): "5130"}
+    assert samm == {(56, "offset"): "5739", (125, "apex"): "1105", (132, "apex"): "4945", (133, "apex"): "5130",
+                    # MEB's resolution of the five AU cells that give alternatives ("or")
+                    (15, "aus"): "R12+R15", (18, "aus"): "R12+R15", (41, "aus"): "L14", (64, "aus"): "R14", (154, "aus"): "R14A"}
     fd = load_errata("fourdme")
     assert {e.row for e in fd} == {144, 145} and {e.field for e in fd} >= {"aus", "label"}
     assert all(e.corrected == f"swap:{289 - e.row}" for e in fd)

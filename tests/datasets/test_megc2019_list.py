@@ -96,6 +96,7 @@ def test_check_compares_the_dataset_share_by_id(megc_tree, capsys):
     out = capsys.readouterr().out
     assert "annotation sheet: SAMM_Micro_FACS_Codes_v2.xlsx (the only annotation sheet found)" in out
     assert "compared: samm): none" in out
-    assert "errata applied: 4" in out and "#1 row 56" in out
+    # the four frame errata and four of the five AU errata (the fixture sheet has no data row 154)
+    assert "errata applied: 8" in out and "#1 row 56" in out and "#5 row 15" in out and "#9 row 154 aus: the sheet has no data row 154" in out
     man = SAMMAdapter(megc_tree["samm"]).manifest()
     assert (man["annotation_sheet"] == "SAMM_Micro_FACS_Codes_v2.xlsx").all()
