@@ -173,3 +173,13 @@ def test_study_on_au_targets(corpus, tmp_path):
         assert e["ci_low"] <= e["ci_high"] and (tmp_path / kind / "study_effects.csv").is_file()
         effects[kind] = e["effect"]
     assert effects["oracle"] > effects["label-swapped"]
+
+
+def test_warp_generator_clips_carry_au_targets(warp_clips):
+    """The warp baseline writes the AUs it animated in each clip's aus cell, so its clips have AU targets."""
+    clips, prov = warp_clips
+    s = SampleSet.from_clips(clips, classes=None, synthetic=True, provenance=prov)
+    assert (s.table["au_target"] != "").all() and s.Y.shape == (len(clips), 12)
+    positive = s.table[s.table["label"] == "positive"]
+    assert set(positive["au_target"]) == {"AU6+AU12"}
+    assert all(t.startswith("AU1+AU2+AU5") for t in s.table.loc[s.table["label"] == "surprise", "au_target"])
