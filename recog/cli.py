@@ -295,14 +295,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     """`mexkit recog predict`: one row per clip (class, scores, AUs) into --out; bad clips into rejects.csv beside it."""
     from mexkit.atomic import atomic_write_text
-    from mexkit.path_checks import check_output_file
+    from mexkit.path_checks import check_output_file, csv_with_columns
 
     from .kept import load_recognizer
     from .predict_inputs import load_inputs, open_clip_inputs
 
     _threads(args)
-    out = check_output_file(args.out, "--out")
-    rejects_path = check_output_file(out.parent / "rejects.csv", "rejects.csv (beside --out)")
+    out = check_output_file(args.out, "--out", own=csv_with_columns("sample_id", "input", "label"))  # only an earlier predictions.csv is replaced
+    rejects_path = check_output_file(out.parent / "rejects.csv", "rejects.csv (beside --out)", own=csv_with_columns("file", "stage", "reason"))
     rec = load_recognizer(args.model)
     rejects = RejectLog()
     inputs = open_clip_inputs(args.clips, align=args.align or rec.input.get("align"), resolution=int(rec.input.get("resolution") or 128),

@@ -129,6 +129,7 @@ CASES = [
     ("recog predict: --clips is not a manifest or a video", ["recog", "predict", "--clips", "{yaml}", "--out", "{tmp}/p.csv"], "{yaml}"),
     ("recog predict: --clips is an empty folder", ["recog", "predict", "--clips", "{dir}", "--out", "{tmp}/p.csv"], "{dir}"),
     ("recog predict: --out is a folder", ["recog", "predict", "--clips", "corpus", "--out", "{dir}"], "{dir}"),
+    ("recog predict: --out is a file it did not write", ["recog", "predict", "--clips", "corpus", "--out", "{file}"], "{file}"),
     ("recog predict: --out under a file", ["recog", "predict", "--clips", "corpus", "--out", "{file}/sub/p.csv"], "{file}"),
     ("recog predict: missing --model", ["recog", "predict", "--model", "{tmp}/nomodel", "--clips", "corpus", "--out", "{tmp}/p.csv"],
      "{tmp}/nomodel"),
