@@ -93,9 +93,10 @@ def mad_level(c: np.ndarray, k: float) -> float:
     return med + float(k) * 1.4826 * float(np.median(np.abs(c - med)))
 
 
-def speech_motion(signals: dict[str, np.ndarray], m: int) -> np.ndarray:
-    """s(t) = Σ over SPEECH_BLENDSHAPES of |contrast| (window m): how much talking moves the mouth at t. (T,)."""
-    parts = [np.abs(contrast(signals[c], m)) for c in SPEECH_COLUMNS if c in signals]
+def speech_motion(signals: dict[str, np.ndarray], m: int, shapes: tuple[str, ...] = SPEECH_BLENDSHAPES) -> np.ndarray:
+    """s(t) = Σ over `shapes` (default SPEECH_BLENDSHAPES) of |contrast| (window m): how much talking moves the
+    mouth at t. (T,)."""
+    parts = [np.abs(contrast(signals[f"sp_{n}"], m)) for n in shapes if f"sp_{n}" in signals]
     if not parts:
         return np.zeros(len(next(iter(signals.values()))) if signals else 0)
     return np.sum(np.stack(parts, 1), 1)  # NaN where the contrast is undefined
@@ -126,8 +127,8 @@ class RegionalSpotter(Spotter):
         motion as `rg_speech`. (T,), NaN where no region's contrast is defined."""
         m = self.frames("m_s")
         n = len(signals[REGION_COLUMNS[0]])
-        speech = speech_motion(signals, m) * float(self.settings["speech_gate"])
-        signals["rg_speech"] = speech / float(self.settings["speech_gate"]) if self.settings["speech_gate"] else speech_motion(signals, m)
+        signals["rg_speech"] = speech_motion(signals, m)
+        speech = signals["rg_speech"] * float(self.settings["speech_gate"])
         best = np.full(n, -np.inf)
         for region, col in zip(REGIONS, REGION_COLUMNS):
             c = contrast(signals[col], m)

@@ -120,7 +120,7 @@ class Spotter(ABC):
 
 
 SPOTTERS: dict[str, Callable[..., Spotter]] = {}
-DEFAULT_SPOTTER = "regional"  # chosen by ME F1 on the tuning split (docs/design.md §8, docs/targets.md)
+DEFAULT_SPOTTER = "blendshapes"  # chosen by ME F1 on the validation split (docs/design.md §8, docs/targets.md)
 
 
 def register_spotter(cls):

