@@ -27,9 +27,9 @@ what changed):
   clip start + onset / apex / offset) — the only macro-expression truth here. Caveat printed with the
   rows: these labels were found with MediaPipe blendshapes (datasets/build_corpus.py) and the offsets
   are clip ends, so they favour the blendshape spotters and cut long expressions short.
-    python benchmarks/bench_spot.py --tune         # the regional spotter's grid on the TUNING split only
+    python benchmarks/bench_spot.py --tune         # the grids of regional / blendshapes-win on the TUNING split only
 Scores: recog/spotting_metrics.score_spotting (MEGC rules). Per-event rows go to --out
-(runs/bench_spot/inserted_events.csv, tune_regional.csv).
+(runs/bench_spot/inserted_events.csv, tune_grid.csv).
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ from mexkit.video_stream import VideoStream  # noqa: E402
 QUICK = os.environ.get("MEXKIT_BENCH_QUICK") == "1"
 ROOT = Path(__file__).resolve().parents[1]
 WEBCAM = ROOT / "datasets" / "corpus" / "webcam"
-SPOTTERS = ("regional", "blendshapes", "mdmd", "roi-flow")
+SPOTTERS = ("blendshapes", "blendshapes-win", "regional", "mdmd", "roi-flow")
 
 
 def encode(path: Path, frames, fps: float, preset: str = "veryfast", crf: int = 18) -> Path:
@@ -157,9 +157,13 @@ INTENSITY = (0.05, 1.0)
 COUNT = 30
 BINS = (0.05, 0.24, 0.43, 0.62, 0.81, 1.0)
 SPEECH = ("cap12_edit", "cap13_edit2")
-# the regional spotter's grid (bench_spot.py --tune); window pairs (before_s, after_s)
-TUNE_GRID = {"m_s": (0.12, 0.16, 0.2, 0.28), "me_on": (0.04, 0.05, 0.07, 0.1, 0.13), "speech_gate": (0.0, 1.0, 1.5, 2.0, 3.0),
-             "window": ((0.12, 0.2), (0.16, 0.2), (0.2, 0.24))}
+# the grids of mexkit's tunable spotters (bench_spot.py --tune); window pairs (before_s, after_s)
+WINDOWS = ((0.12, 0.2), (0.16, 0.2), (0.2, 0.24))
+TUNE_GRIDS = {
+    "regional": {"m_s": (0.12, 0.16, 0.2, 0.28), "me_on": (0.04, 0.05, 0.07, 0.1, 0.13), "speech_gate": (0.0, 1.0, 1.5, 2.0, 3.0),
+                 "window": WINDOWS},
+    "blendshapes-win": {"on": (0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2), "window": WINDOWS},
+}
 
 
 def source_videos() -> dict[str, tuple[Path, str]]:
@@ -430,48 +434,53 @@ def accuracy(out_dir: Path) -> list[dict]:
 
 
 def tune(out_dir: Path) -> list[dict]:
-    """The regional spotter's levels and contrast window chosen on the TUNING split only: ME F1 over the tuning
-    split's inserted videos (their speech gives the false positives) for every TUNE_GRID setting, from the
-    per-frame signals of one spotting pass per video (find() rerun per setting)."""
+    """The tunable spotters' parameters chosen on the TUNING split only: ME F1 over the tuning split's inserted
+    videos (their speech gives the false positives) for every TUNE_GRIDS setting, from the per-frame signals of
+    one spotting pass per video (find() rerun per setting); ties go to the surer setting (precision), then to the
+    first in grid order. The chosen values are the spotters' defaults (recog/spotting/)."""
     import itertools
 
-    from mexkit.recog.spotting.regional_spotter import RegionalSpotter
+    from mexkit.recog.spotting.spotter import SPOTTERS as REGISTRY
 
     sets = inserted_sets(out_dir, {"tune": (QUICK_SPLITS if QUICK else SPLITS)["tune"]})
+    names = list(TUNE_GRIDS)
     runs = []
     for split, seed, folder, truth in sets:
         for video in truth["video"].astype(str).unique():
-            path = folder / f"{video}.mkv"
-            r = spot_stream(VideoStream(path), [make_spotter("regional", VideoStream(path).fps)], progress=False, video=video)[0]
-            runs.append((f"{folder.name}/{video}", r.signals, r.info["fps"], truth[truth["video"].astype(str) == video].assign(video=f"{folder.name}/{video}")))
-    rows, best = [], None
-    keys = list(TUNE_GRID)
-    for combo in itertools.product(*TUNE_GRID.values()):
-        kw = dict(zip(keys, combo))
-        kw["before_s"], kw["after_s"] = kw.pop("window")
-        preds = []
-        for vid, sig, fps, _ in runs:
-            sp = RegionalSpotter(fps, **kw)
-            for (_, _), part in sig.groupby(["face_id", "segment"]):
-                cols = {c: part[c].to_numpy(np.float64) for c in sp.columns if c in part}
-                fr = part["frame"].to_numpy()
-                preds += [{"video": vid, "subject": "", "onset": int(fr[i.onset]), "apex": int(fr[i.apex]), "offset": int(fr[i.offset]),
-                           "type": i.type, "score": i.score} for i in sp.find(cols)]
-        sc, _ = _scores(pd.DataFrame(preds, columns=["video", "subject", "onset", "apex", "offset", "type", "score"]),
-                        pd.concat([t for *_, t in runs], ignore_index=True))
-        me = sc["ME"]
-        rows.append({**kw, "f1": me["f1"], "precision": me["precision"], "recall": me["recall"], "tp": me["tp"], "fp": me["fp"]})
-        if best is None or (me["f1"], me["precision"]) > best[1]:  # ties: the surer one, then the first in grid order
-            best = (kw, (me["f1"], me["precision"]))
-    pd.DataFrame(rows).to_csv(out_dir / "tune_regional.csv", index=False)
-    return [{"name": f"regional tuned: {best[0]}", "value": best[1][0], "unit": "ME F1",
-             "note": f"tuning split ({sum(len(t) for *_, t in runs)} events); grid in tune_regional.csv"}]
+            stream = VideoStream(folder / f"{video}.mkv")
+            res = spot_stream(stream, [make_spotter(n, stream.fps) for n in names], progress=False, video=video)
+            runs.append((f"{folder.name}/{video}", {n: r.signals for n, r in zip(names, res)}, stream.fps,
+                         truth[truth["video"].astype(str) == video].assign(video=f"{folder.name}/{video}")))
+    truth_all = pd.concat([t for *_, t in runs], ignore_index=True)
+    rows, out = [], []
+    for name in names:
+        grid, best = TUNE_GRIDS[name], None
+        for combo in itertools.product(*grid.values()):
+            kw = dict(zip(grid, combo))
+            kw["before_s"], kw["after_s"] = kw.pop("window")
+            preds = []
+            for vid, signals, fps, _ in runs:
+                sp = REGISTRY[name](fps, **kw)
+                for _, part in signals[name].groupby(["face_id", "segment"]):
+                    cols = {c: part[c].to_numpy(np.float64) for c in sp.columns if c in part}
+                    fr = part["frame"].to_numpy()
+                    preds += [{"video": vid, "subject": "", "onset": int(fr[i.onset]), "apex": int(fr[i.apex]), "offset": int(fr[i.offset]),
+                               "type": i.type, "score": i.score} for i in sp.find(cols)]
+            sc, _ = _scores(pd.DataFrame(preds, columns=["video", "subject", "onset", "apex", "offset", "type", "score"]), truth_all)
+            me = sc["ME"]
+            rows.append({"spotter": name, **kw, "f1": me["f1"], "precision": me["precision"], "recall": me["recall"], "tp": me["tp"], "fp": me["fp"]})
+            if best is None or (me["f1"], me["precision"]) > best[1]:
+                best = (kw, (me["f1"], me["precision"]))
+        out.append({"name": f"{name} tuned: {best[0]}", "value": best[1][0], "unit": "ME F1",
+                    "note": f"tuning split ({len(truth_all)} events); grid in tune_grid.csv"})
+    pd.DataFrame(rows).to_csv(out_dir / "tune_grid.csv", index=False)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accuracy", action="store_true", help="the figures (inserted events, speech, corpus labels)")
-    ap.add_argument("--tune", action="store_true", help="choose the regional spotter's levels on the tuning split")
+    ap.add_argument("--tune", action="store_true", help="choose the regional / blendshapes-win parameters on the tuning split")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_spot")
     args = ap.parse_args()
     emit(tune(args.out) if args.tune else accuracy(args.out) if args.accuracy else speed_and_memory())

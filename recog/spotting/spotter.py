@@ -130,7 +130,7 @@ def register_spotter(cls):
 
 def make_spotter(name: str, fps: float, **overrides) -> Spotter:
     """A spotter by name ("default" = DEFAULT_SPOTTER) at a frame rate."""
-    from . import blendshape_spotter, mdmd, regional_spotter, roi_flow  # noqa: F401  (register)
+    from . import blendshape_spotter, blendshape_windows, mdmd, regional_spotter, roi_flow  # noqa: F401  (register)
 
     key = DEFAULT_SPOTTER if name == "default" else name
     if key not in SPOTTERS:
@@ -139,6 +139,6 @@ def make_spotter(name: str, fps: float, **overrides) -> Spotter:
 
 
 def spotter_names() -> list[str]:
-    from . import blendshape_spotter, mdmd, regional_spotter, roi_flow  # noqa: F401  (register)
+    from . import blendshape_spotter, blendshape_windows, mdmd, regional_spotter, roi_flow  # noqa: F401  (register)
 
     return ["default", *sorted(SPOTTERS)]
