@@ -4,8 +4,8 @@ The blendshape spotter (blendshape_spotter.py) finds expressions as runs of its 
 inserted 0.4 s micro-expressions those runs come out shorter than the event (6–8 frames of 10 at 25 fps:
 the activity is above the level only near the apex), so a run that overlaps the event often misses the
 MEGC rule (IoU ≥ 0.5). This variant keeps the runs and their apexes, and reports a run no longer than
-ME_MAX_SECONDS as the fixed window [apex − `before_s`, apex + `after_s`] (SoftNet's [peak − k, peak + k],
-asymmetric); longer runs stay MaE as found. `on` and the windows were chosen on the tuning split
+ME_MAX_SECONDS as the fixed window [apex − `before_s`, apex + `after_s`] (0.12 s and 0.2 s; SoftNet's
+[peak − k, peak + k], asymmetric); longer runs stay MaE as found. `on` and the windows were chosen on the tuning split
 (`benchmarks/bench_spot.py --tune`).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ class BlendshapeWindowSpotter(BlendshapeSpotter):
     """Blendshape activity runs; short runs reported as ME-length windows around their apex."""
 
     name = "blendshapes-win"
-    seconds = {**BlendshapeSpotter.seconds, "before_s": 0.16, "after_s": 0.2}
+    seconds = {**BlendshapeSpotter.seconds, "before_s": 0.12, "after_s": 0.2}
     settings = {**BlendshapeSpotter.settings, "on": 0.14}
 
     def find(self, signals: dict[str, np.ndarray]) -> list[SpotInterval]:

@@ -18,16 +18,17 @@ def _signals(n, rises):
 
 
 def test_short_run_becomes_a_window_around_its_apex_and_long_runs_stay_mae():
-    sp = BlendshapeWindowSpotter(25)  # before 0.16 s → 4 frames, after 0.2 s → 5; ME ≤ 12 frames at 25 fps
-    assert (sp.frames("before_s"), sp.frames("after_s"), sp.settings["on"]) == (4, 5, 0.14)
+    sp = BlendshapeWindowSpotter(25)  # before 0.12 s → 3 frames, after 0.2 s → 5; ME ≤ 12 frames at 25 fps
+    assert (sp.frames("before_s"), sp.frames("after_s"), sp.settings["on"]) == (3, 5, 0.14)
     sig = _signals(600, [("bs_browInnerUp", (100, 106, 0.3)), ("bs_browInnerUp", (103, 104, 0.5)),
                          ("bs_mouthSmileLeft", (300, 330, 0.5))])
-    # activity: 0.26 over 100..105 with 0.46 at 103 (apex) → one 6-frame run → the window 99..108;
+    # activity: 0.26 over 100..105 with 0.46 at 103 (apex) → one 6-frame run → the window 100..108;
     # the smile: 0.46 over 300..329, a 30-frame run → MaE as found
     found = sp.find(sig)
-    assert [(i.onset, i.apex, i.offset, i.type) for i in found] == [(99, 103, 108, "ME"), (300, 300, 329, "MaE")]
+    assert [(i.onset, i.apex, i.offset, i.type) for i in found] == [(100, 103, 108, "ME"), (300, 300, 329, "MaE")]
     assert found[0].score == pytest.approx(0.46)
-    # the plain blendshape spotter reports the run itself (6 frames: IoU 0.6 with a 10-frame event at 99..108)
+    # the plain blendshape spotter reports the run itself: 6 frames (inside a 10-frame event IoU 0.6; a 4-frame
+    # run would be 0.4, a miss), where the window covers 9 frames around the apex
     plain = BlendshapeSpotter(25, on=0.14).find(_signals(600, [("bs_browInnerUp", (100, 106, 0.3)), ("bs_browInnerUp", (103, 104, 0.5))]))
     assert [(i.onset, i.offset) for i in plain] == [(100, 105)]
 
