@@ -12,9 +12,12 @@ Issue 18 changed the flow-diffusion demo's clips on purpose (pipeline settings `
 with the same recipe at 2 threads, and the clips of before are checked under the settings of before.
 
 The hashes were taken with torch on 2 intra-op threads (this machine's cores). Float reductions are
-summed in a different order on another thread count, so a clip may differ there by rounding (one 8-bit
-level in a few pixels of flow diffusion); the test pins 2 threads, and checks the 1-thread clips stay
-within that rounding.
+summed in a different order on another thread count — and, for the same count, on another CPU, where torch
+splits the work differently — so a clip may differ by rounding (one 8-bit level in a few pixels of flow
+diffusion). The test renders at 2 threads; a clip whose hash differs there must hash to its pinned value
+at 1 thread AND lie within that rounding of it (`assert_pinned`), and the 1- vs 2-thread rounding is
+bounded below. (On 2026-12-06 one pre-issue-18 clip hashed to its pin at 1 thread only, on this
+project's machine, at the commit that pinned it too: a CPU difference, not a change of the clip.)
 """
 from __future__ import annotations
 
@@ -92,23 +95,52 @@ def make_generator(name: str, faces_by_id):
     return load_generator(name)
 
 
+def _render(gen, face, label) -> np.ndarray:
+    out = gen.generate(face, Condition(label=label, intensity=0.8), generator=7)
+    return np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
+
+
+def _sha(frames: np.ndarray) -> str:
+    return hashlib.sha256(frames.tobytes()).hexdigest()
+
+
+def within_rounding(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two renderings of one clip that differ by float summation order only: ≤ 1 level, in < 0.1 % of values."""
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    return bool(diff.max() <= 1 and (diff > 0).mean() < 1e-3)
+
+
+def assert_pinned(gen, face, label, sha: str, what: str) -> np.ndarray:
+    """The clip rendered at HASH_THREADS hashes to `sha`; or, on a CPU that splits the work otherwise, the
+    1-thread rendering hashes to `sha` and the HASH_THREADS one lies within rounding of it."""
+    import torch
+
+    frames = _render(gen, face, label)
+    if _sha(frames) == sha:
+        return frames
+    torch.set_num_threads(1)
+    try:
+        one = _render(gen, face, label)
+    finally:
+        torch.set_num_threads(HASH_THREADS)
+    assert _sha(one) == sha, f"{what}: clip changed (neither the {HASH_THREADS}- nor the 1-thread rendering has its pinned hash)"
+    assert within_rounding(frames, one), f"{what}: the {HASH_THREADS}-thread clip differs from the pinned 1-thread clip beyond rounding"
+    return frames
+
+
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_demo_clips_unchanged(name, faces_by_id):
     gen = make_generator(name, faces_by_id)
     for face_id, label, sha in BEFORE[name]:
-        out = gen.generate(faces_by_id[face_id], Condition(label=label, intensity=0.8), generator=7)
-        frames = np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
+        frames = assert_pinned(gen, faces_by_id[face_id], label, sha, f"{name} {face_id} {label}")
         assert frames.shape[1] == gen.resolution
-        assert hashlib.sha256(frames.tobytes()).hexdigest() == sha, f"{name} {face_id} {label}: clip changed"
 
 
 def test_flowdiff_demo_clips_before_issue18_under_its_old_settings(faces_by_id):
     gen = load_generator("flowdiff-demo")
     gen.register_to_config(**FLOWDIFF_SETTINGS_BEFORE_ISSUE18)
     for face_id, label, sha in FLOWDIFF_BEFORE_ISSUE18:
-        out = gen.generate(faces_by_id[face_id], Condition(label=label, intensity=0.8), generator=7)
-        frames = np.ascontiguousarray(np.asarray(out.clip.frames, dtype=np.uint8))
-        assert hashlib.sha256(frames.tobytes()).hexdigest() == sha, f"flowdiff-demo (pre-issue-18 settings) {face_id} {label}: clip changed"
+        assert_pinned(gen, faces_by_id[face_id], label, sha, f"flowdiff-demo (pre-issue-18 settings) {face_id} {label}")
 
 
 @pytest.mark.parametrize("name", ["flowdiff-demo", "mocogan-demo"])
@@ -117,10 +149,9 @@ def test_other_thread_counts_change_clips_by_rounding_only(name, faces_by_id):
 
     gen = make_generator(name, faces_by_id)
     face_id, label, _ = BEFORE[name][2]
-    cond = Condition(label=label, intensity=0.8)
-    two = np.asarray(gen.generate(faces_by_id[face_id], cond, generator=7).clip.frames, dtype=np.int16)
+    two = _render(gen, faces_by_id[face_id], label)
     torch.set_num_threads(1)
-    one = np.asarray(gen.generate(faces_by_id[face_id], cond, generator=7).clip.frames, dtype=np.int16)
-    diff = np.abs(one - two)
+    one = _render(gen, faces_by_id[face_id], label)
+    diff = np.abs(one.astype(np.int16) - two.astype(np.int16))
     assert diff.max() <= 1, f"{name}: {int(diff.max())} levels apart on 1 vs 2 threads"
-    assert (diff > 0).mean() < 1e-3
+    assert within_rounding(one, two)
