@@ -4,7 +4,10 @@ Observed here: once MediaPipe has run in a process, a SIGPROF arrives later ("Pr
 expired", exit 155) — after a Lightning fit, or at the end of a `generate --devices` predict run.
 mexkit never uses the profiling timer, so SIGPROF is ignored (only when no handler is installed).
 It has to be ignored *before* a Lightning Trainer starts: the Trainer saves every signal's handler
-when it starts and puts them back when it ends, which would undo an ignore set in between.
+when it starts and puts them back when it ends, which would undo an ignore set in between — so
+`import mexkit` ignores it (main thread), as `mexkit`'s main does: a script or test that drives
+LightningCLI itself, with MediaPipe running inside the fit (a datamodule aligning faces), is covered too.
+libmediapipe.so is the one installed library that calls setitimer.
 """
 from __future__ import annotations
 

@@ -130,7 +130,9 @@ def test_cli_fit_resume_and_export(tmp_path):
     from mexkit.synth.train_cli import build_cli_args, run_lightning_cli
 
     common = ["--config", str(config_path("flowdiff_tiny")), f"--trainer.logger.init_args.save_dir={tmp_path}",
-              f"--trainer.default_root_dir={tmp_path}", "--data.init_args.sources.0.per_face=1",
+              f"--trainer.default_root_dir={tmp_path}", # the whole list: jsonargparse reads "sources.0.per_face" as a new key "0" of the first source, which the
+              # datamodule refuses (it was silently ignored before sources were checked)
+              "--data.init_args.sources=[{generator: warp, faces: corpus, per_face: 1, seed: 0, generator_kwargs: {resolution: 64}}]",
               "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
               f"--trainer.callbacks.dirpath={tmp_path / 'ckpt'}", "--trainer.callbacks.save_last=true"]
     export = tmp_path / "export"
