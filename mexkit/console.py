@@ -53,16 +53,19 @@ def setup(verbose: bool = False, quiet: bool = False) -> None:
 def apply_environment() -> None:
     """Apply MEXKIT_CONSOLE in this process (nothing when unset: mexkit used as a library keeps Python's defaults)."""
     value = os.environ.get(ENV)
-    if not value or value == _state["applied"]:
+    if not value:
         return
-    _state.update(applied=value, verbose="verbose" in value, progress="noprogress" not in value)
-    if not _state["verbose"]:
-        os.environ.setdefault("WANDB_SILENT", "true")
-    _route_logging(_state["verbose"])
+    if value != _state["applied"]:
+        _state.update(applied=value, verbose="verbose" in value, progress="noprogress" not in value)
+        if not _state["verbose"]:
+            os.environ.setdefault("WANDB_SILENT", "true")
+        _route_logging(_state["verbose"])
+        if not _state["progress"]:
+            _disable_progress_bars()
+    # every time: a `warnings.catch_warnings()` block (pytest wraps each test in one) puts the previous hook
+    # back when it ends, so a second command in the same process must install it again
     if warnings.showwarning is not _show_warning:
         warnings.showwarning = _show_warning
-    if not _state["progress"]:
-        _disable_progress_bars()
 
 
 def verbose() -> bool:
