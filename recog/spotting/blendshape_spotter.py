@@ -7,7 +7,8 @@ signals, measured against the person's own neutral.
   lips up/down, jaw and mouth sideways, cheek puff).
 - Baseline: the person's own recent level, a running median of each shape over about `baseline_s`
   (medians of `block_s` blocks, then a median over the blocks around each frame: fast over an hour of
-  video). 2 s was chosen on the tuning split (cap12_edit with inserted events; docs/targets.md): a longer
+  video). 2 s (and `on` 0.10) were chosen on cap12_edit with stand-in inserted events, before `mexkit
+  insert` existed; cap12_edit is now a validation / test video (docs/targets.md). A longer
   window lets speech's slow drifts through, a shorter one eats expressions. An expression held longer
   than about half the window is partly absorbed into the baseline (long MaE are cut short).
 - Activity a(t) = the largest rise of any shape above its baseline (0..1, blendshape units).
