@@ -148,7 +148,7 @@ def cmd_composite(args) -> int:
 
 
 def cmd_splits(args) -> int:
-    from .splits import SPLIT_FORMAT, holdout_subject_split, kfold_subject_splits, loso_splits
+    from .splits import SPLIT_FORMAT, holdout_subject_split, kfold_subject_splits, lodo_splits, loso_splits
 
     from .manifest_csv import read_manifest_csv
 
@@ -159,7 +159,10 @@ def cmd_splits(args) -> int:
         more = f" (and {len(read.bad) - 1} more malformed line(s))" if len(read.bad) > 1 else ""
         raise MexkitInputError(first.path, first.reason + more, first.fix, stage="manifest")
     m = read.table
-    lacking = [c for c in ("sample_id", "subject") if c not in m.columns]
+    if args.kind == "lodo" and args.only:
+        raise MexkitInputError(args.manifest, f"--kind lodo holds out whole datasets; --only {args.only} would leave one",
+                               "drop --only (or use --kind loso --only DATASET)", stage="splits")
+    lacking = [c for c in ("sample_id", "subject", *(("dataset",) if args.kind == "lodo" else ())) if c not in m.columns]
     if lacking:
         raise MexkitInputError(args.manifest, f"not a manifest: no {' or '.join(lacking)} column",
                                "give a manifest CSV written by `mexkit datasets manifest` or `composite`", stage="manifest")
@@ -168,6 +171,8 @@ def cmd_splits(args) -> int:
             s = loso_splits(m, dataset=args.only)
         elif args.kind == "kfold":
             s = kfold_subject_splits(m, k=args.k, seed=args.seed, dataset=args.only)
+        elif args.kind == "lodo":
+            s = lodo_splits(m)
         else:
             s = holdout_subject_split(m, test_fraction=args.test_fraction, seed=args.seed, dataset=args.only)
     except ValueError as err:  # the split functions see a table: say which file it came from
@@ -273,9 +278,10 @@ def register(subparsers) -> None:
                                                           "(one root for mexkit study / train; default: relative to each release)")
     p.set_defaults(func=cmd_composite)
 
-    p = sub.add_parser("splits", help="write subject-wise splits (LOSO, k-fold, fixed hold-out) to a file")
+    p = sub.add_parser("splits", help="write subject-wise splits (LOSO, k-fold, fixed hold-out, leave one dataset out) to a file")
     p.add_argument("--manifest", required=True)
-    p.add_argument("--kind", choices=["loso", "kfold", "holdout"], default="loso")
+    p.add_argument("--kind", choices=["loso", "kfold", "holdout", "lodo"], default="loso",
+                   help="lodo: one fold per dataset of a composite manifest (all its subjects held out)")
     p.add_argument("--only", metavar="DATASET", help="restrict to one dataset of a composite manifest")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)

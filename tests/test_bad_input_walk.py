@@ -248,6 +248,8 @@ CASES_26 = [
     ("datasets manifest: --out is an unrelated file", ["datasets", "manifest", *GENERIC, "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
     ("datasets composite: --out is an unrelated file", ["datasets", "composite", "--smic", "{corpus}", "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
     ("datasets splits: --out is an unrelated file", ["datasets", "splits", "--manifest", "{manifest}", "--out", "{file}"], f"{{file}}: --out: {NOT_MINE}"),
+    ("datasets splits: --kind lodo on one dataset", ["datasets", "splits", "--manifest", "{manifest}", "--kind", "lodo", "--out", "{tmp}/s.json"],
+     "{manifest}: leave-one-dataset-out needs at least two datasets, found ['corpus']"),
 ]
 
 

@@ -102,3 +102,31 @@ def test_composite_relative_to_one_folder_reads_with_one_root(pristine, tmp_path
     for (_, a), (_, b) in zip(c.iterrows(), p.iterrows()):  # the same frames, read through the one root
         assert (load_manifest_clip(common, a).frames == load_manifest_clip(roots[b["dataset"]], b).frames).all()
     assert main(["datasets", "composite", "--casme2", str(roots["casme2"]), "--out", str(tmp_path / "x.csv"), "--relative-to", str(tmp_path)]) == 2
+
+
+def test_splits_lodo_holds_out_each_dataset_of_a_composite(pristine, tmp_path, capsys):
+    """`splits --kind lodo` on the MEGC2019 composite of three fixture trees: one fold per dataset, every subject of
+    that dataset held out and none of it trained on; a manifest of one dataset, or --only, is exit 2 naming it."""
+    from mexkit.datasets.splits import SubjectSplits
+
+    roots = {n: pristine(n).root for n in ("smic", "casme2", "samm")}
+    comp = tmp_path / "composite.csv"
+    assert main(["datasets", "composite", *[x for n, r in roots.items() for x in (f"--{n}", str(r))], "--out", str(comp)]) == 0
+    c = pd.read_csv(comp, dtype={"subject": str, "sample_id": str})
+    sp = tmp_path / "lodo.json"
+    assert main(["datasets", "splits", "--manifest", str(comp), "--kind", "lodo", "--out", str(sp)]) == 0
+    assert "lodo: 3 fold(s) over 8 samples" in capsys.readouterr().out
+    splits = SubjectSplits.load(sp)
+    assert splits.kind == "lodo" and [f.name for f in splits.folds] == sorted(set(c["dataset"]))
+    for fold, train, test in splits.indices(c):
+        assert set(c["dataset"].iloc[test]) == {fold.name} and (c["dataset"] == fold.name).sum() == len(test)
+        assert fold.name not in set(c["dataset"].iloc[train]) and len(train) + len(test) == len(c)
+
+    one = tmp_path / "casme2_only.csv"
+    c[c["dataset"] == "casme2"].to_csv(one, index=False)
+    out = tmp_path / "one.json"
+    assert main(["datasets", "splits", "--manifest", str(one), "--kind", "lodo", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{one}: leave-one-dataset-out needs at least two datasets, found ['casme2']" in err and "Fix:" in err
+    assert main(["datasets", "splits", "--manifest", str(comp), "--kind", "lodo", "--only", "samm", "--out", str(out)]) == 2
+    assert f"{comp}: --kind lodo holds out whole datasets" in capsys.readouterr().err and not out.exists()
