@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mexkit.device_checks import check_accelerator, check_devices
 from mexkit.errors import MexkitInputError
 
 
@@ -37,22 +38,9 @@ def check_generate_args(args: argparse.Namespace) -> None:
     if (args.fps is not None or args.duration_ms is not None) and frames > MAX_CLIP_FRAMES:
         raise MexkitInputError(None, f"--duration-ms × --fps gives {frames:.0f} frames per clip, above {MAX_CLIP_FRAMES}",
                                "a micro-expression lasts under 0.5 s: give e.g. --duration-ms 400 --fps 200", stage="input")
-    if args.devices is not None and args.devices != "auto":
-        try:
-            ok = int(args.devices) >= 1
-        except ValueError:
-            ok = False
-        if not ok:
-            raise MexkitInputError(None, f"--devices {args.devices!r}: not a process count", "give a whole number ≥ 1 (e.g. --devices 2) or auto",
-                                   stage="input")
-    if args.accelerator not in ACCELERATORS:
-        raise MexkitInputError(None, f"--accelerator {args.accelerator!r}: unknown", f"give one of {', '.join(ACCELERATORS)}", stage="input")
-    if args.accelerator in ("gpu", "cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise MexkitInputError(None, f"--accelerator {args.accelerator}: no GPU is available here (torch sees no CUDA device)",
-                                   "use --accelerator cpu (or auto, which picks a GPU when there is one)", stage="input")
+    if args.devices is not None:
+        check_devices(args.devices, "--devices")
+    check_accelerator(args.accelerator, "--accelerator", known=ACCELERATORS)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -101,6 +101,50 @@ def check_configs(argv: list[str]) -> None:
             raise MexkitInputError(value, "--config: not a file", "pass a YAML file or the name of a shipped config", stage="config")
 
 
+def _trainer_value(argv: list[str], key: str) -> tuple[str, object, str | None] | None:
+    """(option, value, config file or None) of `trainer.<key>` as LightningCLI will see it: the last
+    `--trainer.<key> V` / `=V` on the command line, else the last `--config` file's `trainer:` section; None
+    when neither gives it."""
+    import yaml
+
+    found, i = None, 0
+    while i < len(argv):
+        a, nxt = argv[i], argv[i + 1] if i + 1 < len(argv) else None
+        if a in ("--config", f"--trainer.{key}") and nxt is not None or a.startswith(("--config=", f"--trainer.{key}=")):
+            name, value = (a, nxt) if "=" not in a else a.split("=", 1)
+            i += 1 if "=" in a else 2
+            if name == "--config":
+                try:
+                    trainer = (yaml.safe_load(Path(value).read_text()) or {}).get("trainer") or {} if Path(value).is_file() else {}
+                except (OSError, yaml.YAMLError, AttributeError):
+                    trainer = {}
+                if isinstance(trainer, dict) and key in trainer:
+                    found = (f"trainer.{key}", trainer[key], value)
+            else:
+                found = (name, value, None)
+            continue
+        i += 1
+    return found
+
+
+def check_trainer_args(argv: list[str]) -> None:
+    """trainer.accelerator and trainer.devices (command line or config) checked before LightningCLI starts
+    (mexkit/device_checks.py, as `mexkit generate` checks its own): a GPU asked for where torch sees none, a
+    device count that is not one — exit 2 naming the option, not Lightning's traceback."""
+    from lightning.pytorch.accelerators import AcceleratorRegistry
+
+    from mexkit.device_checks import check_accelerator, check_devices
+
+    accelerator = _trainer_value(argv, "accelerator")
+    if accelerator is not None and isinstance(accelerator[1], str) and "." not in accelerator[1]:  # a class path is Lightning's to check
+        option, value, path = accelerator
+        check_accelerator(value, option, known=("auto", "gpu", *sorted(AcceleratorRegistry.available_accelerators())), path=path)
+    devices = _trainer_value(argv, "devices")
+    if devices is not None:
+        option, value, path = devices
+        check_devices(value, option, indices=True, path=path)
+
+
 def _shipped_config_paths(argv: list[str]) -> list[str]:
     """`--config NAME` → the shipped config's path (`config_path`, the one lookup); other values unchanged
     (`check_configs` reports a missing or broken file)."""
@@ -237,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     cli_args = build_cli_args(argv)
     check_configs(cli_args)
+    check_trainer_args(cli_args)
     run_lightning_cli(cli_args, wandb=wants_wandb(argv))
     return 0
 
