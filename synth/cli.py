@@ -7,6 +7,8 @@ from pathlib import Path
 from mexkit.device_checks import check_accelerator, check_devices
 from mexkit.errors import MexkitInputError
 
+from .condition import MAX_CLIP_FRAMES, MAX_FPS  # the bounds every Condition enforces; checked here first to name the options
+
 
 def positive_int(text: str) -> int:
     """argparse type: an integer ≥ 1 (a clear usage error otherwise, not an OpenCV assertion later)."""
@@ -19,8 +21,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-MAX_FPS = 1000.0  # high-speed micro-expression cameras record at 200 fps; beyond 1000 is a typo
-MAX_CLIP_FRAMES = 2000  # frames of one generated clip (duration × fps): a clip is held whole while it is written
 ACCELERATORS = ("cpu", "gpu", "cuda", "auto")
 
 

@@ -1,6 +1,8 @@
 """The generator protocol: `Generator` is an enforced abstract base, `generate` is the one public call."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -49,3 +51,21 @@ def test_generate_checks_the_condition_then_animates_with_a_torch_generator():
     from mexkit.synth.warp.generator import resize_face
 
     np.testing.assert_array_equal(out.clip.frames[0], resize_face(face, 128).crop)
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"fps": 1e9}, "fps must be within (0, 1000]"),
+    ({"fps": float("nan")}, "fps must be within (0, 1000]"),
+    ({"fps": 1000.0, "duration_ms": 60000.0}, "60000 frames, above 2000 per clip"),
+    ({"duration_ms": float("inf")}, "duration_ms must be a positive number"),
+], ids=["fps 1e9", "fps nan", "60 s at 1000 fps", "endless duration"])
+def test_a_condition_past_the_clip_bounds_is_refused_before_any_frame_is_made(kwargs, needle):
+    """The library path has the generate CLI's bounds (issue 26: `--fps 1e9` asked for a 47 TiB clip): a Condition
+    above MAX_FPS or MAX_CLIP_FRAMES is refused when it is made, so no generator is ever handed one."""
+    from mexkit.errors import MexkitInputError
+    from mexkit.synth.condition import MAX_CLIP_FRAMES, MAX_FPS
+
+    with pytest.raises(MexkitInputError, match=re.escape(needle)):
+        Condition(**kwargs)
+    at_bounds = Condition(fps=MAX_FPS, duration_ms=1000.0 * MAX_CLIP_FRAMES / MAX_FPS)  # the largest clip allowed
+    assert at_bounds.num_frames == MAX_CLIP_FRAMES
