@@ -9,6 +9,12 @@ called by `mexkit` before a command runs) everything else is held back:
   variable silences them (GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL and GOOGLE_STDERRTHRESHOLD were measured
   to change nothing) — so `native_stderr_filtered()` routes fd 2 through a line filter around that call
   and passes on every other line (errors included).
+- FFmpeg's own lines when a damaged video is opened or decoded (`[mov,mp4,… @ 0x…] moov atom not found`,
+  `[h264 @ 0x…] error while decoding MB …`): OpenCV's bundled FFmpeg prints them at its ERROR level unless
+  OPENCV_FFMPEG_LOGLEVEL says otherwise, which it reads when it first opens a video, so `setup()` sets it to
+  FFmpeg's quiet level (-8) and OPENCV_LOG_LEVEL to ERROR (OpenCV's own `[ WARN:0@…]` lines; applied to an
+  already-loaded cv2 too). mexkit's own error names the file and the fix instead. PyAV's FFmpeg passes no
+  line on by default (its log level is None — measured on a truncated and a corrupted MP4) and is left so.
 - Lightning's info lines (the "GPU available…" banner, "💡 Tip: … litlogger", "Seed set to 0"): logging's
   INFO level and below is switched off (`logging.disable`), whatever handlers Lightning installs.
 - Deprecation warnings of other packages (Deprecation/PendingDeprecation/FutureWarning), Lightning's
@@ -59,6 +65,7 @@ def apply_environment() -> None:
         _state.update(applied=value, verbose="verbose" in value, progress="noprogress" not in value)
         if not _state["verbose"]:
             os.environ.setdefault("WANDB_SILENT", "true")
+        _route_opencv(_state["verbose"])
         _route_logging(_state["verbose"])
         if not _state["progress"]:
             _disable_progress_bars()
@@ -71,6 +78,26 @@ def apply_environment() -> None:
 def verbose() -> bool:
     """Whether third-party output is let through (`mexkit -v`)."""
     return _state["verbose"] or "verbose" in os.environ.get(ENV, "")
+
+
+# ---------------------------------------------------------------- OpenCV and its FFmpeg
+OPENCV_QUIET = {"OPENCV_FFMPEG_LOGLEVEL": "-8", "OPENCV_LOG_LEVEL": "ERROR"}  # -8: AV_LOG_QUIET
+
+
+def _route_opencv(verbose_: bool) -> None:
+    """Quiet: FFmpeg's lines from OpenCV's capture and OpenCV's warnings off (values a user set are kept);
+    verbose: the ones set here taken back, so OpenCV prints as it would."""
+    set_here = _state.setdefault("opencv_set", set())
+    for key, value in OPENCV_QUIET.items():
+        if not verbose_ and key not in os.environ:
+            os.environ[key] = value
+            set_here.add(key)
+        elif verbose_ and key in set_here:
+            os.environ.pop(key, None)
+            set_here.discard(key)
+    logging_ = getattr(getattr(sys.modules.get("cv2"), "utils", None), "logging", None)  # a cv2 loaded already read its variable
+    if logging_ is not None and (verbose_ or "OPENCV_LOG_LEVEL" in set_here):
+        logging_.setLogLevel(logging_.LOG_LEVEL_WARNING if verbose_ else logging_.LOG_LEVEL_ERROR)
 
 
 # ---------------------------------------------------------------- logging

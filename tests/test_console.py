@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mexkit import console
@@ -95,3 +96,34 @@ def test_native_filter_drops_startup_chatter_and_keeps_every_other_line(capfd, m
 ])
 def test_which_warnings_are_noise(category, filename, noise):
     assert console.is_noise(category, filename) is noise
+
+
+FFMPEG = re.compile(r"^\[[\w,]+ @ 0x[0-9a-f]+\]", re.M)  # FFmpeg's own lines: "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x…] moov atom not found"
+
+
+def test_ffmpeg_lines_of_a_damaged_video_are_held_back_and_the_mexkit_error_stays(tmp_path):
+    """A truncated copy of single_face.mp4 through `mexkit align` (OpenCV's FFmpeg prints "moov atom not found"),
+    and a copy with its middle overwritten decoded under the console (FFmpeg prints "[h264 @ …] error while
+    decoding MB" per damaged frame): nothing of FFmpeg's by default, mexkit's error with the file and the fix
+    stays; with -v FFmpeg's line comes through."""
+    video = (Path(__file__).parents[1] / "datasets" / "corpus" / "media" / "single_face.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(video[:5000])
+    damaged = bytearray(video)
+    damaged[len(video) // 3:len(video) // 3 + 20000] = np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes()
+    (tmp_path / "damaged.mp4").write_bytes(bytes(damaged))
+    env = {k: v for k, v in os.environ.items() if k not in (console.ENV, "OPENCV_FFMPEG_LOGLEVEL", "OPENCV_LOG_LEVEL")}
+    align = [sys.executable, "-m", "mexkit.cli", "align", str(tmp_path / "cut.mp4"), "--out", str(tmp_path / "a")]
+    decode = ("from mexkit import console; console.setup()\nfrom mexkit import MexkitInputError\nfrom mexkit.video_io import iter_video\n"
+              "n = 0\ntry:\n    for _ in iter_video(%r):\n        n += 1\nexcept MexkitInputError as err:\n    print(n, err)\n" % str(tmp_path / "damaged.mp4"))
+    procs = {"quiet": subprocess.Popen(align, env=env, stderr=subprocess.PIPE, text=True),
+             "verbose": subprocess.Popen([*align[:3], "-v", *align[3:]], env=env, stderr=subprocess.PIPE, text=True),
+             "decode": subprocess.Popen([sys.executable, "-c", decode], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)}
+    done = {k: (p.communicate(timeout=300), p.returncode) for k, p in procs.items()}
+    (_, quiet), rc = done["quiet"]
+    assert rc == 2 and not FFMPEG.search(quiet) and "moov atom" not in quiet, quiet
+    assert f"{tmp_path / 'cut.mp4'}: cannot open video" in quiet and "Fix:" in quiet, quiet
+    (_, loud), rc = done["verbose"]
+    assert rc == 2 and "moov atom not found" in loud and FFMPEG.search(loud), loud
+    (frames, err), rc = done["decode"]
+    assert rc == 0 and 0 < int(frames.split()[0]) < 72 and "video is truncated" in frames, frames  # what decodes is read, the rest said
+    assert not FFMPEG.search(err), err  # and FFmpeg itself says nothing
