@@ -17,7 +17,6 @@
 """
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ import cv2
 import numpy as np
 
 from .face.align import eye_affine
-from .face.model_files import mediapipe_landmarker_task
 from .video_stream import VideoStream
 
 # MediaPipe 478 indices that expressions barely move: outer/inner eye corners, nose bridge, nose tip.
@@ -130,23 +128,14 @@ class VideoLandmarker:
     (landmarks (478, 2) float32 pixels, blendshapes (52,) float32), largest face first."""
 
     def __init__(self, num_faces: int = 1, min_confidence: float = 0.5):
-        os.environ.setdefault("GLOG_minloglevel", "2")
         import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
 
-        from .stray_signals import ignore_profiling_timer
+        from .face.mediapipe_backend import new_face_landmarker
 
         self._mp = mp
-        options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=mediapipe_landmarker_task().read_bytes()),
-            running_mode=vision.RunningMode.VIDEO, num_faces=num_faces,
-            min_face_detection_confidence=min_confidence, min_face_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence, output_face_blendshapes=True,
-        )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._landmarker = new_face_landmarker("video", num_faces, min_confidence, blendshapes=True)
         self._last_ms = -1
         threading._register_atexit(self.close)
-        ignore_profiling_timer()
 
     def __call__(self, image: np.ndarray, time_s: float) -> list[tuple[np.ndarray, np.ndarray]]:
         global BLENDSHAPE_NAMES

@@ -17,6 +17,27 @@ from ..console import native_stderr_filtered
 from ..stray_signals import ignore_profiling_timer
 
 
+def new_face_landmarker(mode: str = "image", num_faces: int = 4, min_confidence: float = 0.5, blendshapes: bool = True,
+                        model_path: str | Path | None = None):
+    """A MediaPipe FaceLandmarker (tasks API) in "image" or "video" running mode, made the one way every part of
+    mexkit makes it: the shipped model file (or `model_path`), its C++ start-up lines filtered
+    (mexkit/console.py), and a stray SIGPROF made harmless (mexkit/stray_signals.py)."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    path = Path(model_path) if model_path else mediapipe_landmarker_task()
+    extra = {"min_tracking_confidence": min_confidence} if mode == "video" else {}
+    options = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=path.read_bytes()),
+        running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
+        num_faces=num_faces, min_face_detection_confidence=min_confidence, min_face_presence_confidence=min_confidence,
+        output_face_blendshapes=blendshapes, **extra,
+    )
+    with native_stderr_filtered():  # MediaPipe's C++ start-up lines (mexkit/console.py)
+        landmarker = vision.FaceLandmarker.create_from_options(options)
+    ignore_profiling_timer()  # a stray SIGPROF after MediaPipe has run is not fatal (mexkit/stray_signals.py)
+    return landmarker
+
+
 @register_backend("mediapipe")
 class MediaPipeBackend(FaceBackend):
     """FaceLandmarker (tasks API, IMAGE mode). num_faces bounds how many faces are looked for.
@@ -30,27 +51,14 @@ class MediaPipeBackend(FaceBackend):
     def __init__(self, model_path: str | Path | None = None, num_faces: int = 4, min_confidence: float = 0.5,
                  blendshapes: bool = True, fallback: bool = True):
         import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python import vision
 
         self._mp = mp
         self.fallback = fallback
         self._hog: HogBoxes | None = None
-        path = Path(model_path) if model_path else mediapipe_landmarker_task()
-        options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=path.read_bytes()),
-            running_mode=vision.RunningMode.IMAGE,
-            num_faces=num_faces,
-            min_face_detection_confidence=min_confidence,
-            min_face_presence_confidence=min_confidence,
-            output_face_blendshapes=blendshapes,
-        )
-        with native_stderr_filtered():  # MediaPipe's C++ start-up lines (mexkit/console.py)
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._landmarker = new_face_landmarker("image", num_faces, min_confidence, blendshapes, model_path)
         # Close before the interpreter shuts MediaPipe's dispatcher thread down, or its __del__ errors at exit.
         # Thread-exit hooks run newest first, so this one runs before the executor's own.
         threading._register_atexit(self.close)
-        ignore_profiling_timer()  # a stray SIGPROF after MediaPipe has run is not fatal (mexkit/stray_signals.py)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         faces = self._landmark(image)
