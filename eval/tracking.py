@@ -68,5 +68,5 @@ def log_eval(result: EvalResult, save_dir: str | Path, wandb: bool = False, name
                 tracking.log_files_artifact(run, [report], f"{name}-report", "report", description="mexkit eval HTML report")
     finally:
         if run is not None:
-            run.finish()
+            tracking.finish_run(run)
     return loggers

@@ -59,10 +59,24 @@ def plain_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def start_run(save_dir: str | Path, name: str, job_type: str, config: Mapping[str, Any] | None = None,
               project: str = PROJECT):
-    """A wandb run writing to `<save_dir>/wandb/` (offline by default). Finish it with `run.finish()`."""
+    """A wandb run writing to `<save_dir>/wandb/` (offline by default). Finish it with `finish_run(run)`."""
     wandb = import_wandb()
     Path(save_dir).mkdir(parents=True, exist_ok=True)
     return wandb.init(project=project, name=name, job_type=job_type, config=plain_config(config), **init_kwargs(save_dir))
+
+
+def finish_run(run) -> None:
+    """Finish a wandb run and return only once its files are complete. `run.finish()` returns when the
+    service has taken the exit record, but the service writes and closes the run's transaction log
+    (`run-*.wandb`) on its own time afterwards: read at once, the log could lack its last records — or,
+    behind a busy machine, all but its header (a test saw the run record, then the config, missing). When no
+    other run of this process is open, `wandb.teardown()` waits for the service to finish every run's files."""
+    run.finish()
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is None:
+        wandb.teardown()
 
 
 def row_metrics(df: pd.DataFrame, keys: Sequence[str], prefix: str = "") -> dict[str, float]:

@@ -228,7 +228,7 @@ def _track_study(out: Path, cfg: dict, tables: dict[str, pd.DataFrame], pool, n_
             files += sorted(p for p in (out / name).glob("*") if p.is_file() and (p.name.startswith("study") or p.suffix == ".png"))
         tracking.log_files_artifact(run, files, "study-report", "report", root=out, description="mexkit study results and plots")
     finally:
-        run.finish()
+        tracking.finish_run(run)
 
 
 def _fit_command(args: argparse.Namespace) -> str:

@@ -216,7 +216,7 @@ def finish_wandb(trainer) -> None:
                 tracking.log_tables(run, {"metrics": pd.read_csv(metrics)}, prefix="train/")
                 break
     finally:
-        run.finish()
+        tracking.finish_run(run)
 
 
 def run_lightning_cli(argv: list[str], run: bool = True, wandb: bool = False):
