@@ -43,6 +43,7 @@ class ManifestClipSource:
     root: str
     row: dict[str, Any]
     dataset_name: str = ""
+    origin: str = ""  # where the row was read, for messages: "<manifest>: line 9" ("" when unknown)
 
     @property
     def sample_id(self) -> str:

@@ -112,6 +112,10 @@ def read_video(path: str | Path, start: int = 0, stop: int | None = None) -> tup
     """All frames (T, H, W, 3) uint8 and the fps of a video file — for short clips only: a long video is
     read with `iter_video` / `iter_clip_frames` (memory flat in its length)."""
     frames = list(iter_video(path, start, stop))
+    if not frames:  # a frame range past the end, or a video that decodes to nothing
+        raise MexkitInputError(path, f"no frames in {start}..{'its end' if stop is None else stop - 1} (the video has "
+                               f"{count_video_frames(path)} frame(s))", "check the frame range (frame_start / frame_stop) against the video",
+                               stage="frames")
     return np.stack(frames), video_info(path)["fps"]
 
 

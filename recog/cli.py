@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -81,12 +82,8 @@ def _start_run(args: argparse.Namespace, default_out: str):
     out.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(out / "rejects.csv")
     source = _data_source(cfg)
-    try:
+    with _naming(source, rejects):  # e.g. duplicate sample ids: say which manifest holds them
         real = load_real(cfg, rejects, out)
-    except MexkitInputError as err:  # e.g. duplicate sample ids: say which manifest holds them
-        if err.path:
-            raise
-        raise MexkitInputError(source, err.reason, err.fix, stage=err.stage) from None
     unit = (cfg.get("loso") or {}).get("unit", "subject")
     if unit in real.table.columns:
         names = sorted(set(real.table.loc[~real.table["synthetic"].to_numpy(bool), unit].astype(str)))
@@ -95,6 +92,19 @@ def _start_run(args: argparse.Namespace, default_out: str):
             raise MexkitInputError(source, f"LOSO needs at least two {unit}s with usable real samples, found {names}{why}",
                                    "add data from more subjects, or fix the rejected rows", stage="loso")
     return cfg, out, rejects, real
+
+
+@contextmanager
+def _naming(source: str, rejects: RejectLog):
+    """A MexkitInputError that names no file (duplicate ids, a fold left with no samples once the bad rows
+    were rejected) is re-raised naming `source`, the real set's manifest, and pointing at rejects.csv."""
+    try:
+        yield
+    except MexkitInputError as err:
+        if err.path:
+            raise
+        why = f" ({len(rejects)} row(s) rejected, see {rejects.path})" if len(rejects) and rejects.path else ""
+        raise MexkitInputError(source, err.reason + why, err.fix, stage=err.stage) from None
 
 
 def _data_source(cfg: dict) -> str:
@@ -116,8 +126,9 @@ def cmd_loso(args: argparse.Namespace) -> int:
     summaries = []
     for name, spec in model_specs(cfg).items():
         model = build_model(spec, cfg["_path"])
-        res = run_loso(real, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), folds=folds,
-                       out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
+        with _naming(_data_source(cfg), rejects):
+            res = run_loso(real, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), folds=folds,
+                           out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
         summaries.append(res.summary())
         print(f"\n{name}: per fold")
         _print_table(res.per_fold.drop(columns=["fit_seconds"]))
@@ -171,8 +182,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     for name, spec in model_specs(cfg).items():
         model = build_model(spec, cfg["_path"])
         t0 = time.perf_counter()
-        res = run_study(real, pool, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), select, n_boot,
-                        out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
+        with _naming(_data_source(cfg), rejects):
+            res = run_study(real, pool, model, model_feature(cfg, spec), seed, loso.get("unit", "subject"), select, n_boot,
+                            out_dir=out / name, rejects=rejects, progress=not args.quiet, name=name)
         summaries.append(res.summary)
         folds.append(res.folds.assign(model=name))
         effects.append(res.effects)

@@ -227,15 +227,23 @@ class CrossFitResult:
 
 
 def onset_faces(rows: pd.DataFrame, root: Path) -> list[Any]:
-    """One aligned neutral face per subject: the onset frame of its first clip (FaceSource with the face)."""
+    """One aligned neutral face per subject: the onset frame of its first clip that loads (FaceSource with the
+    face). A row whose clip is missing, empty or unreadable is passed over here — the study lists it in
+    rejects.csv when it computes the real set's features — and a subject with no readable clip gets no face."""
     from mexkit.datasets import load_manifest_clip
     from mexkit.neutral_face import prepare_face
     from mexkit.synth.writer import FaceSource
 
     faces = []
     for subject, part in rows.groupby("subject", sort=True):
-        row = part.iloc[0].to_dict()
-        clip = load_manifest_clip(root, row)
+        for row in part.to_dict("records"):
+            try:
+                clip = load_manifest_clip(root, row)
+                break
+            except (MexkitInputError, ValueError, OSError):
+                continue
+        else:
+            continue
         frame = clip.frames[clip.onset]
         face = prepare_face(frame, resolution=frame.shape[0] if frame.shape[0] in (64, 128, 256) else 128,
                             source=f"{row['sample_id']}#onset", subject=str(subject))

@@ -99,7 +99,7 @@ def loso_folds(samples: SampleSet, unit: str = "subject") -> list[tuple[str, np.
     values = samples.table[unit].astype(str).to_numpy()
     names = sorted(set(values[real]))
     if len(names) < 2:
-        raise MexkitInputError(None, f"LOSO needs at least two {unit}s with real samples, found {names}",
+        raise MexkitInputError(None, f"LOSO needs at least two {unit}s with usable real samples, found {names}",
                                "add data from more subjects", stage="loso")
     return [(n, np.flatnonzero(real & (values == n))) for n in names]
 

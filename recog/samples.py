@@ -46,6 +46,7 @@ class RawFramesWarning(UserWarning):
     """A dataset's raw camera frames are used as they are (no face alignment, no cache)."""
 
 
+_ORIGIN = "__mexkit_origin__"  # a transient column of from_manifest: each row's manifest line
 TABLE_COLUMNS = ["sample_id", "subject", "label", "dataset", "synthetic", "source_subject", "train_subjects", "driving_subject",
                  "generator", "aus", "au_target"]
 PROVENANCE_CELLS = ("train_subjects", "driving_subject")
@@ -99,6 +100,10 @@ class AlignedSource:
     def sample_id(self) -> str:
         return self.source.sample_id
 
+    @property
+    def origin(self) -> str:
+        return getattr(self.source, "origin", "")
+
     def describe(self) -> str:
         return self.source.describe()
 
@@ -112,6 +117,7 @@ class CachedSource:
 
     reader: Any
     sample_id: str
+    origin: str = ""
 
     def describe(self) -> str:
         return f"{self.reader.dir} [{self.sample_id}]"
@@ -252,7 +258,7 @@ class SampleSet:
             except (MexkitInputError, ValueError, OSError) as err:
                 if rejects is None:
                     raise
-                rejects.add_error(self._describe(i), err, stage="features")
+                self._reject(rejects, i, err, "features")
         arr = np.stack(out).astype(np.float32) if out else np.zeros((0,), np.float32)
         kept = self if len(keep) == len(self) else self.select(np.array(keep, dtype=int))
         kept.features_cache[key] = arr
@@ -260,9 +266,19 @@ class SampleSet:
         return kept
 
     def _describe(self, i: int) -> str:
+        """Row i for rejects.csv: "<manifest>: line N [sample_id]" when the row came from a manifest file, else
+        "<clip> [sample_id]" (or the sample id alone)."""
+        src, sid = self.sources[i], self.table.at[i, "sample_id"]
+        where = getattr(src, "origin", "") or (src.describe() if hasattr(src, "describe") else "")
+        return f"{where} [{sid}]" if where else str(sid)
+
+    def _reject(self, rejects: RejectLog, i: int, err: Exception, stage: str) -> None:
+        """Log row i's error; a row named by its manifest line gets its clip's path in the reason."""
         src = self.sources[i]
-        d = src.describe() if hasattr(src, "describe") else ""
-        return f"{d} [{self.table.at[i, 'sample_id']}]" if d else str(self.table.at[i, "sample_id"])
+        reason = err.reason if isinstance(err, MexkitInputError) else f"{type(err).__name__}: {err}"
+        if getattr(src, "origin", "") and hasattr(src, "describe"):
+            reason = f"{src.describe()}: {reason}"
+        rejects.add(self._describe(i), stage, reason)
 
     # --- constructors ------------------------------------------------------------------------------
     @classmethod
@@ -341,8 +357,11 @@ class SampleSet:
                         rejects.add(path, err.stage, err.reason)
             root = Path(root) if root is not None else path.parent
             where = str(path)
+            lines = read.lines if path.suffix.lower() != ".parquet" else [f"row {k + 1}" for k in range(len(df))]
+            origins = [f"{where}: {n if isinstance(n, str) else f'line {n}'}" for n in lines]
         else:
             df, where = manifest.copy(), "manifest"
+            origins = [""] * len(df)
             if root is None:
                 raise ValueError("root is required when the manifest is a DataFrame")
         for col in ("sample_id", "subject", "label"):
@@ -354,11 +373,12 @@ class SampleSet:
         if "generator" in df.columns:
             real_rows &= _text(df["generator"]) == ""
         namespace = frozenset(_text(df.loc[real_rows, "subject"])) - {""}
+        df[_ORIGIN] = origins  # each row's manifest line, carried through the filters below
         if label_map != "native":
             mapped = map_labels(df, label_map, keep_excluded=True)
-            for sid, native in mapped.loc[mapped["label"].isna(), ["sample_id", "label_native"]].itertuples(index=False):
+            for sid, native, origin in mapped.loc[mapped["label"].isna(), ["sample_id", "label_native", _ORIGIN]].itertuples(index=False):
                 if rejects is not None:
-                    rejects.add(f"{where} [{sid}]", "label", f"label {native!r} is excluded by the {label_map} map")
+                    rejects.add(f"{origin or where} [{sid}]", "label", f"label {native!r} is excluded by the {label_map} map")
             df = mapped[mapped["label"].notna()].reset_index(drop=True)
         synthetic = _text(df["dataset"]) == "synthetic"
         if "generator" in df.columns:
@@ -368,20 +388,27 @@ class SampleSet:
                                    "write synthetic data with `mexkit generate` (its manifest records which subjects each clip came from)", stage="manifest")
         labels = df["label"]
         ok = labels.notna() & labels.astype(str).isin(classes) if classes is not None else pd.Series(True, index=df.index)
-        for sid, lab in df.loc[~ok, ["sample_id", "label"]].itertuples(index=False):
+        for sid, lab, origin in df.loc[~ok, ["sample_id", "label", _ORIGIN]].itertuples(index=False):
             if rejects is not None:
-                rejects.add(f"{where} [{sid}]", "label", f"label {lab!r} is not one of {list(classes)}")
+                rejects.add(f"{origin or where} [{sid}]", "label", f"label {lab!r} is not one of {list(classes)}")
         df, synthetic = df[ok].reset_index(drop=True), synthetic[ok].reset_index(drop=True)
-        sources: list = [ManifestClipSource(str(root), row) for row in df.to_dict("records")]
+        origins = df.pop(_ORIGIN).tolist()
+        sources: list = [ManifestClipSource(str(root), row, origin=o) for row, o in zip(df.to_dict("records"), origins)]
         if cache is not None:
             from mexkit.datasets import CacheReader
 
             reader = CacheReader(cache)
-            missing = [s for s in df["sample_id"].astype(str) if s not in reader]
-            if missing:
-                raise MexkitInputError(cache, f"{len(missing)} samples are not in the cache (e.g. {missing[:3]})",
-                                       "run `mexkit prepare` on this manifest first", stage="cache")
-            sources = [CachedSource(reader, str(s)) for s in df["sample_id"]]
+            cached = df["sample_id"].astype(str).map(lambda s: s in reader).to_numpy(bool)
+            if not cached.any() or rejects is None:  # nothing usable (or no log to list the rest in): refuse
+                missing = df.loc[~cached, "sample_id"].astype(str).tolist()
+                if missing:
+                    raise MexkitInputError(cache, f"{len(missing)} samples are not in the cache (e.g. {missing[:3]})",
+                                           "run `mexkit prepare` on this manifest first", stage="cache")
+            for k in np.flatnonzero(~cached):  # `mexkit prepare` rejected these (its rejects.csv says why), or they are new
+                rejects.add(f"{origins[k] or where} [{df.at[k, 'sample_id']}]", "cache",
+                            f"{sources[k].describe()}: not in the cache {cache} (see the rejects.csv of `mexkit prepare`, or rerun it)")
+            df, synthetic = df[cached].reset_index(drop=True), synthetic[cached].reset_index(drop=True)
+            sources = [CachedSource(reader, str(df.at[k, "sample_id"]), origins[j]) for k, j in enumerate(np.flatnonzero(cached))]
         elif align:
             from mexkit.face import FacePipeline
 

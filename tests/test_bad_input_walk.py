@@ -315,6 +315,88 @@ def test_recog_loso_names_the_manifest_of_its_samples(tmp_path, capsys, rows, ne
     assert needle.format(m=m) in err and "Fix:" in err and "Traceback" not in err, err
 
 
+STUDY_26 = """\
+data: {{manifest: {manifest}, classes: [negative, positive, surprise]}}
+synthetic: {{cross_fit: {{recipe: warp, groups: 2, per_face: 2}}}}
+models:
+  flow_lda:
+    model: {{class_path: mexkit.recog.flow_lda.FlowLDA}}
+    feature: {{kind: flow_strain, size: 8, method: dis}}
+study: {{n_boot: 20}}
+"""
+
+
+def _with_bad_rows(manifest: Path, out: Path, first: bool = False) -> list[str]:
+    """`manifest` copied to `out` with three rows whose clips cannot be read — two clip folders that do not exist,
+    one empty folder — copies of its own rows under new ids (one put first when `first`: its subject's earliest
+    clip); the clip folders are copied (a link out of the root is refused). Returns "<out>: line N [id]" of each bad row, as rejects.csv names them."""
+    import shutil
+
+    import pandas as pd
+
+    df = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    bad = df.iloc[[0, 1, 2]].copy()
+    bad["sample_id"] = [f"{s}_{k}" for s, k in zip(bad["sample_id"], ("gone", "lost", "empty"))]
+    bad["path"] = ["clips/gone", "clips/lost", "clips/empty"]
+    rows = pd.concat([bad.iloc[:1], df, bad.iloc[1:]] if first else [df, bad], ignore_index=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(out, index=False)
+    (out.parent / "clips").mkdir(exist_ok=True)
+    for name in df["path"].map(lambda p: Path(p).name):
+        shutil.copytree(manifest.parent / "clips" / name, out.parent / "clips" / name)
+    (out.parent / "clips" / "empty").mkdir()
+    lines = [2, len(df) + 3, len(df) + 4] if first else [len(df) + 2, len(df) + 3, len(df) + 4]
+    return [f"{out}: line {n} [{sid}]" for n, sid in zip(lines, bad["sample_id"])]
+
+
+def _bad_rows(out: Path) -> set[str]:
+    import pandas as pd
+
+    rejects = pd.read_csv(out / "rejects.csv", keep_default_na=False)
+    return set(rejects.loc[rejects["stage"] == "features", "file"])
+
+
+def test_study_and_loso_list_every_unreadable_clip_row_and_go_on(tmp_path, capsys):
+    """Issue 26: `study` stopped at the first missing or empty clip. Real and synthetic manifests with two missing
+    clip folders and one empty one each: every bad row is in rejects.csv (manifest, line, sample id), the rest is
+    studied (exit 0) — the cross-fitting path too, whose first clip of a subject is missing; `recog loso` the same;
+    a manifest whose every clip is unreadable is exit 2 naming it and rejects.csv."""
+    from mexkit.recog.experiment import parametric_manifest
+
+    source = parametric_manifest({"data": {"parametric": {"num_subjects": 8, "per_subject": 2, "resolution": 64, "num_frames": 9, "seed": 0},
+                                           "classes": ["negative", "positive", "surprise"]}}, tmp_path / "param")
+    real = tmp_path / "real" / "manifest.csv"
+    real_bad = _with_bad_rows(source, real, first=True)
+    config = tmp_path / "study.yaml"
+    config.write_text(STUDY_26.format(manifest=real))
+    assert _run(["study", "--config", str(config), "--out", str(tmp_path / "cf"), "--quiet"]) == 0
+    assert _bad_rows(tmp_path / "cf") == set(real_bad)
+    assert "3 rejected" in capsys.readouterr().out
+
+    synthetic = tmp_path / "syn" / "manifest.csv"  # the cross-fitted generator's clips, with bad rows of their own
+    syn_bad = _with_bad_rows(tmp_path / "cf" / "cross_fit" / "group0" / "synthetic" / "manifest.csv", synthetic)
+    assert _run(["study", "--config", str(config), "--synthetic", str(synthetic), "--out", str(tmp_path / "st"), "--quiet"]) == 0
+    assert _bad_rows(tmp_path / "st") == set(real_bad) | set(syn_bad)
+    assert (tmp_path / "st" / "study_summary.csv").is_file()
+
+    loso = ["recog", "loso", "--config", str(config), "--quiet"]  # the same data and model, LOSO alone
+    assert _run([*loso, "--out", str(tmp_path / "l")]) == 0
+    assert _bad_rows(tmp_path / "l") == set(real_bad) and (tmp_path / "l" / "summary.csv").is_file()
+
+    none_left = tmp_path / "none" / "manifest.csv"
+    _with_bad_rows(source, none_left)
+    import pandas as pd
+
+    df = pd.read_csv(none_left, dtype=str, keep_default_na=False)
+    df.assign(path="clips/gone").to_csv(none_left, index=False)
+    capsys.readouterr()
+    assert _run([*loso, "--set", f"data.manifest={none_left}", "--out", str(tmp_path / "n")]) == 2
+    err = capsys.readouterr().err
+    assert f"{none_left}: LOSO needs at least two subjects with usable real samples, found []" in err, err
+    assert f"rejected, see {tmp_path / 'n' / 'rejects.csv'}" in err and "Traceback" not in err
+    assert len(_bad_rows(tmp_path / "n")) == len(df)
+
+
 def _full_disk_after(n: int, write):
     """`write` that raises ENOSPC (a full disk) from its (n + 1)-th call on."""
     import errno

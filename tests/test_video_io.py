@@ -31,6 +31,13 @@ def test_truncated_video_is_an_error(media, tmp_path):
         read_video(bad)
 
 
+def test_a_frame_range_past_the_end_is_a_clear_error(media):
+    """A manifest row whose frame range lies past the video (0 frames to read) names the file and the range
+    (it was numpy's "need at least one array to stack" in rejects.csv)."""
+    with pytest.raises(MexkitInputError, match=r"single_face.mp4: no frames in 500..599 \(the video has 72 frame\(s\)\)"):
+        read_video(media / "single_face.mp4", 500, 600)
+
+
 def test_zero_byte_file(tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.touch()

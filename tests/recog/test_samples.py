@@ -93,3 +93,30 @@ def test_raw_dataset_frames_are_not_used_silently(tmp_path, param_clips):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RawFramesWarning)
         SampleSet.from_manifest(clean)
+
+
+def test_rows_missing_from_the_cache_are_rejected_by_manifest_line_and_the_rest_kept(tmp_path, param_clips):
+    """A cache that `mexkit prepare` built without one row (its clip was missing then): reading the manifest through
+    the cache logs that row — manifest, line, sample id, stage "cache" — and keeps the others; with nothing usable,
+    or no log to list it in, it is refused naming the cache."""
+    from mexkit.cli import main
+
+    clips = param_clips[:4]
+    path = _write_manifest(tmp_path, clips, [{}] * 4)
+    gone = tmp_path / "clips" / clips[2].sample_id
+    kept = gone.with_name("kept")
+    gone.rename(kept)
+    assert main(["prepare", "--manifest", str(path), "--root", str(tmp_path), "--out", str(tmp_path / "cache"), "--flow", "dis",
+                 "--resolution", "64", "--no-progress"]) == 0
+    kept.rename(gone)
+    log = RejectLog()
+    s = SampleSet.from_manifest(path, cache=tmp_path / "cache", rejects=log)
+    assert s.table["sample_id"].tolist() == [c.sample_id for k, c in enumerate(clips) if k != 2]
+    assert log.rows == [{"file": f"{path}: line 4 [{clips[2].sample_id}]", "stage": "cache",
+                         "reason": f"{gone}: not in the cache {tmp_path / 'cache'} (see the rejects.csv of `mexkit prepare`, or rerun it)"}]
+    assert s.clip(0).frames.shape[1:] == (64, 64, 3)  # read from the cache
+    with pytest.raises(MexkitInputError, match="1 samples are not in the cache"):
+        SampleSet.from_manifest(path, cache=tmp_path / "cache")
+    pd.read_csv(path).iloc[[2]].to_csv(tmp_path / "only_missing.csv", index=False)
+    with pytest.raises(MexkitInputError, match="1 samples are not in the cache"):
+        SampleSet.from_manifest(tmp_path / "only_missing.csv", cache=tmp_path / "cache", rejects=RejectLog())
