@@ -5,7 +5,8 @@ signals, measured against the person's own neutral.
   sneer, mouth corners (smile, frown, dimple, stretch, press). Left out on purpose: blinks and gaze
   (not expressions), and the shapes speech drives (jaw open, mouth close/funnel/pucker/roll/shrug,
   lips up/down, jaw and mouth sideways, cheek puff).
-- Baseline: the person's own recent level, a running median of each shape over about `baseline_s`
+- Signals and baseline are the core's expression activity (mexkit/face/expression_activity.py), which
+  `mexkit insert` also uses. Baseline: the person's own recent level, a running median of each shape over about `baseline_s`
   (medians of `block_s` blocks, then a median over the blocks around each frame: fast over an hour of
   video). 2 s (and `on` 0.10) were chosen on cap12_edit with stand-in inserted events, before `mexkit
   insert` existed; cap12_edit is now a validation / test video (docs/targets.md). A longer
@@ -21,17 +22,12 @@ from __future__ import annotations
 import numpy as np
 
 from mexkit import video_faces
+from mexkit.face.expression_activity import EXPRESSION_BLENDSHAPES, expression_columns, running_baseline
 
 from .seconds import frames_for, type_of
 from .spotter import FaceFrame, FeatureStream, Rows, SpotInterval, Spotter, register_spotter
 from .thresholds import runs_above
 
-EXPRESSION_BLENDSHAPES = (
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekSquintLeft", "cheekSquintRight", "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight",
-    "noseSneerLeft", "noseSneerRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthPressLeft", "mouthPressRight",
-)
 COLUMNS = tuple(f"bs_{n}" for n in EXPRESSION_BLENDSHAPES)
 
 
@@ -41,29 +37,9 @@ class _BlendshapeStream(FeatureStream):
 
     def push(self, frame: FaceFrame) -> Rows:
         if self.idx is None:
-            names = video_faces.BLENDSHAPE_NAMES
-            self.idx = np.array([names.index(n) for n in EXPRESSION_BLENDSHAPES])
+            self.idx = expression_columns(video_faces.BLENDSHAPE_NAMES)
         values = frame.face.blendshapes[self.idx]
         return [(frame.index, dict(zip(COLUMNS, values.tolist())))]
-
-
-def running_baseline(x: np.ndarray, block: int, window_blocks: int) -> np.ndarray:
-    """Per column, the median of block medians around each frame: (T, C) → (T, C). Blocks of `block`
-    frames; each frame takes the median over the `window_blocks` blocks centred on its own (fewer at the
-    ends). NaN rows are ignored."""
-    t, c = x.shape
-    nb = max(1, -(-t // block))
-    pad = np.full((nb * block, c), np.nan)
-    pad[:t] = x
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(pad.reshape(nb, block, c), axis=1)  # (nb, C)
-            half = window_blocks // 2
-            out_b = np.stack([np.nanmedian(med[max(0, i - half):i + half + 1], axis=0) for i in range(nb)])
-    return np.repeat(out_b, block, axis=0)[:t]
 
 
 def hysteresis_runs(a: np.ndarray, on: float, off: float, merge: int, min_len: int) -> list[tuple[int, int]]:
