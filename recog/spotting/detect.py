@@ -120,7 +120,7 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
         a = magnify_alpha(frames, alpha)
         gif, gif_fps = slow_motion(magnify(frames, a), stream.fps, slowdown)
         cards[cut.row] = Card(png_bytes(frames[0]), png_bytes(frames[cut.clip.apex]), gif_bytes(gif, gif_fps))
-        cuts[cut.row] = (cut.alignment, cut.missing_frames, cut.clip.source, round(1.0 + a, 2))
+        cuts[cut.row] = (cut.alignment, cut.missing_frames, cut.clip.source, round(1.0 + a, 2), cut.clip.apex, cut.clip.apex_estimated)
     named_rows = sorted(feats)
     table = recognizer.predict_features(np.stack([feats[i] for i in named_rows]), [ids[i] for i in named_rows]) if named_rows \
         else pd.DataFrame(columns=recognizer.columns)
@@ -131,15 +131,17 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
     rows = []
     for i in sorted(cuts):
         r, sid = iv.loc[i], ids[i]
-        alignment, missing, source, magnification = cuts[i]
+        alignment, missing, source, magnification, apex, apex_estimated = cuts[i]
         t0 = float(times.get(int(r["onset"]), int(r["onset"]) / stream.fps))
         t1 = float(times.get(int(r["offset"]), int(r["offset"]) / stream.fps))
         named = sid in by_id.index
         note = "" if named else f"not named: {reasons.get(source, 'the recognizer could not use the clip')}"
         if missing:
             note = "; ".join(x for x in (note, f"{len(missing)} frame(s) did not decode") if x)
+        if apex_estimated:  # the spotter's apex was the onset frame (detect_clips.estimated_apex)
+            note = "; ".join(x for x in (note, f"apex estimated (the spotter's was the onset frame {int(r['apex'])})") if x)
         row = {"subject": r["subject"], "video": r["video"], "onset": int(r["onset"]), "offset": int(r["offset"]),
-               "emotion": by_id.loc[sid, "predicted"] if named else "", "apex": int(r["apex"]), "type": r["type"],
+               "emotion": by_id.loc[sid, "predicted"] if named else "", "apex": int(r["onset"]) + int(apex), "type": r["type"],
                "score": float(r["score"]), "face_id": int(r["face_id"]), "onset_s": round(t0, 4), "offset_s": round(t1, 4),
                "duration_ms": round((t1 - t0 + 1.0 / stream.fps) * 1000.0, 1), "predicted": by_id.loc[sid, "predicted"] if named else "",
                "sample_id": sid, "alignment": alignment, "magnification": magnification, "note": note}

@@ -11,6 +11,12 @@ Two pieces, so a long video is never held in memory:
   interval (its face_id) most; when the pipeline finds no such face in the onset frame, the tracker's own
   eye centres at the onset give the affine (same eye-template geometry), and the clip's `alignment` says so.
   Only the crops of the intervals under way are held (S × S × 3 bytes a frame).
+
+A clip's apex is the spotter's. Where the spotter puts it on the onset frame (a peak at the window's start)
+a flow recognizer has no onset→apex motion to measure and the interval would stay unnamed, so the apex is
+estimated from the aligned clip instead (`estimated_apex`): the frame that differs most from the onset frame
+(mean absolute grey difference), or the interval's middle when no frame differs; `Clip.apex_estimated` and
+`meta["apex_source"]` record it.
 """
 from __future__ import annotations
 
@@ -141,12 +147,24 @@ def iter_cut_clips(stream, intervals: pd.DataFrame, boxes: pd.DataFrame | None, 
         yield _finish(i, iv.loc[i], st, ids[i], fps)
 
 
+def estimated_apex(frames: np.ndarray) -> int:
+    """The apex of an aligned clip (T, S, S, 3) uint8 whose onset is frame 0: the frame t ≥ 1 of the largest
+    mean absolute grey difference from frame 0 (the first of equals), or T // 2 when no frame differs from it."""
+    grey = frames.astype(np.float32).mean(axis=-1)
+    change = np.abs(grey[1:] - grey[:1]).mean(axis=(1, 2))
+    return int(np.argmax(change)) + 1 if len(change) and change.max() > 0 else len(frames) // 2
+
+
 def _finish(i: int, r: pd.Series, st: dict, sample_id: str, fps: float) -> CutClip:
     frames = np.stack(st["crops"])
     n = len(frames)
     onset = int(r["onset"])
     apex = min(max(int(r["apex"]) - onset, 0), n - 1)
+    meta = {"alignment": st["how"], "apex_source": "spotter"}
+    if apex == 0 and n > 1:  # the spotter's apex is the onset frame: no onset→apex motion for a recognizer
+        apex = estimated_apex(frames)
+        meta["apex_source"] = "estimated: the frame that differs most from the onset frame (the spotter's apex was the onset)"
     clip = Clip(frames=frames, fps=float(fps), subject=str(r.get("subject", "") or ""), sample_id=sample_id, onset=0,
                 apex=apex, offset=n - 1, source=f"{r.get('video', '')}:{onset}-{int(r['offset'])}", affine=st["affine"],
-                meta={"alignment": st["how"]})
+                apex_estimated=meta["apex_source"] != "spotter", meta=meta)
     return CutClip(i, clip, st["how"], st["missing"])

@@ -200,3 +200,54 @@ def test_demo_clip_is_the_same_bytes_every_run(tmp_path):
     frames = list(VideoStream(a))
     assert len(frames) == 13 and frames[-1].time_s < 0.5  # 25 fps: frames at 0, 0.04, …, 0.48 s
     assert np.array_equal(frames[3].image, next(f.image for f in VideoStream(webcam_videos()[0]) if f.index == 3))
+
+
+def test_estimated_apex_on_hand_made_frames():
+    """The frame of the largest mean absolute grey change from frame 0 (the first of equals); the middle when none changes."""
+    from mexkit.recog.spotting.detect_clips import estimated_apex
+
+    levels = [10, 14, 30, 22, 30, 11]  # grey levels: changes 4, 20, 12, 20, 1 → frame 2 (first of the two 20s)
+    frames = np.stack([np.full((4, 4, 3), v, np.uint8) for v in levels])
+    assert estimated_apex(frames) == 2
+    frames[3, :2] = 200  # half of frame 3 jumps to 200: mean change 0.5 · 190 + 0.5 · 12 = 101 > 20
+    assert estimated_apex(frames) == 3
+    assert estimated_apex(np.zeros((7, 4, 4, 3), np.uint8)) == 3  # nothing moves: the middle
+    assert estimated_apex(np.zeros((2, 4, 4, 3), np.uint8)) == 1
+
+
+def test_an_apex_on_the_onset_frame_is_estimated_and_the_interval_named(recognizer, monkeypatch):
+    """A spotter that puts every apex on its onset frame (as a peak at a window's start does): the cut clip's apex is
+    the frame that differs most from the onset, recorded as estimated, and the flow recognizer names every interval
+    (with the spotter's apex it refuses: no onset→apex motion)."""
+    import dataclasses
+
+    from mexkit.face.pipeline import FacePipeline
+    from mexkit.recog.spotting import spotter as spotters
+    from mexkit.recog.spotting.detect import detect_video
+    from mexkit.recog.spotting.detect_clips import cut_clips
+    from mexkit.video_stream import VideoStream
+
+    class ApexAtOnset(type(spotters.make_spotter("default", 30.0))):
+        name = "apex_at_onset"
+
+        def find(self, signals):
+            return [dataclasses.replace(iv, apex=iv.onset) for iv in super().find(signals)]
+
+    monkeypatch.setitem(spotters.SPOTTERS, "apex_at_onset", ApexAtOnset)
+    found = detect_video(VIDEO, recognizer, spotter="apex_at_onset", progress=False)
+    spot = found.spot.intervals
+    assert len(spot) >= 1 and (spot["apex"] == spot["onset"]).all() and (spot["offset"] > spot["onset"]).all()
+    iv = found.intervals
+    assert set(iv["predicted"]) <= set(recognizer.classes) and (iv["predicted"] != "").all() and len(found.rejects) == 0
+    assert ((iv["onset"] < iv["apex"]) & (iv["apex"] <= iv["offset"])).all()
+    assert iv["note"].str.contains("apex estimated").all()
+    size = int(recognizer.input.get("resolution") or 128)  # the clips again, through the library call detect makes
+    cuts = cut_clips(VideoStream(VIDEO), spot, None, resolution=size, pipeline=FacePipeline("mediapipe", resolution=size))
+    for cut, apex in zip(cuts, iv["apex"] - iv["onset"]):
+        clip = cut.clip
+        assert clip.apex == apex and clip.apex_estimated and clip.meta["apex_source"].startswith("estimated")
+        grey = clip.frames.astype(float).mean(-1)
+        change = [np.abs(g - grey[0]).mean() for g in grey]
+        assert change[apex] == max(change[1:]) > 0  # no frame differs more from the onset
+        with pytest.raises(MexkitInputError, match="onset and apex are the same frame"):
+            recognizer.clip_feature(dataclasses.replace(clip, apex=0))
