@@ -86,12 +86,15 @@ WEBCAM_EVERY = 125  # the webcam videos' frames offered as neutral candidates: o
 
 def webcam_candidates():
     """Faces of the corpus's webcam videos (one frame every WEBCAM_EVERY, read as a stream), yielded as
-    FaceSources keyed "corpus/webcam_<video>_f<frame>" of subject corpus_webcam_man."""
+    FaceSources keyed "corpus/webcam_<video>_f<frame>". The man is in no real set the demo studies (its
+    clips are of corpus_man and corpus_woman), so his faces are declared outside it: subject
+    "outside:corpus_webcam_man", which the study's leakage gate accepts as another person."""
     import hashlib
 
     import cv2
 
     from mexkit.datasets.corpus import WEBCAM_SUBJECT, webcam_videos
+    from mexkit.datasets.provenance import outside_subject
     from mexkit.errors import MexkitInputError
     from mexkit.neutral_face import prepare_face
     from mexkit.synth.writer.faces import FaceSource
@@ -113,7 +116,7 @@ def webcam_candidates():
                 face.meta["face_id"] = f"webcam_{path.stem}_f{i:04d}"
                 h = hashlib.sha256(np.ascontiguousarray(face.crop).tobytes())
                 h.update(np.ascontiguousarray(face.landmarks, np.float32).tobytes())
-                yield FaceSource(key=f"corpus/{face.meta['face_id']}", sha=h.hexdigest(), subject=WEBCAM_SUBJECT, face=face)
+                yield FaceSource(key=f"corpus/{face.meta['face_id']}", sha=h.hexdigest(), subject=outside_subject(WEBCAM_SUBJECT), face=face)
             i += 1
         cap.release()
 

@@ -13,11 +13,14 @@ from mexkit import demo
 
 @pytest.fixture(scope="module")
 def warp_clips(tmp_path_factory):
-    """The demo's warp set: every corpus face animated once per class, as `generate_all` writes it."""
+    """The demo's warp set: the faces the demo animates (its neutral corpus faces and webcam frame, the latter
+    declared outside the real set) once per class, as `generate_all` writes it."""
+    from mexkit.eval import HtmlReport
     from mexkit.synth import generate_dataset, load_generator
 
     out = tmp_path_factory.mktemp("demo") / "synthetic" / "warp"
-    generate_dataset(load_generator("warp"), "corpus", out, classes=demo.CLASSES, per_face=demo.PER_FACE,
+    faces = demo.neutral_corpus_faces(HtmlReport("faces"))
+    generate_dataset(load_generator("warp"), faces, out, classes=demo.CLASSES, per_face=demo.PER_FACE,
                      intensity=demo.INTENSITY, seed=0, progress=False)
     return out
 
