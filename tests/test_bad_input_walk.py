@@ -182,12 +182,15 @@ CASES = [
 def _issue26_inputs(tmp: Path) -> dict[str, Path]:
     """Inputs of the issue-26 cases: a one-frame video, an empty and a cut-off video, configs with a bad feature or
     data source, a manifest with a duplicated sample id, --out folders holding another program's files."""
+    import numpy as np
+
     from mexkit.video_io import read_frame, write_video
 
     media = CORPUS / "media"
     write_video(tmp / "one.mp4", read_frame(media / "single_face.mp4", 0)[None], 30.0)
     (tmp / "empty.mp4").touch()
     (tmp / "corrupt.mp4").write_bytes((media / "single_face.mp4").read_bytes()[:5000])
+    write_video(tmp / "long.mp4", np.zeros((2001, 16, 16, 3), np.uint8), 30.0)  # a driving clip above 2000 frames
     configs = ROOT / "configs"
     study = (configs / "study_corpus_warp.yaml").read_text()
     assert "num_frames: 10, size: 64}" in study
@@ -205,7 +208,7 @@ def _issue26_inputs(tmp: Path) -> dict[str, Path]:
     (tmp / "foreign_eval" / "identity.csv").write_text("person,score\nann,1\n")
     (tmp / "foreign_gen").mkdir()
     (tmp / "foreign_gen" / "manifest.csv").write_text(MANIFEST.read_text())
-    names = ("one.mp4", "empty.mp4", "corrupt.mp4", "study_neg.yaml", "study_big.yaml", "train_corpuss.yaml", "train_nofaces.yaml",
+    names = ("one.mp4", "empty.mp4", "corrupt.mp4", "long.mp4", "study_neg.yaml", "study_big.yaml", "train_corpuss.yaml", "train_nofaces.yaml",
              "foreign_eval", "foreign_gen")
     return {**{n.split(".")[0]: tmp / n for n in names}, "dup": tmp / "dup" / "manifest.csv", "video": media / "single_face.mp4"}
 
@@ -222,6 +225,7 @@ CASES_26 = [
     ("generate: --fps 1e9", [*GEN, "--fps", "1e9"], "--fps 1e+09: above 1000 fps"),
     ("generate: --duration-ms × --fps too long", [*GEN, "--fps", "1000", "--duration-ms", "60000"], "60000 frames per clip, above 2000"),
     ("generate: --devices abc", [*GEN, "--devices", "abc"], "--devices 'abc': not a process count"),
+    ("generate: --driving above 2000 frames", [*GEN, "--driving", "{long}"], "{long}: driving clip of 2001 frames, above 2000"),
     ("generate: --accelerator gpu without a GPU", [*GEN, "--devices", "1", "--accelerator", "gpu"], "--accelerator gpu: no GPU"),
     ("generate: --out holds another dataset's manifest", ["generate", "--faces", "corpus", "--out", "{foreign_gen}", "--no-progress"],
      "{foreign_gen}/manifest.csv: --out: a manifest with other columns"),

@@ -23,7 +23,7 @@ from mexkit.clip import Clip
 from mexkit.errors import MexkitInputError
 
 from ..warp.au_templates import face_frame, to_image_frame
-from ..condition import Condition
+from ..condition import MAX_CLIP_FRAMES, Condition
 from ..warp.dense_warp import LandmarkWarper, pixel_coordinate_maps, rendered_points, warp_frames
 from ..generator import DrivingClip, Generator
 from ..neutral_face import NeutralFace
@@ -33,6 +33,9 @@ from ..warp.generator import open_mouth, resize_face
 # Points that move little with expressions (nose bridge, eye corners, jaw at the ears): the head's
 # rigid motion is estimated on them.
 STABLE68 = (0, 16, 27, 28, 29, 30, 36, 39, 42, 45)
+# The longest driving clip a path may be (frames): its motion becomes one generated clip, which holds at most
+# MAX_CLIP_FRAMES (synth/condition.py) — 10 s at 200 fps, where a micro-expression lasts under 0.5 s.
+MAX_DRIVING_FRAMES = MAX_CLIP_FRAMES
 
 
 def driving_landmarks(driving: Clip, pipeline=None) -> np.ndarray:
@@ -54,6 +57,31 @@ def driving_landmarks(driving: Clip, pipeline=None) -> np.ndarray:
         pipeline = FacePipeline("mediapipe", resolution=128)
     tracked = pipeline.align_clip(driving, track_landmarks=True)
     return np.asarray(to68(tracked.landmarks, pipeline.scheme), np.float32)
+
+
+def streamed_driving_landmarks(path: str | Path, pipeline=None) -> np.ndarray:
+    """(T, 68, 2) landmarks of a driving video or frame folder, read one frame at a time (only the landmarks are
+    kept: memory flat in its length): aligned once on its first frame, landmarks tracked in every frame, as
+    `driving_landmarks` does for a Clip. A clip of more than MAX_DRIVING_FRAMES frames, or of one frame, is
+    refused before any frame is decoded."""
+    from mexkit.face.landmark_schemes import to68
+    from mexkit.video_io import clip_frame_count, iter_clip_frames
+
+    path = Path(path)
+    n = clip_frame_count(path)
+    if n > MAX_DRIVING_FRAMES:
+        raise MexkitInputError(path, f"driving clip of {n} frames, above {MAX_DRIVING_FRAMES} (its motion becomes one generated clip, "
+                               f"at most {MAX_DRIVING_FRAMES} frames)", "cut out the stretch with the expression, e.g. "
+                               "`ffmpeg -ss 12.0 -t 1.0 -i in.mp4 out.mp4` for the second from 12 s", stage="driving")
+    if n < 2:
+        raise MexkitInputError(path, "driving clip has a single frame", "use a video or frame folder with at least two frames", stage="driving")
+    if pipeline is None:
+        from mexkit.face import FacePipeline
+
+        pipeline = FacePipeline("mediapipe", resolution=128)
+    reference = pipeline.align_reference(next(iter_clip_frames(path, 0, 1)), source=path)
+    landmarks = [lm for _, lm in pipeline.iter_aligned(iter_clip_frames(path), reference, track_landmarks=True)]
+    return np.asarray(to68(np.stack(landmarks).astype(np.float32), pipeline.scheme), np.float32)
 
 
 def similarity_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -136,18 +164,24 @@ class MotionTransferGenerator(Generator):
     def __init__(self, driving: Clip | np.ndarray | str | Path, resolution: int = 128, fps: float | None = None,
                  remove_head_motion: bool = True, smoothing: float = 0.0, pipeline=None, grid: int | None = None,
                  driving_subject: str | None = None, driving_dataset: str | None = None, driving_sample: str | None = None):
-        if isinstance(driving, (str, Path)):
-            from mexkit.video_io import read_clip
+        path = Path(driving) if isinstance(driving, (str, Path)) else None
+        if path is not None:  # streamed: only its landmarks are kept (a long video must not be read whole)
+            from mexkit.video_io import VIDEO_EXTS, video_info
 
-            driving = read_clip(driving, fps=fps)
-        if isinstance(driving, Clip):
+            lm = streamed_driving_landmarks(path, pipeline)
+            video = path.is_file() and path.suffix.lower() in VIDEO_EXTS
+            fps = fps or (video_info(path)["fps"] if video else 30.0)  # as read_clip: a given fps wins; a folder's default 30
+            known = DrivingClip("", "", path.stem if path.is_file() else path.name)
+        elif isinstance(driving, Clip):
             known = DrivingClip(str(driving.dataset or ""), str(driving.subject or ""), str(driving.sample_id or ""))
         else:
             known = DrivingClip()
         self._driving = DrivingClip(driving_dataset if driving_dataset is not None else known.dataset,
                                     driving_subject if driving_subject is not None else known.subject,
                                     driving_sample if driving_sample is not None else known.sample_id)
-        if isinstance(driving, Clip):
+        if path is not None:
+            self.driving_fps, self.driving_label, self.driving_aus, self.driving_apex, self.driving_source = float(fps), None, "", None, str(path)
+        elif isinstance(driving, Clip):
             self.driving_fps = float(driving.fps)
             self.driving_label = driving.label
             self.driving_aus = driving.aus

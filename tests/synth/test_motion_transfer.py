@@ -1,6 +1,8 @@
 """Motion transfer: relative, IOD-normalised landmark motion from a driving clip onto another face."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,31 @@ def test_bad_driving_input(media, corpus):
         MotionTransferGenerator(np.zeros((5, 10, 2)), fps=30)
     with pytest.raises(MexkitInputError, match="no face found"):
         MotionTransferGenerator(media / "no_face.mp4")
+
+
+def test_a_driving_path_is_streamed_and_a_long_one_refused_before_decoding(monkeypatch, tmp_path):
+    """A driving video or frame folder is read one frame at a time (only its landmarks kept; read_clip / read_video
+    are never called) to the same motion as the clip read whole; one longer than MAX_DRIVING_FRAMES is refused,
+    naming the file and how to cut it, before any frame is decoded."""
+    import mexkit.video_io as video_io
+    from mexkit.synth.motion_transfer import generator as mt
+    from mexkit.video_io import read_clip, write_video
+
+    folder = Path(__file__).resolve().parents[2] / "datasets" / "corpus" / "clips" / "single_face_0015"
+    whole = MotionTransferGenerator(read_clip(folder, fps=30.0))
+
+    def never(*args, **kwargs):
+        raise AssertionError("a driving path was read whole")
+
+    monkeypatch.setattr(video_io, "read_clip", never)
+    monkeypatch.setattr(video_io, "read_video", never)
+    streamed = MotionTransferGenerator(folder, fps=30.0)
+    np.testing.assert_array_equal(streamed.motion, whole.motion)
+    assert streamed.weights_hash() == whole.weights_hash() and streamed.driving.sample_id == "single_face_0015"
+
+    long = tmp_path / "long.mp4"
+    write_video(long, np.zeros((mt.MAX_DRIVING_FRAMES + 1, 16, 16, 3), np.uint8), 30.0)
+    monkeypatch.setattr(video_io, "iter_clip_frames", never)
+    with pytest.raises(MexkitInputError, match=f"driving clip of {mt.MAX_DRIVING_FRAMES + 1} frames, above {mt.MAX_DRIVING_FRAMES}") as err:
+        MotionTransferGenerator(long)
+    assert err.value.path == str(long) and "ffmpeg -ss" in err.value.fix
