@@ -19,7 +19,6 @@ trusted list, and any pickle-based file in the folder (*.pkl, *.pickle, *.joblib
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 
 from mexkit.atomic import atomic_path
 from mexkit.errors import MexkitInputError
+from mexkit.file_hash import file_sha256
 
 FORMAT = "mexkit-recognizer"
 FORMAT_VERSION = 1
@@ -40,14 +40,6 @@ TRUSTED_SKOPS_TYPES = ("mexkit.recog.flow_lda.FlowLDA", "mexkit.recog.lbptop_svm
 WEIGHT_FORMATS = {"safetensors": ".safetensors", "skops": ".skops"}
 HEADS = ("class", "aus")  # the class head (one of `classes`) and the AU head (multi-label action units)
 REFIT_FIX = "re-create the folder with `mexkit recog fit --config CFG --out DIR` (or copy it again from its source)"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def json_safe(value: Any) -> Any:
@@ -112,7 +104,7 @@ def write_model_folder(out: str | Path, config: dict[str, Any], heads: dict[str,
         for name, model in heads.items():
             fname, fmt = _write_weights(model, tmp / name)
             head = config["heads"][name]
-            head.update(weights=fname, format=fmt, sha256=_sha256(tmp / fname))
+            head.update(weights=fname, format=fmt, sha256=file_sha256(tmp / fname))
         for rel, text in (files or {}).items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_text(text, encoding="utf-8")
@@ -253,7 +245,7 @@ def load_head(folder: Path, name: str, head: dict[str, Any], trusted: Iterable[s
     path = folder / head["weights"]
     if not path.is_file():
         raise MexkitInputError(path, f"the {name} head's weights file is missing", REFIT_FIX, stage="model")
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if digest != head["sha256"]:
         raise MexkitInputError(path, f"weights file does not match config.json (sha256 {digest[:12]}… ≠ {str(head['sha256'])[:12]}…): "
                                      "truncated, damaged or replaced", REFIT_FIX, stage="model")

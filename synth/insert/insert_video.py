@@ -25,6 +25,7 @@ from mexkit.datasets.manifest_columns import ME_MAX_SECONDS
 from mexkit.errors import MexkitInputError
 from mexkit.face.align import transform_points, warp_to_crop
 from mexkit.face.landmark_schemes import eye_centers68, to68
+from mexkit.file_hash import file_sha256
 from mexkit.neutral_face import MIN_IOD_PX, NeutralFace
 from mexkit.rejects import RejectLog
 from mexkit.video_stream import VideoStream
@@ -61,14 +62,6 @@ class InsertRequest:
         return {"generator": generator_name(generator), "weights_hash": generator.weights_hash(), "classes": list(self.classes),
                 "intensity": list(self.intensity), "duration_ms": float(self.duration_ms), "count": None if self.at else int(self.count),
                 "at": None if self.at is None else [float(t) for t in self.at], "seed": int(self.seed), "calm": bool(self.calm)}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def event_seed(seed: int, video_sha: str, onset: int) -> int:

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from mexkit.errors import MexkitInputError
+from mexkit.file_hash import file_sha256
 from mexkit.video_io import IMAGE_EXTS, natural_key
 
 from ..neutral_face import NeutralFace
@@ -29,14 +30,6 @@ class FaceSource:
     subject: str
     path: Path | None = None
     face: NeutralFace | None = field(default=None, compare=False, repr=False)
-
-
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def folder_subject(name: str, subject_prefix: str = "", outside: bool = False) -> str:
@@ -60,7 +53,7 @@ def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: boo
     if folder.is_file():
         if folder.suffix.lower() not in IMAGE_EXTS:
             raise MexkitInputError(folder, "not an image file", f"pass a folder of face images or one image ({', '.join(sorted(IMAGE_EXTS))})", stage="faces")
-        return [FaceSource(key=folder.name, sha=_file_sha(folder), subject=folder_subject(folder.stem, subject_prefix, outside), path=folder)]
+        return [FaceSource(key=folder.name, sha=file_sha256(folder), subject=folder_subject(folder.stem, subject_prefix, outside), path=folder)]
     if not folder.is_dir():
         raise MexkitInputError(folder, "faces folder not found", "pass --faces DIR (a folder of face images) or --faces corpus", stage="faces")
     files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")
@@ -75,7 +68,7 @@ def faces_from_folder(folder: str | Path, subject_prefix: str = "", outside: boo
     for p in files:
         rel = p.relative_to(folder)
         subject = rel.parts[0] if len(rel.parts) > 1 else p.stem
-        out.append(FaceSource(key=rel.as_posix(), sha=_file_sha(p), subject=folder_subject(subject, subject_prefix, outside), path=p))
+        out.append(FaceSource(key=rel.as_posix(), sha=file_sha256(p), subject=folder_subject(subject, subject_prefix, outside), path=p))
     return out
 
 
