@@ -31,6 +31,7 @@ from mexkit.rejects import RejectLog
 
 from .detect_clips import FaceBoxRecorder, iter_cut_clips
 from .magnify import ALPHA, SLOWDOWN, gif_bytes, magnify, magnify_alpha, slow_motion
+from .spot_output import source_key, stored_meta
 from .spot_video import SpotResult, spot_stream, video_name
 
 # MEGC submission columns first (subject, video, onset, offset, emotion = the predicted class), then the rest.
@@ -159,10 +160,8 @@ def detect_video(source: str | Path, recognizer, spotter: str = "default", fps: 
 
 # --- the run folder -----------------------------------------------------------------------------------
 def _request(path: Path, spotter: str, all_faces: bool, fps: float | None, recognizer) -> dict:
-    st = path.stat()
-    size = st.st_size if path.is_file() else sum(1 for _ in path.iterdir())
-    return {"source": str(path.resolve()), "size": size, "mtime": st.st_mtime, "spotter": spotter, "all_faces": all_faces,
-            "fps": fps, "recognizer": str(recognizer.path or ""), "classes": list(recognizer.classes)}
+    return {**source_key(path), "spotter": spotter, "all_faces": all_faces, "fps": fps,
+            "recognizer": str(recognizer.path or ""), "classes": list(recognizer.classes)}
 
 
 def save_detection(folder: Path, res: DetectResult, request: dict) -> None:
@@ -195,14 +194,8 @@ class StoredDetection:
 
 def load_detection(folder: Path, request: dict | None = None) -> StoredDetection | None:
     """A stored video result, or None when absent, incomplete or made for another request."""
-    files = ("detections.csv", "signals.parquet", "gaps.csv", "info.json")
-    if not all((folder / f).is_file() for f in files):
-        return None
-    try:
-        meta = json.loads((folder / "info.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if request is not None and json.loads(json.dumps(request, default=str)) != meta.get("request"):
+    meta = stored_meta(folder, ("detections.csv", "signals.parquet", "gaps.csv", "info.json"), request)
+    if meta is None:
         return None
     iv = pd.read_csv(folder / "detections.csv", dtype=str, keep_default_na=False)
     for c in iv.columns:  # numbers back to numbers ("" → NaN: a clip the recognizer could not name has no scores)

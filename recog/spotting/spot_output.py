@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -27,11 +28,17 @@ def safe_name(video: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", video.replace("/", "__")) or "video"
 
 
-def request_key(path: Path, spotter: str, parameters: dict, all_faces: bool, fps: float | None) -> dict:
-    """What must match for a stored result to be reused."""
+def source_key(path: Path) -> dict:
+    """Which input a stored result was made from: its resolved path, size (a frame folder: its entry count) and
+    modification time (the first keys of `mexkit spot`'s and `mexkit detect`'s requests)."""
     st = path.stat()
     size = st.st_size if path.is_file() else sum(1 for _ in path.iterdir())
-    return {"source": str(path.resolve()), "size": size, "mtime": st.st_mtime, "spotter": spotter,
+    return {"source": str(path.resolve()), "size": size, "mtime": st.st_mtime}
+
+
+def request_key(path: Path, spotter: str, parameters: dict, all_faces: bool, fps: float | None) -> dict:
+    """What must match for a stored result to be reused."""
+    return {**source_key(path), "spotter": spotter,
             "parameters": {k: v for k, v in parameters.items() if k != "fps"}, "all_faces": all_faces, "fps": fps}
 
 
@@ -45,15 +52,24 @@ def save_video_result(folder: Path, result: SpotResult, request: dict) -> None:
         (tmp / "info.json").write_text(json.dumps({"request": request, "info": result.info}, indent=1, default=str))
 
 
-def load_video_result(folder: Path, request: dict | None = None) -> SpotResult | None:
-    """A stored result, or None when absent, incomplete or made for another request."""
-    if not all((folder / f).is_file() for f in RESULT_FILES):
+def stored_meta(folder: Path, files: Sequence[str], request: dict | None = None) -> dict | None:
+    """The info.json ({"request", "info"}) of a stored per-video folder, or None when one of `files` is absent,
+    info.json cannot be read, or the folder was made for another request (`mexkit spot` and `mexkit detect`)."""
+    if not all((folder / f).is_file() for f in files):
         return None
     try:
         meta = json.loads((folder / "info.json").read_text())
     except (OSError, ValueError):
         return None
     if request is not None and json.loads(json.dumps(request, default=str)) != meta.get("request"):
+        return None
+    return meta
+
+
+def load_video_result(folder: Path, request: dict | None = None) -> SpotResult | None:
+    """A stored result, or None when absent, incomplete or made for another request."""
+    meta = stored_meta(folder, RESULT_FILES, request)
+    if meta is None:
         return None
     intervals = pd.read_csv(folder / "intervals.csv", dtype={"video": str, "subject": str}, keep_default_na=False)
     gaps = pd.read_csv(folder / "gaps.csv", dtype={"video": str})
