@@ -57,8 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_spot)
 
 
-def _check_inputs(paths: list[Path], fps: float | None) -> None:
+def _check_inputs(paths: list[Path], fps: float | None, root: Path | None) -> list[str]:
+    """The inputs of `mexkit spot` / `mexkit detect` checked up front (present, a video or a frame folder with
+    --fps, --fps positive, no two with one video name); → each input's video name (spot_video.video_name)."""
     from mexkit.video_io import IMAGE_EXTS
+
+    from .spot_video import video_name
 
     for path in paths:
         if not path.exists():
@@ -69,20 +73,21 @@ def _check_inputs(paths: list[Path], fps: float | None) -> None:
             raise MexkitInputError(path, "a single image, not a video", "give a video file or a folder of frames")
     if fps is not None and not fps > 0:
         raise MexkitInputError(None, f"--fps must be positive, got {fps}", "e.g. --fps 30")
-
-
-def run_spot(args) -> int:
-    from .spot_output import load_video_result, request_key, safe_name, save_video_result, write_run
-    from .spot_video import spot_video, video_name
-    from .spotter import make_spotter
-
-    out = check_output_folder(args.out)
-    _check_inputs(args.inputs, args.fps)
-    names = [video_name(p, args.root) for p in args.inputs]
+    names = [video_name(p, root) for p in paths]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise MexkitInputError(None, f"several inputs share the video name(s) {', '.join(dupes)}",
                                "give --root (names become paths relative to it) or rename the inputs")
+    return names
+
+
+def run_spot(args) -> int:
+    from .spot_output import load_video_result, request_key, safe_name, save_video_result, write_run
+    from .spot_video import spot_video
+    from .spotter import make_spotter
+
+    out = check_output_folder(args.out)
+    names = _check_inputs(args.inputs, args.fps, args.root)
     rejects = RejectLog()  # nothing is written before the first video is spotted (a lone bad input leaves no trace)
     results = []
     single = len(args.inputs) == 1

@@ -42,15 +42,9 @@ def run_detect(args) -> int:
 
     from .cli import _check_inputs
     from .detect import detect_videos
-    from .spot_video import video_name
 
     out = check_output_folder(args.out)
-    _check_inputs(args.inputs, args.fps)
-    names = [video_name(p, args.root) for p in args.inputs]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise MexkitInputError(None, f"several inputs share the video name(s) {', '.join(dupes)}",
-                               "give --root (names become paths relative to it) or rename the inputs")
+    names = _check_inputs(args.inputs, args.fps, args.root)
     truth = None
     if args.truth is not None:
         from mexkit.recog.spotting_metrics import read_intervals_csv, video_mapping
