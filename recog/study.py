@@ -162,18 +162,11 @@ def bootstrap_subjects(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarra
 
     cm_a, cm_b = per_cluster(pred_a), per_cluster(pred_b)
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, c, size=(int(n_boot), c))
-    weights = np.zeros((int(n_boot), c))
-    np.add.at(weights, (np.repeat(np.arange(int(n_boot)), c), draws.ravel()), 1.0)
+    weights = _resample_weights(rng.integers(0, c, size=(int(n_boot), c)), c)
     sa = scores_from_confusions((weights @ cm_a).reshape(-1, k, k))
     sb = scores_from_confusions((weights @ cm_b).reshape(-1, k, k))
     out = {m: sb[m] - sa[m] for m in METRICS}
-    for m, diffs in (fold_diffs or {}).items():
-        d = pd.Series(diffs).astype(float).reindex(names).to_numpy()
-        valid = np.isfinite(d)
-        w = weights * valid
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{m}_fold_mean"] = (w @ np.where(valid, d, 0.0)) / w.sum(axis=1)
+    out.update(_fold_means(weights, names, fold_diffs))
     return out
 
 
@@ -182,6 +175,19 @@ def _resample_weights(draws: np.ndarray, n: int) -> np.ndarray:
     w = np.zeros((draws.shape[0], n))
     np.add.at(w, (np.repeat(np.arange(draws.shape[0]), draws.shape[1]), draws.ravel()), 1.0)
     return w
+
+
+def _fold_means(weights: np.ndarray, names: np.ndarray, fold_diffs: Mapping[str, pd.Series] | None) -> dict[str, np.ndarray]:
+    """{"<metric>_fold_mean": (B,)} the mean of the drawn subjects' fold differences in each replicate (weights (B, C):
+    how often each of the C subjects `names` is drawn); a subject without a finite difference is left out of the mean."""
+    out = {}
+    for m, diffs in (fold_diffs or {}).items():
+        d = pd.Series(diffs).astype(float).reindex(names).to_numpy()
+        valid = np.isfinite(d)
+        w = weights * valid
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{m}_fold_mean"] = (w @ np.where(valid, d, 0.0)) / w.sum(axis=1)
+    return out
 
 
 def au_count_scores(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -224,12 +230,7 @@ def bootstrap_subjects_counts(counts_a: np.ndarray, counts_b: np.ndarray, subjec
     weights = _resample_weights(rng.integers(0, c, size=(int(n_boot), c)), c)
     sa, sb = score(weights @ per_a), score(weights @ per_b)
     out = {m: sb[m] - sa[m] for m in sa}
-    for m, diffs in (fold_diffs or {}).items():
-        d = pd.Series(diffs).astype(float).reindex(names).to_numpy()
-        valid = np.isfinite(d)
-        w = weights * valid
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{m}_fold_mean"] = (w @ np.where(valid, d, 0.0)) / w.sum(axis=1)
+    out.update(_fold_means(weights, names, fold_diffs))
     return out
 
 
