@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -45,6 +45,25 @@ def find_annotation_files(root: Path, patterns: Iterable[str], what: str, depth:
         "put the released spreadsheet in the dataset root or pass annotations=PATH (--annotations)",
         stage="annotations",
     )
+
+
+def first_sheet(hits: list[Path]) -> tuple[Path, str]:
+    """The default choice among the sheets found (sorted by name): the first, and why."""
+    return hits[0], "the only annotation sheet found" if len(hits) == 1 else "first by name"
+
+
+def locate_annotation_sheet(root: Path, given: Path | None, patterns: Iterable[str], what: str,
+                            choose: Callable[[list[Path]], tuple[Path, str]] = first_sheet) -> tuple[Path, str]:
+    """The sheet an adapter reads and the note `check` prints about it: `given` (--annotations) when set, else
+    the release's sheet under root (find_annotation_files), `choose` picking among several and the others named."""
+    if given is not None:
+        if not given.is_file():
+            raise MexkitInputError(given, "annotation spreadsheet not found", "check the --annotations path", stage="annotations")
+        return given, f"{given.name} (given with --annotations)"
+    hits = find_annotation_files(root, patterns, what)
+    chosen, why = choose(hits)
+    others = [h.name for h in hits if h != chosen]
+    return chosen, f"{chosen.name} ({why}" + (f"; also present: {', '.join(others)}; pass --annotations to read another)" if others else ")")
 
 
 def _typed(raw: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import pandas as pd
 
 from mexkit.errors import MexkitInputError
 
+from .frame_folders import given_frames_dir
 from .sheet_adapter import SheetAdapter, digits_code
 
 _SUBJECT = re.compile(r"^sub\d+$", re.IGNORECASE)
@@ -51,9 +52,7 @@ class CASMEAdapter(SheetAdapter):
     @cached_property
     def subject_dirs(self) -> dict[str, Path]:
         """Subject code ("sub01") → its folder, from the first frames folder that holds subject folders."""
-        bases = [self.root / self._frames_dir] if self._frames_dir is not None else [self.root / d for d in self.frames_dirs]
-        if self._frames_dir is not None and not bases[0].is_dir():
-            raise MexkitInputError(bases[0], "frames folder not found", "check --frames-dir (relative to the dataset root)", stage="frames-folder")
+        bases = [given_frames_dir(self.root, self._frames_dir)] if self._frames_dir is not None else [self.root / d for d in self.frames_dirs]
         for base in bases:
             if not base.is_dir():
                 continue

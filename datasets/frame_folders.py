@@ -20,6 +20,14 @@ def frame_number(path: str | Path) -> int | None:
     return int(runs[-1]) if runs else None
 
 
+def given_frames_dir(root: Path, frames_dir: str | Path) -> Path:
+    """The frames folder named with --frames-dir (relative to the dataset root), or a MexkitInputError."""
+    p = root / frames_dir
+    if not p.is_dir():
+        raise MexkitInputError(p, "frames folder not found", "check --frames-dir (relative to the dataset root)", stage="frames-folder")
+    return p
+
+
 def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     """[(frame number, file)] of the image files in a folder, sorted by number.
 

@@ -32,8 +32,8 @@ import pandas as pd
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .annotation_sheet import find_annotation_files
-from .frame_folders import numbered_frames
+from .annotation_sheet import first_sheet, locate_annotation_sheet
+from .frame_folders import given_frames_dir, numbered_frames
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
 from .manifest_validation import is_unknown
 
@@ -124,29 +124,18 @@ class LongVideoAdapter:
     # --- locations ----------------------------------------------------------------------
     def choose_sheet(self, hits: list[Path]) -> tuple[Path, str]:
         """Which of several released sheets to read, and why (default: the first by name)."""
-        return hits[0], "the only annotation sheet found" if len(hits) == 1 else "first by name"
+        return first_sheet(hits)
 
     @cached_property
     def annotation_file(self) -> Path:
-        if self._annotation_path is not None:
-            if not self._annotation_path.is_file():
-                raise MexkitInputError(self._annotation_path, "annotation spreadsheet not found", "check the --annotations path", stage="annotations")
-            self.sheet_note = f"{self._annotation_path.name} (given with --annotations)"
-            return self._annotation_path
-        hits = find_annotation_files(self.root, self.annotation_patterns, self.name)
-        chosen, why = self.choose_sheet(hits)
-        others = [h.name for h in hits if h != chosen]
-        self.sheet_note = f"{chosen.name} ({why}" + (f"; also present: {', '.join(others)}; pass --annotations to read another)" if others else ")")
-        return chosen
+        path, self.sheet_note = locate_annotation_sheet(self.root, self._annotation_path, self.annotation_patterns, self.name, self.choose_sheet)
+        return path
 
     @cached_property
     def frames_root(self) -> Path:
         """The folder that holds the video frame folders (or the subject folders above them)."""
         if self._frames_dir is not None:
-            p = self.root / self._frames_dir
-            if not p.is_dir():
-                raise MexkitInputError(p, "frames folder not found", "check --frames-dir (relative to the dataset root)", stage="frames-folder")
-            return p
+            return given_frames_dir(self.root, self._frames_dir)
         for level in range(4):
             for cand in self.frames_dirs:
                 hits = sorted(p for p in self.root.glob("*/" * level + cand) if p.is_dir())

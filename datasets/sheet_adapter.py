@@ -16,7 +16,8 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .adapter_base import Annotation, DatasetAdapter
-from .annotation_sheet import ROW, find_annotation_files, read_annotation_sheet
+from .annotation_sheet import ROW, first_sheet, locate_annotation_sheet, read_annotation_sheet
+from .frame_folders import given_frames_dir
 from .errata import ErrataReport, apply_errata
 from .manifest_columns import ANNOTATION_PROVENANCE_COLUMNS
 from .manifest_validation import as_frame_number, check_timing, is_unknown
@@ -59,32 +60,26 @@ class SheetAdapter(DatasetAdapter):
             self.sheet = sheet
 
     # --- locations (looked up once: they are used for every row) -------------------------
-    @cached_property
-    def annotation_file(self) -> Path:
-        if self._annotation_path is not None:
-            if not self._annotation_path.is_file():
-                raise MexkitInputError(self._annotation_path, "annotation spreadsheet not found", "check the --annotations path", stage="annotations")
-            self.sheet_note = f"{self._annotation_path.name} (given with --annotations)"
-            return self._annotation_path
-        hits = find_annotation_files(self.root, self.annotation_patterns, self.name)
-        chosen, why = hits[0], "the only annotation sheet found" if len(hits) == 1 else "first by name"
+    def choose_sheet(self, hits: list[Path]) -> tuple[Path, str]:
+        """Which of several released sheets to read, and why: the first by name unless `sheet_preference` names one."""
+        chosen, why = first_sheet(hits)
         for part, reason in self.sheet_preference:
             pick = [h for h in hits if part.lower() in h.name.lower()]
             if pick and len(hits) > 1:
                 chosen, why = pick[0], reason
                 break
-        others = [h.name for h in hits if h != chosen]
-        self.sheet_note = f"{chosen.name} ({why}" + (f"; also present: {', '.join(others)}; pass --annotations to read another)" if others else ")")
-        return chosen
+        return chosen, why
+
+    @cached_property
+    def annotation_file(self) -> Path:
+        path, self.sheet_note = locate_annotation_sheet(self.root, self._annotation_path, self.annotation_patterns, self.name, self.choose_sheet)
+        return path
 
     @cached_property
     def frames_root(self) -> Path:
         """The folder holding the per-subject frame folders."""
         if self._frames_dir is not None:
-            p = self.root / self._frames_dir
-            if not p.is_dir():
-                raise MexkitInputError(p, "frames folder not found", "check --frames-dir (relative to the dataset root)", stage="frames-folder")
-            return p
+            return given_frames_dir(self.root, self._frames_dir)
         for cand in self.frames_dirs:
             p = self.root / cand
             if p.is_dir():
