@@ -29,6 +29,15 @@ from mexkit.errors import MexkitInputError
 from .sheet_adapter import SheetAdapter
 
 
+def spno_frames_root(root: Path) -> Path:
+    """The folder holding the spNO.* subject folders, searched up to 4 levels below root (Part A's clips and long videos)."""
+    for level in range(5):
+        hits = sorted(p.parent for p in root.glob("*/" * level + "spNO.*") if p.is_dir())
+        if hits:
+            return hits[0]
+    raise MexkitInputError(root, "no CAS(ME)^3 subject folders (spNO.*) found up to 4 levels down", "point --root at the Part A folder or pass --frames-dir", stage="frames-folder")
+
+
 class CASME3Adapter(SheetAdapter):
     name = "casme3"
     fps = 30.0
@@ -44,11 +53,7 @@ class CASME3Adapter(SheetAdapter):
     def frames_root(self) -> Path:
         if self._frames_dir is not None:
             return SheetAdapter.frames_root.func(self)
-        for level in range(5):
-            hits = sorted(p.parent for p in self.root.glob("*/" * level + "spNO.*") if p.is_dir())
-            if hits:
-                return hits[0]
-        raise MexkitInputError(self.root, "no CAS(ME)^3 subject folders (spNO.*) found up to 4 levels down", "point --root at the Part A folder or pass --frames-dir", stage="frames-folder")
+        return spno_frames_root(self.root)
 
     def keep_row(self, row: pd.Series) -> bool:
         t = row.get("Expression type")

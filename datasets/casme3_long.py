@@ -23,6 +23,7 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .annotation_sheet import ROW, read_annotation_sheet
+from .casme3 import spno_frames_root
 from .long_video_adapter import IntervalRow, LongVideoAdapter, frame_cell
 from .manifest_validation import is_unknown
 
@@ -40,12 +41,7 @@ class CASME3LongAdapter(LongVideoAdapter):
     def frames_root(self) -> Path:
         if self._frames_dir is not None:
             return LongVideoAdapter.frames_root.func(self)
-        for level in range(5):
-            hits = sorted(p.parent for p in self.root.glob("*/" * level + "spNO.*") if p.is_dir())
-            if hits:
-                return hits[0]
-        raise MexkitInputError(self.root, "no CAS(ME)^3 subject folders (spNO.*) found up to 4 levels down",
-                               "point --root at the Part A folder or pass --frames-dir", stage="frames-folder")
+        return spno_frames_root(self.root)
 
     def _recording(self, subject: str, filename: str, ref: str, notes: list[str]) -> Path:
         base = self.frames_root / subject
