@@ -35,7 +35,7 @@ from mexkit.rejects import RejectLog
 from .annotation_sheet import first_sheet, locate_annotation_sheet
 from .frame_folders import given_frames_dir, numbered_frames
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
-from .manifest_validation import is_unknown
+from .manifest_validation import frame_cell_value
 
 # Beside the truth columns: the release's frame numbers as written, the rules applied, the sheet row.
 TRUTH_EXTRA_COLUMNS = ["frame_onset", "frame_apex", "frame_offset", "notes", "annotation"]
@@ -53,14 +53,9 @@ def frame_cell(value: Any, column: str, where: str, file: str | Path, notes: lis
 
     Unknown cells (empty, '/', -1) → None when allowed, else a MexkitInputError naming the row.
     """
-    if is_unknown(value):
-        if allow_unknown:
-            return None
-        raise MexkitInputError(file, f"{where}: {column} is empty or unknown ({value!r})", f"fill in {column}", stage="annotations")
-    try:
-        f = float(str(value).strip())
-    except ValueError:
-        raise MexkitInputError(file, f"{where}: {column} is not a frame number ({value!r})", f"write {column} as a number", stage="annotations") from None
+    f = frame_cell_value(value, column, where, file, allow_unknown, whole=False)
+    if f is None:
+        return None
     if not math.isfinite(f) or f < 0:
         raise MexkitInputError(file, f"{where}: {column} must be a non-negative frame number, got {value!r}", f"fix {column}", stage="annotations")
     if not f.is_integer():

@@ -55,16 +55,25 @@ def is_unknown(value: Any) -> bool:
     return str(value).strip().lower() in UNKNOWN_CELLS
 
 
-def as_frame_number(value: Any, column: str, where: str, file: str | Path, allow_unknown: bool = False) -> int | None:
-    """A frame-number cell as int; unknown → None when allowed, else a clear error."""
+def frame_cell_value(value: Any, column: str, where: str, file: str | Path, allow_unknown: bool = False, whole: bool = True) -> float | None:
+    """A frame-number cell as a float, its sign and wholeness not yet checked; unknown → None when allowed, else
+    a clear error (`whole`: the fix asks for a whole number; the long-video sheets accept fractions)."""
     if is_unknown(value):
         if allow_unknown:
             return None
         raise MexkitInputError(file, f"{where}: {column} is empty or unknown ({value!r})", f"fill in {column}", stage="annotations")
     try:
-        f = float(str(value).strip())
+        return float(str(value).strip())
     except ValueError:
-        raise MexkitInputError(file, f"{where}: {column} is not a frame number ({value!r})", f"write {column} as a whole number", stage="annotations") from None
+        raise MexkitInputError(file, f"{where}: {column} is not a frame number ({value!r})",
+                               f"write {column} as a whole number" if whole else f"write {column} as a number", stage="annotations") from None
+
+
+def as_frame_number(value: Any, column: str, where: str, file: str | Path, allow_unknown: bool = False) -> int | None:
+    """A frame-number cell as int; unknown → None when allowed, else a clear error."""
+    f = frame_cell_value(value, column, where, file, allow_unknown)
+    if f is None:
+        return None
     if not f.is_integer() or f < 0:
         raise MexkitInputError(file, f"{where}: {column} must be a whole, non-negative frame number, got {value!r}", f"fix {column}", stage="annotations")
     return int(f)
