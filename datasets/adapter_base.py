@@ -19,7 +19,7 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 from mexkit.video_io import VIDEO_EXTS, is_gray, read_frames, read_image, read_video
 
-from .frame_folders import describe_numbers, numbered_frames, select_range
+from .frame_folders import cached_frames, describe_numbers, numbered_frames, select_range
 from .au_targets import AU_FIX, AUCellError, read_au_cell
 from .manifest_columns import AU_TARGET_COLUMNS, FRAME_RANGE_COLUMNS, MANIFEST_COLUMNS
 from .manifest_validation import check_timing, duplicate_ids, is_unknown, resolve_inside
@@ -157,14 +157,7 @@ class DatasetAdapter:
         cache = {} if cache is None else cache
         au = self.au_columns(ann)
         folder = self.root / ann.folder
-        if ann.folder not in cache:
-            try:
-                cache[ann.folder] = numbered_frames(folder)
-            except MexkitInputError as err:
-                cache[ann.folder] = err
-        frames = cache[ann.folder]
-        if isinstance(frames, MexkitInputError):
-            raise MexkitInputError(frames.path, f"{ann.ref}: {frames.reason}", frames.fix, frames.stage)
+        frames = cached_frames(self.root, ann.folder, cache, ann.ref)
         numbers = [n for n, _ in frames]
         start = numbers[0] if ann.onset_frame is None else ann.onset_frame
         stop = numbers[-1] if ann.offset_frame is None else ann.offset_frame

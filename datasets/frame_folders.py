@@ -54,6 +54,20 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     return out
 
 
+def cached_frames(root: Path, folder: str, cache: dict, ref: str) -> list[tuple[int, Path]]:
+    """numbered_frames of root/folder, read once per folder (`cache` keeps the list or the error, for the next row
+    naming the folder); an error is raised again with `ref` (the annotation row) in front of its reason."""
+    if folder not in cache:
+        try:
+            cache[folder] = numbered_frames(root / folder)
+        except MexkitInputError as err:
+            cache[folder] = err
+    frames = cache[folder]
+    if isinstance(frames, MexkitInputError):
+        raise MexkitInputError(frames.path, f"{ref}: {frames.reason}", frames.fix, frames.stage)
+    return frames
+
+
 def select_range(frames: list[tuple[int, Path]], start: int, stop: int) -> tuple[list[tuple[int, Path]], list[int]]:
     """Files with start ≤ number ≤ stop, and the frame numbers missing in that range."""
     sel = [(n, p) for n, p in frames if start <= n <= stop]

@@ -33,7 +33,7 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .annotation_sheet import first_sheet, locate_annotation_sheet
-from .frame_folders import given_frames_dir, numbered_frames
+from .frame_folders import cached_frames, given_frames_dir
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
 from .manifest_validation import frame_cell_value
 
@@ -199,14 +199,7 @@ class LongVideoAdapter:
     def place(self, r: IntervalRow, cache: dict[str, Any] | None = None, decode: bool = False) -> dict[str, Any]:
         """The truth row of one interval: release numbers → positions in the decoded video (see module doc)."""
         cache = {} if cache is None else cache
-        if r.folder not in cache:
-            try:
-                cache[r.folder] = numbered_frames(self.root / r.folder)
-            except MexkitInputError as err:
-                cache[r.folder] = err
-        frames = cache[r.folder]
-        if isinstance(frames, MexkitInputError):
-            raise MexkitInputError(frames.path, f"{r.ref}: {frames.reason}", frames.fix, frames.stage)
+        frames = cached_frames(self.root, r.folder, cache, r.ref)
         numbers = [n for n, _ in frames]
         notes = list(r.notes)
         if r.onset > r.offset:
