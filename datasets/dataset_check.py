@@ -13,6 +13,15 @@ from .au_targets import au_summary, format_au_summary
 from .label_maps import MEGC2019_MAP, composite_counts, map_labels
 
 
+def list_section(out: list[str], title: str, items: list[str], limit: int = 50) -> None:
+    """Append a report section to `out`: a blank line, "title: count", the first `limit` items indented, "… N more"."""
+    out.append("")
+    out.append(f"{title}: {len(items)}")
+    out.extend(f"  {x}" for x in items[:limit])
+    if len(items) > limit:
+        out.append(f"  … {len(items) - limit} more")
+
+
 @dataclass
 class DatasetCheck:
     """Manifest of usable samples, the rejected rows, and sample folders no annotation row names."""
@@ -98,17 +107,10 @@ class DatasetCheck:
 
             out += ["", format_difference(diff, [self.dataset], limit=50)]
 
-        def section(title: str, items: list[str]) -> None:
-            out.append("")
-            out.append(f"{title}: {len(items)}")
-            out.extend(f"  {x}" for x in items[:50])
-            if len(items) > 50:
-                out.append(f"  … {len(items) - 50} more")
-
-        section("frames missing or unreadable", [f"{r['file']}: {r['reason']}" for r in self.frames_missing])
+        list_section(out, "frames missing or unreadable", [f"{r['file']}: {r['reason']}" for r in self.frames_missing])
         if len(self.dropped_frames):
-            section("samples with dropped frames (kept)", [f"{s}: {d}" for s, d in self.dropped_frames.itertuples(index=False)])
-        section("annotation rows without frames", [f"{r['file']}: {r['reason']}" for r in self.rows_without_frames])
-        section("frame folders without rows", self.folders_without_rows)
-        section("other rejected rows", [f"{r['file']}: [{r['stage']}] {r['reason']}" for r in self.other_rejects])
+            list_section(out, "samples with dropped frames (kept)", [f"{s}: {d}" for s, d in self.dropped_frames.itertuples(index=False)])
+        list_section(out, "annotation rows without frames", [f"{r['file']}: {r['reason']}" for r in self.rows_without_frames])
+        list_section(out, "frame folders without rows", self.folders_without_rows)
+        list_section(out, "other rejected rows", [f"{r['file']}: [{r['stage']}] {r['reason']}" for r in self.other_rejects])
         return "\n".join(out)

@@ -33,6 +33,7 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .annotation_sheet import first_sheet, locate_annotation_sheet
+from .dataset_check import list_section
 from .frame_folders import cached_frames, given_frames_dir
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
 from .manifest_validation import frame_cell_value
@@ -283,13 +284,6 @@ class LongVideoCheck:
         out += ["", f"rows changed by a recorded rule (notes column): {int((t['notes'].astype(str) != '').sum()) if len(t) else 0}"]
         out += [f"  {n} × {rule}" for rule, n in rules.items()]
 
-        def section(title: str, items: list[str]) -> None:
-            out.append("")
-            out.append(f"{title}: {len(items)}")
-            out.extend(f"  {x}" for x in items[:50])
-            if len(items) > 50:
-                out.append(f"  … {len(items) - 50} more")
-
-        section("rejected rows", [f"{r['file']}: [{r['stage']}] {r['reason']}" for r in self.rejects.rows])
-        section("videos without intervals", self.folders_without_rows)
+        list_section(out, "rejected rows", [f"{r['file']}: [{r['stage']}] {r['reason']}" for r in self.rejects.rows])
+        list_section(out, "videos without intervals", self.folders_without_rows)
         return "\n".join(out)
