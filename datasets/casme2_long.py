@@ -168,12 +168,8 @@ class CASME2LongAdapter(LongVideoAdapter):
             notes.append(f"emotion {emotion!r} (a typo in the release) read as {fixed!r}")
             emotion = fixed
         folder = self._recording_folder(subjects[number], codes[name])
-        return IntervalRow(
-            video=self.video_id(folder), folder=self.rel(folder), subject=f"{self.subject_prefix}_{subjects[number]}",
-            onset=onset, apex=apex, offset=offset, type=TYPES[kind], emotion=emotion,
-            aus="" if is_unknown(c["aus"]) else str(c["aus"]).strip(), ref=ref, file=str(path),
-            released=(c["onset"], c["apex"], c["offset"]), notes=notes,
-        )
+        return self.interval(folder, subjects[number], onset, apex, offset, TYPES[kind], emotion, c["aus"], ref, path,
+                             (c["onset"], c["apex"], c["offset"]), notes)
 
     def video_folders(self) -> list[str]:
         return sorted(self.rel(p) for p in self.frames_root.glob("s*/*") if p.is_dir())

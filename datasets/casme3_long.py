@@ -24,7 +24,7 @@ from mexkit.rejects import RejectLog
 
 from .annotation_sheet import ROW, read_annotation_sheet
 from .casme3 import spno_frames_root
-from .long_video_adapter import IntervalRow, LongVideoAdapter, frame_cell
+from .long_video_adapter import IntervalRow, LongVideoAdapter, frame_cell, type_by_prefix
 from .manifest_validation import is_unknown
 
 COLUMNS = {"subject": "Subject", "filename": "Filename", "onset": "Onset", "apex": "Apex", "offset": "Offset",
@@ -69,8 +69,7 @@ class CASME3LongAdapter(LongVideoAdapter):
                 if is_unknown(row[c["subject"]]) or is_unknown(row[c["filename"]]):
                     raise MexkitInputError(path, f"{ref}: Subject or Filename is empty", "fill in the cell", stage="annotations")
                 subject, filename = str(row[c["subject"]]).strip(), str(row[c["filename"]]).strip()
-                kind = str(row[c["type"]]).strip().lower()
-                typ = "ME" if kind.startswith("micro") else "MaE" if kind.startswith("macro") else None
+                typ = type_by_prefix(row[c["type"]])
                 if typ is None:
                     raise MexkitInputError(path, f"{ref}: Expression type {row[c['type']]!r} is neither Micro- nor Macro-expression",
                                            "fix the Expression type cell", stage="annotations")
@@ -78,13 +77,9 @@ class CASME3LongAdapter(LongVideoAdapter):
                 apex = frame_cell(row[c["apex"]], "Apex", ref, path, notes, allow_unknown=True)
                 offset = frame_cell(row[c["offset"]], "Offset", ref, path, notes)
                 folder = self._recording(subject, filename, ref, notes)
-                out.append(IntervalRow(
-                    video=self.video_id(folder), folder=self.rel(folder), subject=f"{self.subject_prefix}_{subject}",
-                    onset=onset, apex=apex, offset=offset, type=typ,
-                    emotion="" if is_unknown(row[c["emotion"]]) else str(row[c["emotion"]]).strip(),
-                    aus="" if is_unknown(row[c["aus"]]) else str(row[c["aus"]]).strip(), ref=ref, file=str(path),
-                    released=(row[c["onset"]], row[c["apex"]], row[c["offset"]]), notes=notes,
-                ))
+                emotion = "" if is_unknown(row[c["emotion"]]) else str(row[c["emotion"]]).strip()
+                out.append(self.interval(folder, subject, onset, apex, offset, typ, emotion, row[c["aus"]], ref, path,
+                                         (row[c["onset"]], row[c["apex"]], row[c["offset"]]), notes))
             except MexkitInputError as err:
                 rejects.add(err.path or path, err.stage, err.reason)
         return out

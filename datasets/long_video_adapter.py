@@ -36,7 +36,7 @@ from .annotation_sheet import first_sheet, locate_annotation_sheet
 from .dataset_check import list_section
 from .frame_folders import cached_frames, given_frames_dir
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
-from .manifest_validation import frame_cell_value
+from .manifest_validation import frame_cell_value, is_unknown
 
 # Beside the truth columns: the release's frame numbers as written, the rules applied, the sheet row.
 TRUTH_EXTRA_COLUMNS = ["frame_onset", "frame_apex", "frame_offset", "notes", "annotation"]
@@ -94,6 +94,12 @@ def _cell_text(v: Any) -> str:
     return str(v).strip()
 
 
+def type_by_prefix(cell: Any) -> str | None:
+    """An expression-type cell read by its start: "Micro…" → "ME", "Macro…" → "MaE" (case and spaces ignored), else None."""
+    kind = str(cell).strip().lower()
+    return "ME" if kind.startswith("micro") else "MaE" if kind.startswith("macro") else None
+
+
 class LongVideoAdapter:
     """Base of the long-video adapters: intervals → truth rows, the check report.
 
@@ -146,6 +152,16 @@ class LongVideoAdapter:
     def video_id(self, folder: Path) -> str:
         """The id a video goes by in truth.csv: its frame folder relative to the frames root."""
         return folder.relative_to(self.frames_root).as_posix()
+
+    def interval(self, folder: Path, subject: str, onset: int, apex: int | None, offset: int, type: str, emotion: str, aus: Any,
+                 ref: str, file: Path, released: tuple, notes: list[str]) -> IntervalRow:
+        """The IntervalRow of one sheet row: `folder` the recording's frame folder (under root), `subject` its code in the
+        release ("006" → "samm_006"), `aus` the AU cell as written (unknown → "")."""
+        return IntervalRow(
+            video=self.video_id(folder), folder=self.rel(folder), subject=f"{self.subject_prefix}_{subject}",
+            onset=onset, apex=apex, offset=offset, type=type, emotion=emotion,
+            aus="" if is_unknown(aus) else str(aus).strip(), ref=ref, file=str(file), released=released, notes=notes,
+        )
 
     # --- to implement -------------------------------------------------------------------
     def read_intervals(self, rejects: RejectLog) -> list[IntervalRow]:

@@ -29,7 +29,7 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .annotation_sheet import ROW, find_annotation_files, read_annotation_sheet
-from .long_video_adapter import IntervalRow, LongVideoAdapter, frame_cell
+from .long_video_adapter import IntervalRow, LongVideoAdapter, frame_cell, type_by_prefix
 from .manifest_validation import is_unknown
 
 SHEET = "FACS_Movement_Only"
@@ -95,8 +95,7 @@ class SAMMLongAdapter(LongVideoAdapter):
                 if not m:
                     raise MexkitInputError(path, f"{ref}: Filename {row[c['filename']]!r} is not subject_recording_event (e.g. 006_1_2)",
                                            "use the released Filename", stage="annotations")
-                kind = str(row[c["type"]]).strip().lower()
-                typ = "ME" if kind.startswith("micro") else "MaE" if kind.startswith("macro") else None
+                typ = type_by_prefix(row[c["type"]])
                 if typ is None:
                     raise MexkitInputError(path, f"{ref}: Type {row[c['type']]!r} is neither Macro nor Micro", "fix the Type cell", stage="annotations")
                 onset = frame_cell(row[c["onset"]], "Onset", ref, path, notes)
@@ -115,12 +114,8 @@ class SAMMLongAdapter(LongVideoAdapter):
                         notes.append(f"emotion unknown: Filename {fn} not in {short.name}")
                 video = f"{m.group(1)}_{m.group(2)}"
                 folder = self.frames_root / video
-                out.append(IntervalRow(
-                    video=self.video_id(folder), folder=self.rel(folder), subject=f"{self.subject_prefix}_{m.group(1)}",
-                    onset=onset, apex=apex, offset=offset, type=typ, emotion=emotion,
-                    aus="" if is_unknown(row[c["aus"]]) else str(row[c["aus"]]).strip(), ref=ref, file=str(path),
-                    released=(row[c["onset"]], row[c["apex"]], row[c["offset"]]), notes=notes,
-                ))
+                out.append(self.interval(folder, m.group(1), onset, apex, offset, typ, emotion, row[c["aus"]], ref, path,
+                                         (row[c["onset"]], row[c["apex"]], row[c["offset"]]), notes))
             except MexkitInputError as err:
                 rejects.add(err.path or path, err.stage, err.reason)
         return out
