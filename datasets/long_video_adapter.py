@@ -32,11 +32,11 @@ import pandas as pd
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
-from .annotation_sheet import first_sheet, locate_annotation_sheet
 from .dataset_check import list_section
 from .frame_folders import cached_frames, given_frames_dir
 from .manifest_columns import NO_SUBJECTS, SPOT_TRUTH_COLUMNS
 from .manifest_validation import frame_cell_value, is_unknown
+from .release_files import ReleaseFiles
 
 # Beside the truth columns: the release's frame numbers as written, the rules applied, the sheet row.
 TRUTH_EXTRA_COLUMNS = ["frame_onset", "frame_apex", "frame_offset", "notes", "annotation"]
@@ -100,7 +100,7 @@ def type_by_prefix(cell: Any) -> str | None:
     return "ME" if kind.startswith("micro") else "MaE" if kind.startswith("macro") else None
 
 
-class LongVideoAdapter:
+class LongVideoAdapter(ReleaseFiles):
     """Base of the long-video adapters: intervals → truth rows, the check report.
 
     Subclasses set `name` (the dataset id written to truth.csv), `fps`, `subject_prefix`,
@@ -119,20 +119,9 @@ class LongVideoAdapter:
         self.root = Path(root)
         if not self.root.is_dir():
             raise MexkitInputError(self.root, f"{self.name} root folder not found", "pass the folder that holds the released dataset (--root)", stage="dataset")
-        self._annotation_path = Path(annotations) if annotations else None
-        self._frames_dir = frames_dir
-        self.sheet_note = ""
+        self._given_files(annotations, frames_dir)
 
-    # --- locations ----------------------------------------------------------------------
-    def choose_sheet(self, hits: list[Path]) -> tuple[Path, str]:
-        """Which of several released sheets to read, and why (default: the first by name)."""
-        return first_sheet(hits)
-
-    @cached_property
-    def annotation_file(self) -> Path:
-        path, self.sheet_note = locate_annotation_sheet(self.root, self._annotation_path, self.annotation_patterns, self.name, self.choose_sheet)
-        return path
-
+    # --- locations (the sheet: ReleaseFiles) --------------------------------------------
     @cached_property
     def frames_root(self) -> Path:
         """The folder that holds the video frame folders (or the subject folders above them)."""
@@ -145,9 +134,6 @@ class LongVideoAdapter:
                     return hits[0]
         raise MexkitInputError(self.root, f"no {self.name} frames folder (looked for {', '.join(self.frames_dirs)} up to 3 folders down)",
                                "point --root at the released dataset folder or pass --frames-dir", stage="frames-folder")
-
-    def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
 
     def video_id(self, folder: Path) -> str:
         """The id a video goes by in truth.csv: its frame folder relative to the frames root."""

@@ -16,16 +16,17 @@ from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
 from .adapter_base import Annotation, DatasetAdapter
-from .annotation_sheet import ROW, first_sheet, locate_annotation_sheet, read_annotation_sheet
+from .annotation_sheet import ROW, read_annotation_sheet
 from .frame_folders import given_frames_dir
 from .errata import ErrataReport, apply_errata
 from .manifest_columns import ANNOTATION_PROVENANCE_COLUMNS
 from .manifest_validation import as_frame_number, check_timing, is_unknown
+from .release_files import ReleaseFiles
 
 ROLES = ("subject", "filename", "onset", "apex", "offset", "aus", "label")
 
 
-class SheetAdapter(DatasetAdapter):
+class SheetAdapter(ReleaseFiles, DatasetAdapter):
     """Base for spreadsheet-annotated datasets.
 
     Subclasses set: `annotation_patterns` (globs of the released workbook), `columns` (role →
@@ -51,29 +52,22 @@ class SheetAdapter(DatasetAdapter):
     def __init__(self, root: str | Path, annotations: str | Path | None = None, frames_dir: str | Path | None = None,
                  sheet: str | int | None = None, errata: bool = True):
         super().__init__(root)
-        self._annotation_path = Path(annotations) if annotations else None
-        self._frames_dir = frames_dir
+        self._given_files(annotations, frames_dir)
         self.errata = errata
         self.errata_report = ErrataReport(self.name, enabled=errata)
-        self.sheet_note = ""
         if sheet is not None:
             self.sheet = sheet
 
     # --- locations (looked up once: they are used for every row) -------------------------
     def choose_sheet(self, hits: list[Path]) -> tuple[Path, str]:
         """Which of several released sheets to read, and why: the first by name unless `sheet_preference` names one."""
-        chosen, why = first_sheet(hits)
+        chosen, why = super().choose_sheet(hits)
         for part, reason in self.sheet_preference:
             pick = [h for h in hits if part.lower() in h.name.lower()]
             if pick and len(hits) > 1:
                 chosen, why = pick[0], reason
                 break
         return chosen, why
-
-    @cached_property
-    def annotation_file(self) -> Path:
-        path, self.sheet_note = locate_annotation_sheet(self.root, self._annotation_path, self.annotation_patterns, self.name, self.choose_sheet)
-        return path
 
     @cached_property
     def frames_root(self) -> Path:
@@ -88,9 +82,6 @@ class SheetAdapter(DatasetAdapter):
             self.root, f"no {self.name} frames folder (looked for {', '.join(self.frames_dirs)})",
             "point --root at the released dataset folder or pass --frames-dir", stage="frames-folder",
         )
-
-    def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
 
     # --- per dataset --------------------------------------------------------------------
     def subject_code(self, value: Any, where: str) -> str:
