@@ -145,6 +145,7 @@ CASES = [
     ("spot: a video without any face", ["spot", "{corpus}/media/no_face.mp4", "--out", "{tmp}/s"], "no_face.mp4: no face found in any of its"),
     ("detect: missing input", ["detect", "{tmp}/nosuch.mp4", "--out", "{tmp}/d"], "{tmp}/nosuch.mp4"),
     ("detect: frame folder without --fps", ["detect", "{dir}", "--out", "{tmp}/d"], "{dir}: a folder of frames has no frame rate"),
+    ("spot: --fps inf", ["spot", "{clip}", "--fps", "inf", "--out", "{tmp}/s"], "--fps must be a positive, finite frame rate, got inf"),
     ("detect: --out is a file", ["detect", "{corpus}/media/single_face.mp4", "--out", "{file}"], "{file}"),
     ("detect: missing --model", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--model", "{tmp}/nomodel"], "{tmp}/nomodel"),
     ("detect: missing --truth", ["detect", "{corpus}/media/single_face.mp4", "--out", "{tmp}/d", "--truth", "{tmp}/no_truth.csv"], "{tmp}/no_truth.csv"),

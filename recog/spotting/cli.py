@@ -3,6 +3,7 @@ spot_video and spot_output); `mexkit spot score …` is passed to recog/spotting
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -71,8 +72,8 @@ def _check_inputs(paths: list[Path], fps: float | None, root: Path | None) -> li
             raise MexkitInputError(path, "a folder of frames has no frame rate", "give it with --fps F, e.g. --fps 30 (CAS(ME)²) or --fps 200 (SAMM)")
         if path.is_file() and path.suffix.lower() in IMAGE_EXTS:
             raise MexkitInputError(path, "a single image, not a video", "give a video file or a folder of frames")
-    if fps is not None and not fps > 0:
-        raise MexkitInputError(None, f"--fps must be positive, got {fps}", "e.g. --fps 30")
+    if fps is not None and not (fps > 0 and math.isfinite(fps)):
+        raise MexkitInputError(None, f"--fps must be a positive, finite frame rate, got {fps}", "e.g. --fps 30")
     names = [video_name(p, root) for p in paths]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
