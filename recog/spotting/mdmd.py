@@ -74,12 +74,19 @@ def mdmd_value(flow1: np.ndarray, flow2: np.ndarray, blocks: int = BLOCKS) -> fl
     return float(best.mean()) if len(best) else float("nan")
 
 
+class _RLOF:
+    """OpenCV's dense RLOF flow (opencv-contrib), the flow of the published MDMD; `calc` as DIS has it."""
+
+    def calc(self, a: np.ndarray, b: np.ndarray, flow=None) -> np.ndarray:
+        return cv2.optflow.calcOpticalFlowDenseRLOF(cv2.cvtColor(a, cv2.COLOR_GRAY2BGR), cv2.cvtColor(b, cv2.COLOR_GRAY2BGR), None)
+
+
 class _MdmdStream(FeatureStream):
-    def __init__(self, ks: dict[str, int], size: int, preset: int):
+    def __init__(self, ks: dict[str, int], size: int, preset: int | None):
         self.ks = ks
         self.size = size
         self.buffers = {kind: deque(maxlen=2 * k + 1) for kind, k in ks.items()}
-        self.flow = cv2.DISOpticalFlow_create(preset)
+        self.flow = _RLOF() if preset is None else cv2.DISOpticalFlow_create(preset)
 
     def push(self, frame: FaceFrame) -> Rows:
         crop = frame.crop(self.size)
@@ -104,7 +111,7 @@ class MDMDSpotter(Spotter):
     name = "mdmd"
     columns = ("mdmd_F_me", "mdmd_C_me", "mdmd_F_mae", "mdmd_C_mae")
     seconds = {"k_me_s": 0.4, "k_mae_s": 1.3, "me_min_s": 0.235}
-    settings = {"p": 0.01, "crop": 128, "dis_preset": "medium"}
+    settings = {"p": 0.01, "crop": 128, "dis_preset": "medium"}  # dis_preset "rlof": the published flow
 
     def _ks(self) -> dict[str, int]:
         return {"me": self.frames("k_me_s"), "mae": self.frames("k_mae_s")}
@@ -112,7 +119,8 @@ class MDMDSpotter(Spotter):
     def feature_stream(self) -> FeatureStream:
         from mexkit.optical_flow import DIS_PRESETS
 
-        return _MdmdStream(self._ks(), int(self.settings["crop"]), DIS_PRESETS[self.settings["dis_preset"]])
+        preset = self.settings["dis_preset"]
+        return _MdmdStream(self._ks(), int(self.settings["crop"]), None if preset == "rlof" else DIS_PRESETS[preset])
 
     def find(self, signals: dict[str, np.ndarray]) -> list[SpotInterval]:
         out = []
@@ -136,3 +144,12 @@ class MDMDSpotter(Spotter):
                 score = float((c[apex] - t) / spread) if spread > 0 else 0.0
                 out.append(SpotInterval(a, apex, b, "ME" if kind == "me" else "MaE", score))
         return out
+
+
+@register_spotter
+class PublishedMDMDSpotter(MDMDSpotter):
+    """MDMD with the published baseline's crop and flow: 227² registered crop, dense RLOF (about 0.1 s a flow
+    here, four a frame: some 0.1× real time at 30 fps — for reproducing the baseline, not for long videos)."""
+
+    name = "mdmd-published"
+    settings = {**MDMDSpotter.settings, "crop": 227, "dis_preset": "rlof"}

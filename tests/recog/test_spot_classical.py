@@ -131,3 +131,36 @@ def test_roi_mask_covers_brows_and_mouth_but_not_the_eyes():
     assert mask[30, 40] and mask[95, 64]          # brow band, mouth box
     assert not mask[50, 42] and not mask[50, 85]  # both eyes masked out
     assert not mask[75, 64]                       # between the ROIs (the nose)
+
+
+def test_published_mdmd_variant_uses_the_baselines_crop_and_rlof_flow():
+    """`mdmd-published`: 227² crops and dense RLOF, as the MEGC2020 baseline; its streamed F(i) is MDMD's value
+    of the RLOF flows of the same frames, and RLOF recovers a known shift of a real face crop."""
+    import cv2
+
+    from mexkit.datasets import load_corpus
+    from mexkit.recog.spotting.mdmd import _MdmdStream, _RLOF
+    from mexkit.recog.spotting.spotter import make_spotter
+
+    spotter = make_spotter("mdmd-published", 30.0)
+    assert spotter.parameters()["crop"] == 227 and spotter.parameters()["dis_preset"] == "rlof"
+    assert isinstance(spotter.feature_stream().flow, _RLOF)
+    face = cv2.cvtColor(cv2.resize(load_corpus().faces[0].crop, (227, 227)), cv2.COLOR_RGB2GRAY)
+    shifted = np.roll(face, 2, axis=1)  # the face moved 2 px right
+    flow = _RLOF().calc(face, shifted)
+    assert np.median(flow[60:170, 60:170, 0]) == pytest.approx(2.0, abs=0.25)
+    assert abs(np.median(flow[60:170, 60:170, 1])) < 0.25
+
+    class Frame:  # what the stream reads of a tracked frame: its index and registered crop
+        def __init__(self, i, img):
+            self.index, self._img = i, img
+
+        def crop(self, size):
+            assert size == 227
+            return self._img
+
+    stream = _MdmdStream({"me": 1}, 227, None)
+    rows = [r for i, img in enumerate([face, shifted, np.roll(face, 3, axis=1)]) for r in stream.push(Frame(i, img))]
+    assert [r[0] for r in rows] == [1]
+    f1, f2 = _RLOF().calc(face, shifted), _RLOF().calc(face, np.roll(face, 3, axis=1))
+    assert rows[0][1]["mdmd_F_me"] == pytest.approx(mdmd_value(f1, f2))
