@@ -36,6 +36,16 @@ def config_path(name: str | Path) -> Path:
                            f"pass a YAML file or the name of a shipped config: {', '.join(list_configs())}", stage="config")
 
 
+def config_label(path: str | Path) -> str:
+    """How a config is named in provenance (model cards, run records): "configs/<file>" for a shipped one —
+    the same on every machine — else the path as given."""
+    p = Path(path)
+    try:
+        return f"configs/{p.resolve().relative_to(CONFIG_DIR.resolve())}"
+    except ValueError:
+        return str(path)
+
+
 def read_config(parser: Any, name: str | Path, args: Sequence[str] = ()) -> Any:
     """Parse the config `name` (found by `config_path`) with a jsonargparse parser that has a `--config`
     option (plus command-line style `args` overriding it); returns the parsed Namespace."""

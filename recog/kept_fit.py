@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from mexkit.configs import config_label
 from mexkit.errors import MexkitInputError
 from mexkit.rejects import RejectLog
 
@@ -193,7 +194,7 @@ def fit_from_config(config: str | Path, overrides: Sequence[str] = (), recognize
     tr = kept.training
     shipped = out is not None and Path(out).resolve().parent == PRETRAINED_DIR.resolve()
     tr.update(name=Path(out).name if out else rec_name, use_name=(Path(out).name if shipped else str(out)) if out else "",
-              recognizer=" + ".join(name for name, _ in chosen.values()), config=str(cfg["_path"]), overrides=list(overrides), command=command,
+              recognizer=" + ".join(name for name, _ in chosen.values()), config=config_label(cfg["_path"]), overrides=list(overrides), command=command,
               recipe={k: v for k, v in cfg.items() if not k.startswith("_")}, card_notes=card_notes(samples.table),
               rejected_rows=len(rejects))
     if data.get("cache"):
