@@ -32,9 +32,11 @@ def _rising(values) -> bool:
 
 @pytest.mark.parametrize("net", ["alex", "vgg"])
 def test_same_numbers_as_the_package(short_clips, monkeypatch, net):
-    """The package's own LPIPS class (variant shift_tolerant) on the same frames; its module imports
-    torchsummary at the top for a printing helper, stubbed here."""
+    """The package's own LPIPS class (variant shift_tolerant) on the same frames; its modules import
+    torchsummary (a printing helper) and IPython (a debugging `embed`) at the top, neither a dependency of
+    the package nor of mexkit: both stubbed here (a fresh install has neither)."""
     monkeypatch.setitem(sys.modules, "torchsummary", types.SimpleNamespace(summary=None))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(embed=None))
     from stlpips_pytorch import stlpips as reference
 
     a = short_clips[1].frames[:2, ::2, ::2]  # 64 px: quick for vgg
