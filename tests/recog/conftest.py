@@ -56,3 +56,21 @@ def warp_clips(corpus):
             clips.append(clip)
             prov.append({"source_subject": face.subject, "train_subjects": subjects_cell(gen.train_subjects), "generator": "warp"})
     return clips, prov
+
+
+@pytest.fixture(scope="session")
+def blendshape_signals():
+    """Builds the blendshape spotter's input by hand: n frames of every expression shape at 0.04, with
+    `rises` [(column, (first, stop, value)), …] set on top → {column: (n,) array}."""
+    import numpy as np
+
+    from mexkit.recog.spotting.blendshape_spotter import COLUMNS
+
+    def build(n, rises):
+        sig = {col: np.full(n, 0.04) for col in COLUMNS}
+        for col, (a, b, v) in rises:
+            sig[col] = sig[col].copy()
+            sig[col][a:b] = v
+        return sig
+
+    return build

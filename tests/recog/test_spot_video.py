@@ -13,7 +13,7 @@ import pytest
 
 from mexkit.cli import main
 from mexkit.datasets.manifest_columns import SPOT_PRED_COLUMNS
-from mexkit.recog.spotting.blendshape_spotter import COLUMNS, BlendshapeSpotter, hysteresis_runs, running_baseline
+from mexkit.recog.spotting.blendshape_spotter import BlendshapeSpotter, hysteresis_runs, running_baseline
 from mexkit.recog.spotting.spot_video import spot_stream, spot_video
 from mexkit.recog.spotting.spotter import make_spotter
 from mexkit.video_stream import VideoStream
@@ -36,20 +36,12 @@ def test_running_baseline_ignores_a_short_rise():
     assert np.allclose(base, 0.05)
 
 
-def _signals(n, rises):
-    sig = {c: np.full(n, 0.04) for c in COLUMNS}
-    for col, (a, b, v) in rises:
-        sig[col] = sig[col].copy()
-        sig[col][a:b] = v
-    return sig
-
-
-def test_blendshape_spotter_types_by_duration_and_stays_quiet_without_expression():
+def test_blendshape_spotter_types_by_duration_and_stays_quiet_without_expression(blendshape_signals):
     sp = BlendshapeSpotter(30)
-    found = sp.find(_signals(600, [("bs_browInnerUp", (100, 110, 0.4)), ("bs_mouthSmileLeft", (300, 324, 0.5))]))
+    found = sp.find(blendshape_signals(600, [("bs_browInnerUp", (100, 110, 0.4)), ("bs_mouthSmileLeft", (300, 324, 0.5))]))
     assert [(i.onset, i.offset, i.type) for i in found] == [(100, 109, "ME"), (300, 323, "MaE")]  # 10 / 24 frames
     assert found[0].score == pytest.approx(0.36) and found[1].score == pytest.approx(0.46)
-    assert sp.find(_signals(600, [])) == []  # an absolute level: no expression, no interval
+    assert sp.find(blendshape_signals(600, [])) == []  # an absolute level: no expression, no interval
 
 
 def _write(path: Path, frames, times_ms=None, fps=30) -> Path:
